@@ -1,0 +1,394 @@
+"""The ``qdocs`` command line: parse, call one library method, format, map errors.
+
+Exit codes: 0 done; 1 a check found problems (templates check, verify, audit,
+release-check); 2 the input was wrong and nothing was written.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from qdocs.errors import QdocsError
+
+DEFAULT_REPOSITORY = "records"
+
+
+class QdocsGroup(click.Group):
+    """Maps every :class:`QdocsError` to one line on stderr and exit status 2."""
+
+    def invoke(self, context: click.Context) -> Any:
+        try:
+            return super().invoke(context)
+        except QdocsError as error:
+            _print_notices(context)
+            click.echo(f"qdocs: error: {error}", err=True)
+            context.exit(error.exit_code)
+        except BrokenPipeError:
+            context.exit(0)
+
+
+def main() -> None:
+    cli(prog_name="qdocs")
+
+
+@click.group(cls=QdocsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--repo", "repository_path", envvar="QDOCS_REPO", default=DEFAULT_REPOSITORY, show_default=True,
+              metavar="PATH", help="Records repository (also QDOCS_REPO).")
+@click.option("--actor", envvar="QDOCS_ACTOR", default=None, metavar="NAME",
+              help="Who is acting; authors the commit (also QDOCS_ACTOR; default: your login name).")
+@click.pass_context
+def cli(context: click.Context, repository_path: str, actor: str | None) -> None:
+    """qdocs: controlled quality records from Word templates, kept in git."""
+    context.ensure_object(dict)
+    context.obj["repository_path"] = repository_path
+    context.obj["actor"] = _actor(actor)
+    context.call_on_close(lambda: _print_notices(context))
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _actor(given: str | None) -> str:
+    actor = given or os.environ.get("USER") or _login_name()
+    if not actor.strip() or any(character in actor for character in "<>\n\r"):
+        raise click.BadParameter(f"{actor!r} cannot name an actor", param_hint="--actor")
+    return actor.strip()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "qdocs"
+
+
+def _repository(context: click.Context):
+    from qdocs.repository import Repository
+
+    if "repository" not in context.obj:
+        context.obj["repository"] = Repository.open(context.obj["repository_path"])
+    return context.obj["repository"]
+
+
+def _catalog(context: click.Context):
+    if "repository" in context.obj:
+        return context.obj["repository"].catalog
+    from qdocs.catalog import load_catalog
+
+    return load_catalog()
+
+
+def _print_notices(context: click.Context) -> None:
+    repository = (context.find_root().obj or {}).get("repository")
+    if repository is not None:
+        for notice in repository.notices:
+            click.echo(f"qdocs: {notice}", err=True)
+        repository.notices.clear()
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    if total < 2 or not sys.stderr.isatty():
+        return None, lambda: None
+    bar = click.progressbar(length=total, label=label, file=sys.stderr)
+    bar.__enter__()
+    state = {"done": 0}
+
+    def update(done: int) -> None:
+        bar.update(done - state["done"])
+        state["done"] = done
+
+    return update, lambda: bar.__exit__(None, None, None)
+
+
+def _subject_options(function: Callable) -> Callable:
+    for key in reversed(("product", "lot", "supplier", "contract", "material-lot", "equipment", "staff", "case")):
+        function = click.option(f"--{key}", f"subject_{key.replace('-', '_')}", metavar="ID",
+                                help=f"Subject: {key.replace('-', ' ')} id.")(function)
+    return function
+
+
+def _values(data_file: str | None, assignments: tuple[str, ...], subject: dict[str, str | None]) -> dict[str, Any]:
+    from qdocs.datafiles import parse_assignment, read_data_file
+
+    values = read_data_file(data_file) if data_file else {}
+    for assignment in assignments:
+        key, value = parse_assignment(assignment)
+        values[key] = value
+    for key, value in subject.items():
+        if value is not None:
+            values[key.removeprefix("subject_")] = value
+    return values
+
+
+# -- repository ----------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("--site", metavar="CODE", help="Site code used in document numbers (default S1).")
+@click.pass_context
+def init(context: click.Context, path: str | None, site: str | None) -> None:
+    """Create a records repository (default ./records), or register this copy's site."""
+    from qdocs.repository import Repository
+
+    repository, message = Repository.init(path or context.obj["repository_path"], site, context.obj["actor"])
+    context.obj["repository"] = repository
+    click.echo(message)
+
+
+@cli.command()
+@click.pass_context
+def demo(context: click.Context) -> None:
+    """Fill the repository with a full record set for one product and lot."""
+    from qdocs.demo import run_demo
+
+    report = run_demo(context.obj["repository_path"], context.obj["actor"])
+    for line in report:
+        click.echo(line)
+
+
+# -- catalog -------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def types(context: click.Context, as_json: bool) -> None:
+    """List the record types of the catalog."""
+    if context.invoked_subcommand:
+        return
+    catalog = _catalog(context)
+    if as_json:
+        _echo_json([{"id": t.id, "prefix": t.prefix, "name": {"zh": t.name.zh, "en": t.name.en},
+                     "clause": t.clause, "scope": list(t.scopes)} for t in catalog.types.values()])
+        return
+    for record_type in catalog.types.values():
+        click.echo(f"{record_type.id:<28} {record_type.prefix:<4} {record_type.clause:<16} "
+                   f"{'/'.join(record_type.scopes):<18} {record_type.name.zh} {record_type.name.en}")
+
+
+@types.command("show")
+@click.argument("type_id", metavar="TYPE")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.option("--example", is_flag=True, help="Print a complete example data file (YAML).")
+@click.pass_context
+def types_show(context: click.Context, type_id: str, as_json: bool, example: bool) -> None:
+    """Show a type's fields, or an example data file for it."""
+    from qdocs.examples import describe_type, example_yaml, field_hint
+
+    catalog = _catalog(context)
+    record_type = catalog.get(type_id)
+    if example:
+        click.echo(example_yaml(catalog, record_type), nl=False)
+        return
+    if as_json:
+        _echo_json(describe_type(catalog, record_type))
+        return
+    click.echo(f"{record_type.id}: {record_type.name.zh} {record_type.name.en} ({record_type.clause})")
+    click.echo(f"subject: {' or '.join(record_type.scopes)}; document numbers {record_type.prefix}-SITE-YEAR-NNNN; "
+               f"kept {record_type.retention_years} years")
+    click.echo("signatures: " + ", ".join(f"{s.meaning} ({'/'.join(s.roles)})" for s in record_type.signatures))
+    for item in record_type.fields:
+        click.echo(f"  {item.key:<26} {item.label.zh} {item.label.en} — {field_hint(item)}")
+
+
+@cli.group()
+def templates() -> None:
+    """Word templates."""
+
+
+@templates.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def templates_check(context: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Check templates against the catalog (all types, or the given files). Exit 1 on findings."""
+    from qdocs.templatecheck import check_templates
+
+    catalog = _catalog(context)
+    findings = check_templates(catalog, list(files))
+    if as_json:
+        _echo_json([finding.to_json() for finding in findings])
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        checked = len(files) or len(catalog.types)
+        click.echo(f"{checked} template(s) checked, {len(findings)} finding(s)", err=True)
+    context.exit(1 if findings else 0)
+
+
+# -- records -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("type_id", metavar="TYPE")
+@click.option("--data", "data_file", metavar="FILE", help="Data file (.yaml or .json).")
+@click.option("--batch", "batch_file", metavar="FILE", help="Many records: .csv (a row each) or a YAML/JSON list.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set or override one value.")
+@_subject_options
+@click.option("--json", "as_json", is_flag=True, help="Print the new record(s) as JSON.")
+@click.pass_context
+def new(context: click.Context, type_id: str, data_file: str | None, batch_file: str | None,
+        assignments: tuple[str, ...], as_json: bool, **subject: str | None) -> None:
+    """Create a record of TYPE from a data file; print its id."""
+    from qdocs.errors import UsageError
+
+    catalog = _catalog(context)
+    catalog.get(type_id)
+    if batch_file and data_file:
+        raise UsageError("give --data or --batch, not both")
+    if batch_file:
+        from qdocs.datafiles import read_batch_file
+
+        inputs = read_batch_file(batch_file, catalog.get(type_id))
+        overrides = _values(None, assignments, subject)
+        inputs = [{**item, **overrides} for item in inputs]
+        repository = _repository(context)
+        update, finish = _progress(len(inputs), f"creating {len(inputs)} records")
+        try:
+            records = repository.create_batch(type_id, inputs, context.obj["actor"], update)
+        finally:
+            finish()
+    else:
+        if not data_file and not assignments:
+            raise UsageError(f"give the record's data with --data FILE (see: qdocs types show {type_id} --example)")
+        values = _values(data_file, assignments, subject)
+        records = [_repository(context).create(type_id, values, context.obj["actor"])]
+    if as_json:
+        _echo_json(records[0].to_json() if not batch_file else [record.to_json() for record in records])
+    else:
+        for record in records:
+            click.echo(record.id)
+
+
+@cli.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--rev", "revision", metavar="R", help="An earlier revision (A, B, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def show(context: click.Context, record_id: str, revision: str | None, as_json: bool) -> None:
+    """Show a record's metadata and data."""
+    repository = _repository(context)
+    record, _ = repository.at_revision(record_id, revision)
+    if as_json:
+        _echo_json(record.to_json())
+        return
+    record_type = repository.catalog.get(record.type)
+    click.echo(f"{record.id}  {record_type.name.zh} {record_type.name.en}")
+    click.echo(f"  subject   {record.subject.scope}: {record.subject.label()}")
+    click.echo(f"  revision  {record.revision}   status {record.status}")
+    click.echo(f"  created   {record.created.time} by {record.created.actor}")
+    click.echo(f"  changed   {record.changed.time} by {record.changed.actor}")
+    if record.void:
+        click.echo(f"  void      {record.void['time']} by {record.void['actor']}: {record.void['reason']}")
+    click.echo(f"  folder    {record.path}")
+    for item in record_type.fields:
+        value = record.data.get(item.key)
+        if item.type == "table":
+            click.echo(f"  {item.label.zh} {item.label.en}:")
+            for row in value or []:
+                click.echo("    - " + "; ".join(f"{key}: {cell}" for key, cell in row.items() if cell not in (None, "")))
+        else:
+            text = "" if value is None else ("yes" if value is True else "no" if value is False else str(value))
+            click.echo(f"  {item.label.zh} {item.label.en}: {text}")
+
+
+@cli.command("list")
+@click.option("--type", "type_id", metavar="TYPE", help="Only this record type.")
+@click.option("--product", metavar="P")
+@click.option("--lot", metavar="L")
+@click.option("--status", type=click.Choice(["draft", "in-review", "approved", "void"]))
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def list_records(context: click.Context, type_id: str | None, product: str | None, lot: str | None,
+                 status: str | None, as_json: bool) -> None:
+    """List current records."""
+    repository = _repository(context)
+    if type_id:
+        repository.catalog.get(type_id)
+    records = repository.records(type_id, product, lot, status)
+    if as_json:
+        _echo_json([record.to_json() for record in records])
+        return
+    for record in records:
+        click.echo(f"{record.id:<22} {record.revision:<3} {record.status:<9} {record.type:<28} {record.subject.label()}")
+    click.echo(f"{len(records)} record(s)", err=True)
+
+
+@cli.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def history(context: click.Context, record_id: str, as_json: bool) -> None:
+    """A record's history from git, newest first."""
+    entries = _repository(context).history(record_id)
+    if as_json:
+        _echo_json([entry.to_json() for entry in entries])
+        return
+    for entry in entries:
+        reason = f"  ({entry.reason})" if entry.reason else ""
+        click.echo(f"{entry.commit[:10]}  {entry.time}  {entry.actor:<14} {entry.action:<8} rev {entry.revision}{reason}")
+
+
+@cli.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--data", "data_file", metavar="FILE", help="The complete new data (.yaml or .json).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Change one value.")
+@click.option("--reason", required=True, help="Why the record is revised.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.pass_context
+def revise(context: click.Context, record_id: str, data_file: str | None, assignments: tuple[str, ...],
+           reason: str, as_json: bool) -> None:
+    """Start the next revision of a record (A → B → ...)."""
+    repository = _repository(context)
+    if data_file:
+        values = _values(data_file, assignments, {})
+    else:
+        values = {**repository.get(record_id).data, **_values(None, assignments, {})}
+    record = repository.revise(record_id, values, reason, context.obj["actor"])
+    _echo_json(record.to_json()) if as_json else click.echo(f"{record.id} revision {record.revision}")
+
+
+@cli.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--reason", required=True, help="Why the record is void.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.pass_context
+def void(context: click.Context, record_id: str, reason: str, as_json: bool) -> None:
+    """Mark a record void (nothing is deleted)."""
+    record = _repository(context).void(record_id, reason, context.obj["actor"])
+    _echo_json(record.to_json()) if as_json else click.echo(f"{record.id} void")
+
+
+@cli.command("open")
+@click.argument("record_id", metavar="ID")
+@click.option("--rev", "revision", metavar="R", help="An earlier revision.")
+@click.option("-o", "--output", metavar="FILE", help="Where to write the .docx (default ID[-R].docx).")
+@click.pass_context
+def open_record(context: click.Context, record_id: str, revision: str | None, output: str | None) -> None:
+    """Write out a record's Word document."""
+    from qdocs.errors import StorageError
+
+    _, document = _repository(context).at_revision(record_id, revision)
+    target = Path(output or f"{record_id}{'-' + revision if revision else ''}.docx")
+    try:
+        target.write_bytes(document)
+    except OSError as error:
+        raise StorageError(f"cannot write {target}: {error.strerror}") from None
+    click.echo(str(target))
+
+
+if __name__ == "__main__":
+    main()

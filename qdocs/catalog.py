@@ -1,0 +1,294 @@
+"""The record catalog: record types, their fields and signatures, as data.
+
+Loaded from ``catalog.yaml`` beside the Word templates.  A company edits that
+file (and the templates) without touching Python; a malformed entry gives a
+:class:`CatalogError` naming the type and field.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CatalogError, UnknownTypeError
+from .subjects import SCOPES, SUBJECT_KEYS
+
+FIELD_TYPES = ("text", "long-text", "date", "datetime", "number", "enum", "yes-no", "table")
+RESERVED_NAMES = frozenset({"doc", "subject", "signatures", *SUBJECT_KEYS})
+_TYPE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_PREFIX = re.compile(r"^[A-Z]{2,5}$")
+_KEY = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    type: str
+    label: Label
+    mandatory: bool = False
+    example: Any = None
+    choices: tuple[Choice, ...] = ()
+    columns: tuple["Field", ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    unit: str = ""
+    help: Label | None = None
+
+    def choice(self, value: str) -> Choice | None:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice
+        return None
+
+
+@dataclass(frozen=True)
+class SignatureRequirement:
+    meaning: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Meaning:
+    key: str
+    label: Label
+    stage: int
+
+
+@dataclass(frozen=True)
+class RecordType:
+    id: str
+    prefix: str
+    name: Label
+    clause: str
+    scopes: tuple[str, ...]
+    template: str
+    retention_years: int
+    retention_note: Label | None
+    signatures: tuple[SignatureRequirement, ...]
+    fields: tuple[Field, ...]
+
+    def field(self, key: str) -> Field | None:
+        for candidate in self.fields:
+            if candidate.key == key:
+                return candidate
+        return None
+
+    @property
+    def subject_keys(self) -> tuple[str, ...]:
+        keys: list[str] = []
+        for scope in self.scopes:
+            keys.extend(key for key in SCOPES[scope] if key not in keys)
+        return tuple(keys)
+
+
+@dataclass
+class Catalog:
+    path: Path
+    company: Label
+    roles: dict[str, Label]
+    meanings: dict[str, Meaning]
+    types: dict[str, RecordType] = field(default_factory=dict)
+
+    @property
+    def template_dir(self) -> Path:
+        return self.path.parent
+
+    def get(self, type_id: str) -> RecordType:
+        try:
+            return self.types[type_id]
+        except KeyError:
+            known = ", ".join(self.types)
+            raise UnknownTypeError(f"unknown record type {type_id!r}; known types: {known}") from None
+
+    def by_prefix(self, prefix: str) -> RecordType | None:
+        for record_type in self.types.values():
+            if record_type.prefix == prefix:
+                return record_type
+        return None
+
+    def template_path(self, record_type: RecordType) -> Path:
+        return self.template_dir / record_type.template
+
+
+def default_template_dir() -> Path:
+    """The templates shipped with qdocs (installed package data or the source tree)."""
+    try:
+        from importlib.resources import files
+
+        installed = Path(str(files("qdocs.templates")))
+        if (installed / "catalog.yaml").is_file():
+            return installed
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Read and check a catalog file (default: the shipped one)."""
+    path = Path(path) if path else default_template_dir() / "catalog.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(f"cannot read catalog {path}: {error.strerror}") from None
+    try:
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        raise CatalogError(f"catalog {path} is not valid YAML: {error}".replace("\n", " ")) from None
+    return _parse_catalog(raw, path)
+
+
+def _parse_catalog(raw: Any, path: Path) -> Catalog:
+    where = str(path)
+    mapping = _mapping(raw, where)
+    roles = {str(key): _label(value, f"{where}: role {key}") for key, value in _mapping(mapping.get("roles"), f"{where}: roles").items()}
+    meanings: dict[str, Meaning] = {}
+    for key, value in _mapping(mapping.get("meanings"), f"{where}: meanings").items():
+        entry = _mapping(value, f"{where}: meaning {key}")
+        meanings[str(key)] = Meaning(str(key), _label(entry, f"{where}: meaning {key}"), int(entry.get("stage", 1)))
+    company = _label(mapping.get("company") or {"zh": "", "en": ""}, f"{where}: company")
+    catalog = Catalog(path=path, company=company, roles=roles, meanings=meanings)
+    types = mapping.get("types")
+    if not isinstance(types, list) or not types:
+        raise CatalogError(f"{where}: 'types' must be a non-empty list")
+    prefixes: set[str] = set()
+    for entry in types:
+        record_type = _parse_type(entry, catalog, where)
+        if record_type.id in catalog.types:
+            raise CatalogError(f"{where}: type {record_type.id!r} is defined twice")
+        if record_type.prefix in prefixes:
+            raise CatalogError(f"{where}: prefix {record_type.prefix!r} of {record_type.id} is used twice")
+        prefixes.add(record_type.prefix)
+        catalog.types[record_type.id] = record_type
+    return catalog
+
+
+def _parse_type(raw: Any, catalog: Catalog, where: str) -> RecordType:
+    entry = _mapping(raw, f"{where}: type entry")
+    type_id = str(entry.get("id", ""))
+    here = f"{where}: type {type_id or '?'}"
+    if not _TYPE_ID.match(type_id):
+        raise CatalogError(f"{here}: id must be lower-case words joined by '-'")
+    prefix = str(entry.get("prefix", ""))
+    if not _PREFIX.match(prefix):
+        raise CatalogError(f"{here}: prefix {prefix!r} must be 2 to 5 capital letters")
+    scopes = entry.get("scope")
+    scopes = tuple(scopes) if isinstance(scopes, list) else (scopes,)
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise CatalogError(f"{here}: unknown scope {scope!r}; scopes: {', '.join(SCOPES)}")
+    signatures = []
+    for item in entry.get("signatures") or []:
+        item = _mapping(item, f"{here}: signature")
+        meaning = str(item.get("meaning"))
+        if meaning not in catalog.meanings:
+            raise CatalogError(f"{here}: unknown signature meaning {meaning!r}")
+        roles = tuple(str(role) for role in item.get("roles") or [])
+        for role in roles:
+            if role not in catalog.roles:
+                raise CatalogError(f"{here}: signature {meaning} names unknown role {role!r}")
+        if not roles:
+            raise CatalogError(f"{here}: signature {meaning} names no role")
+        signatures.append(SignatureRequirement(meaning, roles))
+    retention = _mapping(entry.get("retention") or {}, f"{here}: retention")
+    note = retention.get("note")
+    fields = tuple(_parse_field(item, here, allow_table=True) for item in entry.get("fields") or [])
+    keys = [item.key for item in fields]
+    if len(set(keys)) != len(keys):
+        raise CatalogError(f"{here}: a field key is used twice")
+    if not fields:
+        raise CatalogError(f"{here}: no fields")
+    return RecordType(
+        id=type_id,
+        prefix=prefix,
+        name=_label(entry.get("name"), f"{here}: name"),
+        clause=str(entry.get("clause", "")),
+        scopes=scopes,
+        template=str(entry.get("template") or f"{type_id}.docx"),
+        retention_years=int(retention.get("years", 0)),
+        retention_note=_label(note, f"{here}: retention note") if note else None,
+        signatures=tuple(signatures),
+        fields=fields,
+    )
+
+
+def _parse_field(raw: Any, where: str, allow_table: bool) -> Field:
+    entry = _mapping(raw, f"{where}: field")
+    key = str(entry.get("key", ""))
+    here = f"{where}: field {key or '?'}"
+    if not _KEY.match(key):
+        raise CatalogError(f"{here}: key must be a lower-case identifier")
+    if key in RESERVED_NAMES and allow_table:
+        raise CatalogError(f"{here}: {key!r} is reserved (subject keys, doc, subject, signatures)")
+    kind = entry.get("type")
+    if kind not in FIELD_TYPES or (kind == "table" and not allow_table):
+        raise CatalogError(f"{here}: type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
+    choices = tuple(
+        Choice(str(item["value"]), _label(item, f"{here}: choice"))
+        for item in (_mapping(choice, f"{here}: choice") for choice in entry.get("choices") or [])
+    )
+    if kind == "enum" and not choices:
+        raise CatalogError(f"{here}: an enum needs choices")
+    columns: tuple[Field, ...] = ()
+    if kind == "table":
+        columns = tuple(_parse_field(item, here, allow_table=False) for item in entry.get("columns") or [])
+        if not columns:
+            raise CatalogError(f"{here}: a table needs columns")
+    help_text = entry.get("help")
+    return Field(
+        key=key,
+        type=kind,
+        label=_label(entry.get("label"), f"{here}: label"),
+        mandatory=bool(entry.get("mandatory", False)),
+        example=_plain(entry.get("example")),
+        choices=choices,
+        columns=columns,
+        minimum=entry.get("min"),
+        maximum=entry.get("max"),
+        integer=bool(entry.get("integer", False)),
+        unit=str(entry.get("unit") or ""),
+        help=_label(help_text, f"{here}: help") if help_text else None,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Dates read by YAML become the text a user would type."""
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat(sep=" ") if isinstance(value, _dt.datetime) else value.isoformat()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _mapping(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: expected a mapping")
+    return value
+
+
+def _label(value: Any, where: str) -> Label:
+    if isinstance(value, dict) and "zh" in value and "en" in value:
+        return Label(str(value["zh"]), str(value["en"]))
+    raise CatalogError(f"{where}: expected {{zh: ..., en: ...}}")

@@ -1,0 +1,68 @@
+"""Every error qdocs raises for a user to read.
+
+One base, :class:`QdocsError`, with small named subclasses.  The command line maps
+them to one-line messages and exit codes in one place (``cli.py``): user mistakes
+exit 2, nothing is written.  Checks that *find* problems (verify, audit,
+release-check, templates check) do not raise: they return findings and exit 1.
+"""
+
+from __future__ import annotations
+
+
+class QdocsError(Exception):
+    """Base of every error meant for the user. ``str(error)`` is the message."""
+
+    exit_code = 2
+
+
+class UsageError(QdocsError):
+    """A command was given something it cannot use (option, file, value)."""
+
+
+class DataFileError(QdocsError):
+    """A data file is missing, unreadable or malformed."""
+
+
+class ValidationError(QdocsError):
+    """Input data broke the catalog's rules. Carries every problem found."""
+
+    def __init__(self, record_type: str, problems: list[str], context: str = "") -> None:
+        self.record_type = record_type
+        self.problems = list(problems)
+        self.context = context
+        where = f"{record_type}{' ' + context if context else ''}"
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{where}: {count} {noun}: " + "; ".join(self.problems))
+
+
+class UnknownTypeError(QdocsError):
+    """No record type with that id in the catalog."""
+
+
+class CatalogError(QdocsError):
+    """The catalog file is malformed."""
+
+
+class TemplateError(QdocsError):
+    """A Word template is missing, unreadable or does not render."""
+
+
+class NotARepositoryError(QdocsError):
+    """The path is not a qdocs records repository."""
+
+
+class RecordNotFoundError(QdocsError):
+    """No record (or revision) with that id."""
+
+
+class RecordStateError(QdocsError):
+    """The record's state does not allow the action (e.g. revising a voided record)."""
+
+
+class RepositoryBusyError(QdocsError):
+    """Another qdocs process held the repository lock for too long."""
+
+
+class StorageError(QdocsError):
+    """Writing failed (disk full, permissions); nothing was kept."""

@@ -1,0 +1,87 @@
+"""The git command, called directly on the write path.
+
+Why not GitPython's index here: measured on a 5,000-file repository, its
+``index.add`` + commit cost 0.65 s per record against 0.04 s through the git
+command, and importing GitPython costs about 0.13 s per process.  Writes go
+through ``git`` itself (the same program GitPython wraps); history reading uses
+GitPython (see :mod:`qdocs.history`).  Every call is a short-lived process, so
+nothing stays open.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from .errors import StorageError
+
+_BASE_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "LC_ALL": "C",
+}
+
+
+class Git:
+    """Run git in one repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, check: bool = True) -> bytes:
+        full_env = {**os.environ, **_BASE_ENV, **(env or {})}
+        try:
+            completed = subprocess.run(
+                ["git", *args], cwd=self.root, input=input, env=full_env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+            )
+        except FileNotFoundError:
+            raise StorageError("git is not installed: install git (e.g. apt-get install git)") from None
+        if check and completed.returncode != 0:
+            message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = message[-1] if message else f"exit {completed.returncode}"
+            if "No space left" in completed.stderr.decode("utf-8", "replace"):
+                raise StorageError(f"disk full while running git {args[0]}: {detail}")
+            raise StorageError(f"git {args[0]} failed: {detail}")
+        return completed.stdout
+
+    def text(self, *args: str, check: bool = True) -> str:
+        return self.run(*args, check=check).decode("utf-8", "replace").strip()
+
+    def head(self) -> str | None:
+        output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
+        return output or None
+
+    def add(self, paths: list[str]) -> None:
+        """Stage every change (also deletions) under ``paths``."""
+        if paths:
+            self.run("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input="\0".join(paths).encode())
+
+    def commit(self, message: str, author: str, email: str, when: str | None = None) -> str:
+        env = {
+            "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
+        }
+        if when:
+            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
+        self.run("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "--allow-empty-message", "-F", "-",
+                 input=message.encode("utf-8"), env=env)
+        return self.text("rev-parse", "HEAD")
+
+    def show_bytes(self, revision: str, path: str) -> bytes | None:
+        completed = self.run("cat-file", "blob", f"{revision}:{path}", check=False)
+        return completed if completed else None
+
+    def existing_in_head(self, paths: list[str]) -> list[str]:
+        """Those of ``paths`` (files or folders) that HEAD has."""
+        found: list[str] = []
+        for start in range(0, len(paths), 500):
+            output = self.run("ls-tree", "-z", "--name-only", "HEAD", "--", *paths[start:start + 500], check=False)
+            found.extend(item for item in output.decode("utf-8").split("\0") if item)
+        return found
+
+    def find_files(self, pattern: str) -> list[str]:
+        """Tracked files matching a glob pathspec (reads the index, not the disk)."""
+        output = self.run("ls-files", "-z", "--", f":(glob){pattern}")
+        return [item for item in output.decode("utf-8").split("\0") if item]

@@ -1,0 +1,128 @@
+"""Reading records: the current state from the work tree, earlier states from git."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from .errors import RecordNotFoundError, UsageError
+from .records import Record, check_record_id
+from .subjects import SCOPES, subject_id_problem
+
+if TYPE_CHECKING:
+    from .repository import Repository
+
+
+@dataclass
+class HistoryEntry:
+    commit: str
+    time: str
+    actor: str
+    action: str
+    revision: str
+    summary: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def find_record_path(repository: "Repository", record_id: str) -> str:
+    """The folder of a record, found through git's index (no directory walk)."""
+    check_record_id(record_id)
+    matches = repository.git.find_files(f"**/{record_id}/record.yaml")
+    if not matches:
+        raise RecordNotFoundError(f"no record {record_id} in {repository.root} (list them with: qdocs list)")
+    return matches[0].rsplit("/", 1)[0]
+
+
+def get_record(repository: "Repository", record_id: str) -> Record:
+    folder = find_record_path(repository, record_id)
+    text = (repository.root / folder / "record.yaml").read_text(encoding="utf-8")
+    return Record.from_yaml(text, folder)
+
+
+def iter_records(repository: "Repository", type_id: str | None = None, product: str | None = None,
+                 lot: str | None = None, status: str | None = None) -> Iterator[Record]:
+    """Every current record, filtered; sorted by id within each folder walk."""
+    for key, value in (("product", product), ("lot", lot)):
+        if value is not None:
+            problem = subject_id_problem(key, value)
+            if problem:
+                raise UsageError(problem)
+    for folder in _candidate_folders(repository, product, lot):
+        for directory, subdirectories, files in os.walk(repository.root / folder):
+            subdirectories.sort()
+            subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
+            if "record.yaml" not in files:
+                continue
+            relative = os.path.relpath(directory, repository.root).replace(os.sep, "/")
+            record = Record.from_yaml((repository.root / relative / "record.yaml").read_text(encoding="utf-8"), relative)
+            if type_id and record.type != type_id:
+                continue
+            if status and record.status != status:
+                continue
+            subject = record.subject.as_dict()
+            if product and subject.get("product") != product:
+                continue
+            if lot and subject.get("lot") != lot:
+                continue
+            yield record
+
+
+def history(repository: "Repository", record_id: str) -> list[HistoryEntry]:
+    """Every commit that touched the record, newest first, read with GitPython."""
+    folder = find_record_path(repository, record_id)
+    import git
+
+    repo = git.Repo(repository.root)
+    try:
+        entries = []
+        for commit in repo.iter_commits("HEAD", paths=folder):
+            trailers = _trailers(commit.message)
+            entries.append(HistoryEntry(
+                commit=commit.hexsha, time=commit.authored_datetime.isoformat(), actor=commit.author.name,
+                action=trailers.get("Action", ""), revision=trailers.get("Revision", ""),
+                summary=commit.message.splitlines()[0] if commit.message else "", reason=trailers.get("Reason", ""),
+            ))
+        return entries
+    finally:
+        repo.close()
+
+
+def record_at_revision(repository: "Repository", record_id: str, revision: str | None) -> tuple[Record, bytes]:
+    """The record and its document as they last stood at ``revision`` (current when None)."""
+    folder = find_record_path(repository, record_id)
+    if revision is None:
+        record = get_record(repository, record_id)
+        return record, (repository.root / folder / "record.docx").read_bytes()
+    import git
+
+    repo = git.Repo(repository.root)
+    try:
+        for commit in repo.iter_commits("HEAD", paths=folder):
+            if _trailers(commit.message).get("Revision") == revision:
+                text = (commit.tree / f"{folder}/record.yaml").data_stream.read().decode("utf-8")
+                document = (commit.tree / f"{folder}/record.docx").data_stream.read()
+                return Record.from_yaml(text, folder), document
+    finally:
+        repo.close()
+    raise RecordNotFoundError(f"{record_id} has no revision {revision!r} (see: qdocs history {record_id})")
+
+
+def _candidate_folders(repository: "Repository", product: str | None, lot: str | None) -> list[str]:
+    if product and lot:
+        return [f"lot/{product}/{lot}"]
+    if product:
+        return [f"product/{product}", f"lot/{product}"]
+    return [scope for scope in SCOPES if (repository.root / scope).is_dir()]
+
+
+def _trailers(message: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in message.splitlines():
+        key, separator, value = line.partition(": ")
+        if separator and key and " " not in key and key not in found:
+            found[key] = value.strip()
+    return found

@@ -1,0 +1,129 @@
+"""A record's metadata (``record.yaml``) and its document number.
+
+``record.yaml`` is the human-readable twin of ``record.docx``: the type, id,
+subject, revision, status, the input data exactly as entered, and the hashes
+that bind the document to its template and content.  Keys are written in one
+fixed order so git diffs stay readable.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import yamlio
+from .errors import UsageError
+from .subjects import Subject, subject_from_dict
+
+RECORD_ID = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<site>[A-Z0-9]{1,8})-(?P<year>\d{4})-(?P<number>\d{4,})$")
+STATUSES = ("draft", "in-review", "approved", "void")
+
+
+@dataclass
+class Stamp:
+    """Who did something, and when (local time with its UTC offset)."""
+
+    time: str
+    actor: str
+
+    @classmethod
+    def now(cls, actor: str) -> "Stamp":
+        return cls(now_text(), actor)
+
+
+@dataclass
+class Record:
+    id: str
+    type: str
+    subject: Subject
+    revision: str
+    status: str
+    data: dict[str, Any]
+    template_sha256: str
+    docx_sha256: str
+    created: Stamp
+    changed: Stamp
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    void: dict[str, Any] | None = None
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    path: str = ""  # repository-relative folder; not stored in the file
+
+    def to_yaml(self) -> str:
+        return yamlio.dump(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        subject = {"scope": self.subject.scope, **self.subject.as_dict()}
+        result: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "revision": self.revision,
+            "status": self.status,
+            "subject": subject,
+            "created": {"time": self.created.time, "actor": self.created.actor},
+            "changed": {"time": self.changed.time, "actor": self.changed.actor},
+            "template_sha256": self.template_sha256,
+            "docx_sha256": self.docx_sha256,
+            "revisions": self.revisions,
+        }
+        if self.void:
+            result["void"] = self.void
+        result["signatures"] = self.signatures
+        result["data"] = self.data
+        return result
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.to_dict(), "path": self.path}
+
+    @classmethod
+    def from_yaml(cls, text: str, path: str = "") -> "Record":
+        raw = yamlio.load(text)
+        if not isinstance(raw, dict):
+            raise UsageError(f"{path or 'record.yaml'}: not a record")
+        subject = dict(raw["subject"])
+        scope = subject.pop("scope")
+        return cls(
+            id=raw["id"],
+            type=raw["type"],
+            subject=subject_from_dict(scope, subject),
+            revision=str(raw["revision"]),
+            status=raw["status"],
+            data=raw.get("data") or {},
+            template_sha256=raw.get("template_sha256", ""),
+            docx_sha256=raw.get("docx_sha256", ""),
+            created=Stamp(**raw["created"]),
+            changed=Stamp(**raw["changed"]),
+            revisions=raw.get("revisions") or [],
+            void=raw.get("void"),
+            signatures=raw.get("signatures") or [],
+            path=path,
+        )
+
+
+def now_text() -> str:
+    return _dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+
+
+def format_record_id(prefix: str, site: str, year: int, number: int) -> str:
+    return f"{prefix}-{site}-{year:04d}-{number:04d}"
+
+
+def check_record_id(text: str) -> str:
+    if not RECORD_ID.match(text or ""):
+        raise UsageError(f"{text!r} is not a record id (expected e.g. FIR-S1-2026-0001)")
+    return text
+
+
+def next_revision(revision: str) -> str:
+    """A → B → … → Z → AA → AB …"""
+    letters = [ord(character) - 64 for character in revision]
+    index = 0
+    for value in letters:
+        index = index * 26 + value
+    index += 1
+    result = ""
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        result = chr(65 + remainder) + result
+    return result

@@ -1,0 +1,172 @@
+"""Fill a record type's Word template with stored data.
+
+docxtpl does not escape XML unless asked, so a value such as ``A&B <泵>`` would
+break the document: every value is escaped here and newlines become Word line
+breaks.  The Jinja environment is strict, so a template that names a variable
+the context lacks fails instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .catalog import Catalog, Field, RecordType
+from .errors import TemplateError
+
+STATUS_LABELS = {
+    "draft": "草稿 draft",
+    "in-review": "审批中 in review",
+    "approved": "已批准 approved",
+    "void": "作废 VOID",
+}
+_BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
+_TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
+
+
+@dataclass(frozen=True)
+class DocumentHeader:
+    """What the template's header, title and footer show about a record."""
+
+    id: str
+    revision: str
+    status: str
+    company: str
+    site: str
+    created: str
+    changed: str
+    subject_label: str
+    subject: dict[str, str]
+
+
+class TemplateCache:
+    """Template bytes and hashes, read once per process."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._bytes: dict[str, bytes] = {}
+
+    def template_bytes(self, record_type: RecordType) -> bytes:
+        if record_type.id not in self._bytes:
+            path = self.catalog.template_path(record_type)
+            try:
+                self._bytes[record_type.id] = path.read_bytes()
+            except OSError as error:
+                raise TemplateError(f"template for {record_type.id} cannot be read: {path}: {error.strerror}") from None
+        return self._bytes[record_type.id]
+
+    def template_sha256(self, record_type: RecordType) -> str:
+        return hashlib.sha256(self.template_bytes(record_type)).hexdigest()
+
+
+def render_record(
+    cache: TemplateCache,
+    record_type: RecordType,
+    header: DocumentHeader,
+    data: dict[str, Any],
+    signatures: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """Render one record to ``.docx`` bytes."""
+    import jinja2
+    from docxtpl import DocxTemplate
+
+    context = build_context(cache.catalog, record_type, header, data, signatures)
+    try:
+        template = DocxTemplate(io.BytesIO(cache.template_bytes(record_type)))
+        environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        template.render(context, environment, autoescape=True)
+        output = io.BytesIO()
+        template.save(output)
+    except jinja2.UndefinedError as error:
+        raise TemplateError(f"template {record_type.template} uses a variable the record does not have: {error.message}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(f"template {record_type.template} has a tag error: {error.message}") from None
+    except TemplateError:
+        raise
+    except Exception as error:  # a corrupt .docx raises zip/XML errors of many kinds
+        raise TemplateError(f"template {record_type.template} cannot be rendered: {type(error).__name__}: {error}") from None
+    return output.getvalue()
+
+
+def build_context(
+    catalog: Catalog,
+    record_type: RecordType,
+    header: DocumentHeader,
+    data: dict[str, Any],
+    signatures: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "doc": {
+            "id": header.id,
+            "revision": header.revision,
+            "status": STATUS_LABELS.get(header.status, header.status),
+            "company": word_text(header.company),
+            "type_zh": word_text(record_type.name.zh),
+            "type_en": word_text(record_type.name.en),
+            "clause": word_text(record_type.clause),
+            "site": word_text(header.site),
+            "created": header.created,
+            "changed": header.changed,
+            "subject": word_text(header.subject_label),
+        },
+        "subject": {key: word_text(value) for key, value in header.subject.items()},
+        "signatures": signatures if signatures is not None else blank_signatures(catalog, record_type),
+    }
+    for item in record_type.fields:
+        context[item.key] = display_value(item, data.get(item.key))
+    return context
+
+
+def blank_signatures(catalog: Catalog, record_type: RecordType) -> list[dict[str, Any]]:
+    rows = []
+    for requirement in record_type.signatures:
+        meaning = catalog.meanings[requirement.meaning]
+        rows.append({
+            "meaning": requirement.meaning,
+            "meaning_zh": meaning.label.zh,
+            "meaning_en": meaning.label.en,
+            "name": "", "role": "", "time": "", "comment": "", "image": "",
+        })
+    return rows
+
+
+def display_value(item: Field, value: Any) -> Any:
+    """The Word-ready form of a stored value."""
+    if item.type == "table":
+        return [
+            {column.key: display_value(column, row.get(column.key)) for column in item.columns}
+            for row in (value or [])
+        ]
+    if value is None:
+        return Markup("")
+    if item.type == "yes-no":
+        return Markup("是 yes" if value else "否 no")
+    if item.type == "enum":
+        choice = item.choice(str(value))
+        return word_text(f"{choice.label.zh} {value}" if choice else str(value))
+    if item.type == "number" and item.unit:
+        return word_text(f"{value} {item.unit}")
+    return word_text(str(value))
+
+
+def word_text(text: str) -> Markup:
+    """Escape text for WordprocessingML; newlines become line breaks, tabs tabs."""
+    escaped = str(escape(text))
+    return Markup(escaped.replace("\n", _BREAK).replace("\t", _TAB))
+
+
+def sha256_bytes(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,332 @@
+"""The records repository: a git repository of record folders.
+
+Layout (committed)::
+
+    .qdocs/config.yaml              format, company name
+    .qdocs/sites/<SITE>.yaml        one file per site that creates records
+    .qdocs/sequences/<SITE>.yaml    last document number per type and year, per site
+    lot/PUMP-X200/L2026-031/FIR-S1-2026-0001/record.yaml + record.docx
+
+Local to one copy (inside ``.git/qdocs/``, never committed): ``site`` (the site
+code this copy numbers its records with), ``lock`` and ``journal.json``.
+
+Document numbers are gap-free per type, site and year because the next number is
+taken under the lock and committed in the same commit as the record; copies of
+one repository that create records independently and later merge never clash
+because each copy registers its own site code, and each site only ever writes
+its own sequence file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import yamlio
+from .catalog import Catalog, load_catalog
+from .errors import NotARepositoryError, StorageError, UsageError
+from .gitcommand import Git
+from .journal import Journal, clear_journal, recover, write_journal
+from .locking import RepositoryLock
+from .records import Record, now_text
+
+FORMAT_VERSION = 1
+SITE_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
+DEFAULT_SITE = "S1"
+CONFIG_PATH = ".qdocs/config.yaml"
+_PLACEHOLDERS = {".gitkeep", ".keep"}
+_REPOSITORY_GITIGNORE = "# caches qdocs can always rebuild from the records\n.qdocs/index/\n.qdocs/cache/\n"
+_REPOSITORY_GITATTRIBUTES = "*.docx binary\n*.pdf binary\n*.png binary\n"
+
+
+class Repository:
+    """One records repository on disk. Open it with :meth:`open` or :meth:`init`."""
+
+    def __init__(self, root: Path, catalog: Catalog | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.git = Git(self.root)
+        self.catalog = catalog or load_catalog()
+        self.notices: list[str] = []
+        self._local = self.root / ".git" / "qdocs"
+        self.lock = RepositoryLock(self._local / "lock")
+        self.journal_path = self._local / "journal.json"
+        self._config: dict[str, Any] | None = None
+
+    # -- opening -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, catalog: Catalog | None = None) -> "Repository":
+        root = Path(path)
+        if not (root / CONFIG_PATH).is_file() or not (root / ".git").exists():
+            raise NotARepositoryError(
+                f"{path} is not a qdocs records repository (create one with: qdocs init {path})"
+            )
+        repository = cls(root, catalog)
+        repository._recover_if_abandoned()
+        return repository
+
+    @classmethod
+    def init(cls, path: str | Path, site: str | None = None, actor: str = "qdocs",
+             catalog: Catalog | None = None) -> tuple["Repository", str]:
+        """Create a repository, or adopt an existing one idempotently.
+
+        Returns the repository and what was done, as a sentence.
+        """
+        root = Path(path)
+        if site is not None and not SITE_CODE.match(site):
+            raise UsageError(f"--site {site!r}: a site code is 1 to 8 capital letters or digits, e.g. S1")
+        if (root / CONFIG_PATH).is_file() and (root / ".git").exists():
+            repository = cls.open(root, catalog)
+            return repository, repository._adopt(site, actor)
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"{path} exists and is not a directory")
+        if root.exists() and any(entry.name not in _PLACEHOLDERS for entry in root.iterdir()):
+            raise UsageError(f"{path} is not empty and not a qdocs repository; choose an empty or new directory")
+        root.mkdir(parents=True, exist_ok=True)
+        repository = cls(root, catalog)
+        repository._create(site or DEFAULT_SITE, actor)
+        return repository, f"created records repository {root} (site {site or DEFAULT_SITE})"
+
+    def _create(self, site: str, actor: str) -> None:
+        self.git.run("init", "-q")
+        self.git.run("symbolic-ref", "HEAD", "refs/heads/main")
+        for placeholder in _PLACEHOLDERS:
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / placeholder).unlink()
+        config = {
+            "format": FORMAT_VERSION,
+            "company": {"zh": self.catalog.company.zh, "en": self.catalog.company.en},
+            "created": now_text(),
+        }
+        with self.transaction("init", [".qdocs", ".gitignore", ".gitattributes"], []) as write:
+            write(CONFIG_PATH, yamlio.dump(config))
+            write(".gitignore", _REPOSITORY_GITIGNORE)
+            write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
+            write(self._site_file(site), yamlio.dump({"site": site, "registered": now_text(), "by": actor}))
+            self._set_local_site(site)
+            self.commit_paths([".qdocs", ".gitignore", ".gitattributes"],
+                              f"init records repository (site {site})", actor, {"Action": "init", "Site": site})
+
+    def _adopt(self, site: str | None, actor: str) -> str:
+        current = self.local_site()
+        if site is None or site == current:
+            if current is None:
+                raise UsageError(
+                    f"{self.root} is a qdocs repository copy without a site code; run: qdocs init --site CODE "
+                    f"(a code not used by {', '.join(self.registered_sites()) or 'any site'})"
+                )
+            return f"{self.root} is already a qdocs records repository (site {current})"
+        if current is not None:
+            raise UsageError(f"this copy of the repository already numbers its records as site {current}, not {site}")
+        if site in self.registered_sites():
+            raise UsageError(
+                f"site {site} is already registered in this repository; each copy that creates records needs its own site code"
+            )
+        with self.locked():
+            path = self._site_file(site)
+            with self.transaction("register site", [path], []) as write:
+                write(path, yamlio.dump({"site": site, "registered": now_text(), "by": actor}))
+                self.commit_paths([path], f"register site {site}", actor, {"Action": "register-site", "Site": site})
+            self._set_local_site(site)
+        return f"registered site {site} for this copy of {self.root}"
+
+    # -- configuration -------------------------------------------------------
+
+    @property
+    def config(self) -> dict[str, Any]:
+        if self._config is None:
+            self._config = yamlio.load((self.root / CONFIG_PATH).read_text(encoding="utf-8")) or {}
+        return self._config
+
+    @property
+    def company(self) -> str:
+        company = self.config.get("company") or {}
+        return " ".join(part for part in (company.get("zh"), company.get("en")) if part)
+
+    def local_site(self) -> str | None:
+        try:
+            return (self._local / "site").read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def site(self) -> str:
+        site = self.local_site()
+        if site is None:
+            raise UsageError(
+                f"this copy of {self.root} has no site code, so it cannot number records; run: qdocs init --site CODE"
+            )
+        return site
+
+    def registered_sites(self) -> list[str]:
+        folder = self.root / ".qdocs" / "sites"
+        return sorted(path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else []
+
+    def _set_local_site(self, site: str) -> None:
+        self._local.mkdir(parents=True, exist_ok=True)
+        (self._local / "site").write_text(site + "\n", encoding="utf-8")
+
+    @staticmethod
+    def _site_file(site: str) -> str:
+        return f".qdocs/sites/{site}.yaml"
+
+    # -- sequences -----------------------------------------------------------
+
+    def sequence_path(self, site: str) -> str:
+        return f".qdocs/sequences/{site}.yaml"
+
+    def read_sequences(self, site: str) -> dict[str, int]:
+        path = self.root / self.sequence_path(site)
+        if not path.is_file():
+            return {}
+        return {str(key): int(value) for key, value in (yamlio.load(path.read_text(encoding="utf-8")) or {}).items()}
+
+    # -- writing -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the repository lock; finish or undo anything a dead process left."""
+        if self.lock.held:
+            yield
+            return
+        self.lock.acquire()
+        try:
+            self._recover()
+            yield
+        finally:
+            self.lock.release()
+
+    @contextlib.contextmanager
+    def transaction(self, action: str, paths: list[str], records: list[str]) -> Iterator[Any]:
+        """All-or-nothing change of ``paths``: journal first, roll back on any failure.
+
+        Yields ``write(relative_path, text_or_bytes)``; the body must end with
+        :meth:`commit_paths`.
+        """
+        with self.locked():
+            journal = Journal.start(action, self.git.head(), paths, records)
+            self._operation = journal.operation
+            try:
+                write_journal(self.journal_path, journal)
+                yield self._write_file
+            except BaseException as error:
+                recover(self.git, self.journal_path)
+                if isinstance(error, OSError):
+                    raise _storage_error(error, action) from None
+                raise
+            else:
+                clear_journal(self.journal_path)
+            finally:
+                self._operation = None
+
+    def commit_paths(self, paths: list[str], subject: str, actor: str, trailers: dict[str, Any]) -> str:
+        """Stage ``paths`` and commit them as one action, authored by ``actor``."""
+        lines = [subject, ""]
+        for key, value in trailers.items():
+            for item in value if isinstance(value, list) else [value]:
+                lines.append(f"{key}: {item}")
+        lines.append(f"Operation: {self._operation}")
+        self.git.add(paths)
+        crash_point("before-commit")
+        commit = self.git.commit("\n".join(lines) + "\n", actor, _email(actor))
+        crash_point("after-commit")
+        return commit
+
+    def _write_file(self, relative: str, content: str | bytes) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        crash_point("after-write")
+
+    # -- records -------------------------------------------------------------
+
+    def create(self, type_id: str, values: dict[str, Any], actor: str) -> "Record":
+        """Validate, render, store and commit one record."""
+        from .actions import create_records
+
+        return create_records(self, type_id, [values], actor)[0]
+
+    def create_batch(self, type_id: str, inputs: list[dict[str, Any]], actor: str,
+                     progress: Any = None) -> list["Record"]:
+        """Many records of one type, all validated first, in one commit."""
+        from .actions import create_records
+
+        return create_records(self, type_id, inputs, actor, progress)
+
+    def revise(self, record_id: str, values: dict[str, Any], reason: str, actor: str) -> "Record":
+        from .actions import revise_record
+
+        return revise_record(self, record_id, values, reason, actor)
+
+    def void(self, record_id: str, reason: str, actor: str) -> "Record":
+        from .actions import void_record
+
+        return void_record(self, record_id, reason, actor)
+
+    def get(self, record_id: str) -> "Record":
+        from .queries import get_record
+
+        return get_record(self, record_id)
+
+    def records(self, type_id: str | None = None, product: str | None = None, lot: str | None = None,
+                status: str | None = None) -> list["Record"]:
+        from .queries import iter_records
+
+        return list(iter_records(self, type_id, product, lot, status))
+
+    def history(self, record_id: str) -> list[Any]:
+        from .queries import history
+
+        return history(self, record_id)
+
+    def at_revision(self, record_id: str, revision: str | None = None) -> tuple["Record", bytes]:
+        """A record and its ``.docx`` bytes as they stood at ``revision`` (default: now)."""
+        from .queries import record_at_revision
+
+        return record_at_revision(self, record_id, revision)
+
+    # -- recovery ------------------------------------------------------------
+
+    def _recover(self) -> None:
+        message = recover(self.git, self.journal_path)
+        if message:
+            self.notices.append(message)
+
+    def _recover_if_abandoned(self) -> None:
+        """A reader that finds a journal checks whether its writer is gone."""
+        if self.journal_path.exists() and self.lock.try_acquire():
+            try:
+                self._recover()
+            finally:
+                self.lock.release()
+
+    def close(self) -> None:
+        self.lock.release()
+
+
+def crash_point(name: str) -> None:
+    """Die here when ``QDOCS_CRASH_AT`` names this point: used by the tests that
+    kill a writer mid-action to show the repository recovers."""
+    if os.environ.get("QDOCS_CRASH_AT") == name:
+        os._exit(137)
+
+
+def _email(actor: str) -> str:
+    local = re.sub(r"[^A-Za-z0-9._-]", "_", actor) or "qdocs"
+    return f"{local}@qdocs.local"
+
+
+def _storage_error(error: OSError, action: str) -> StorageError:
+    import errno
+
+    if error.errno == errno.ENOSPC:
+        return StorageError(f"disk full during {action}: nothing was kept; free some space and try again")
+    return StorageError(f"cannot write during {action}: {error.strerror or error}; nothing was kept")
