@@ -92,8 +92,18 @@ def recover(git: Git, journal_path: Path) -> str | None:
                         input="\0".join(tracked).encode(), check=False)
         for start in range(0, len(journal.paths), 500):
             git.run("clean", "-fdq", "--", *journal.paths[start:start + 500], check=False)
+        _remove_empty_parents(git.root, journal.paths)
     clear_journal(journal_path)
     return f"recovered: rolled back the unfinished {journal.describe()} (process {journal.pid} stopped before committing); nothing of it was kept"
+
+
+def _remove_empty_parents(root: Path, paths: list[str]) -> None:
+    """Folders made for a rolled-back record (``lot/P/L/``) go too, when empty."""
+    for path in paths:
+        folder = (root / path).parent
+        while folder != root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def _head_has_operation(git: Git, operation: str) -> bool:
