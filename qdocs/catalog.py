@@ -132,15 +132,10 @@ class Catalog:
 
 
 def default_template_dir() -> Path:
-    """The templates shipped with qdocs (installed package data or the source tree)."""
-    try:
-        from importlib.resources import files
-
-        installed = Path(str(files("qdocs.templates")))
-        if (installed / "catalog.yaml").is_file():
-            return installed
-    except (ModuleNotFoundError, TypeError):
-        pass
+    """The templates shipped with qdocs: package data when installed, else the source tree's."""
+    installed = Path(__file__).resolve().parent / "templates"
+    if (installed / "catalog.yaml").is_file():
+        return installed
     return Path(__file__).resolve().parent.parent / "templates"
 
 
