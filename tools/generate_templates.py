@@ -52,7 +52,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
@@ -76,6 +76,7 @@ FONT_EAST_ASIA = "SimSun"  # 宋体
 BODY_SIZE = Pt(10.5)  # 五号
 SMALL_SIZE = Pt(8.5)  # English labels beside the Chinese ones
 HEADER_SIZE = Pt(9)
+NOTE_SIZE = Pt(7.5)  # retention note in the footer
 GREY = RGBColor(0x59, 0x59, 0x59)
 RED = RGBColor(0xC0, 0x00, 0x00)
 LABEL_FILL = "F2F2F2"  # label cells
@@ -411,27 +412,27 @@ def build_header(section: Section) -> None:
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
     add_tag(para, "{{ doc.type_en }}", size=SMALL_SIZE, color=GREY)
 
-    for index, (label, tag) in enumerate((("文件编号 No.: ", "{{ doc.id }}"),
-                                          ("版本 Rev.: ", "{{ doc.revision }}"),
-                                          ("状态 Status: ", "{{ doc.status }}"))):
-        para = first_paragraph(meta) if index == 0 else meta.add_paragraph()
-        add_text(para, label)
-        add_tag(para, tag)
-    para = meta.add_paragraph()
-    add_text(para, "第 ")
-    add_complex_field(para, "PAGE", "1", HEADER_SIZE)
-    add_text(para, " 页 共 ")
-    add_complex_field(para, "NUMPAGES", "1", HEADER_SIZE)
-    add_text(para, " 页 Page ")
-    add_complex_field(para, "PAGE", "1", HEADER_SIZE)
-    add_text(para, " of ")
-    add_complex_field(para, "NUMPAGES", "1", HEADER_SIZE)
+    fill_header_meta(meta)
 
     # python-docx appends the table after the header's empty paragraph; move that
     # paragraph below the table, where Word needs one anyway, as a small spacer.
     spacer = header.paragraphs[0]
     table._tbl.addnext(spacer._p)
     spacer.paragraph_format.space_after = Pt(0)
+
+
+def fill_header_meta(cell: _Cell) -> None:
+    """Document number, revision, status and '第 X 页 共 Y 页 Page X of Y' (PAGE/NUMPAGES)."""
+    for index, (label, tag) in enumerate((("文件编号 No.: ", "{{ doc.id }}"),
+                                          ("版本 Rev.: ", "{{ doc.revision }}"),
+                                          ("状态 Status: ", "{{ doc.status }}"))):
+        para = first_paragraph(cell) if index == 0 else cell.add_paragraph()
+        add_text(para, label)
+        add_tag(para, tag)
+    para = cell.add_paragraph()
+    for text, field in (("第 ", "PAGE"), (" 页 共 ", "NUMPAGES"), (" 页 Page ", "PAGE"), (" of ", "NUMPAGES")):
+        add_text(para, text)
+        add_complex_field(para, field, "1", HEADER_SIZE)
 
 
 def build_footer(section: Section, type_def: dict[str, Any]) -> None:
@@ -446,10 +447,10 @@ def build_footer(section: Section, type_def: dict[str, Any]) -> None:
     note = retention_note(type_def)
     if note is not None:
         para = footer.add_paragraph()
-        para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        add_text(para, note.zh)
+        para.paragraph_format.space_before = Pt(2)
+        add_text(para, note.zh, size=NOTE_SIZE, color=GREY)
         add_text(para, " ")
-        add_text(para, note.en, color=GREY)
+        add_text(para, note.en, size=NOTE_SIZE, color=GREY)
 
 
 def set_top_border(paragraph: Paragraph) -> None:
@@ -470,44 +471,37 @@ def build_title(document: DocxDocument) -> None:
     add_tag(document.add_paragraph(style="Form Title EN"), "{{ doc.type_en }}")
 
 
-def subject_entries(type_def: dict[str, Any]) -> list[tuple[Bilingual, str]]:
-    """(label, tag) pairs of the subject table after the 'Subject' row."""
+SubjectEntry = tuple[Bilingual, str]  # (label, tag)
+
+
+def subject_rows(type_def: dict[str, Any]) -> list[list[SubjectEntry]]:
+    """Rows of the subject table, one or two (label, tag) entries each."""
+    rows: list[list[SubjectEntry]] = [[(Bilingual("记录对象", "Subject"), "{{ doc.subject }}")]]
     scopes = scopes_of(type_def)
-    entries: list[tuple[Bilingual, str]] = []
     if len(scopes) == 1:  # with several scopes the keys differ: doc.subject says it all
-        entries += [(Bilingual(zh, en), f"{{{{ subject.{key} }}}}")
-                    for key, zh, en in SUBJECT_KEYS[scopes[0]]]
-    entries += [
-        (Bilingual("依据条款", "Clause"), "{{ doc.clause }}"),
-        (Bilingual("地点", "Site"), "{{ doc.site }}"),
-        (Bilingual("编制日期", "Created"), "{{ doc.created }}"),
-        (Bilingual("修改日期", "Changed"), "{{ doc.changed }}"),
-    ]
-    return entries
+        keys = [(Bilingual(zh, en), f"{{{{ subject.{key} }}}}")
+                for key, zh, en in SUBJECT_KEYS[scopes[0]]]
+        rows += [keys[i:i + 2] for i in range(0, len(keys), 2)]
+    rows.append([(Bilingual("依据条款", "Clause"), "{{ doc.clause }}"),
+                 (Bilingual("地点", "Site"), "{{ doc.site }}")])
+    rows.append([(Bilingual("编制日期", "Created"), "{{ doc.created }}"),
+                 (Bilingual("修改日期", "Changed"), "{{ doc.changed }}")])
+    return rows
 
 
 def build_subject_table(document: DocxDocument, type_def: dict[str, Any]) -> None:
-    """Four columns (label | value | label | value); the subject spans the first row."""
-    entries = subject_entries(type_def)
-    widths = [3.2, 5.3, 3.2, 5.3]
-    rows = 1 + (len(entries) + 1) // 2
-    table = document.add_table(rows=rows, cols=4)
-    set_table_layout(table, widths)
-
-    first = table.rows[0].cells
-    fill_label_cell(first[0], Bilingual("记录对象", "Subject"))
-    value = first[1].merge(first[3])
-    add_tag(first_paragraph(value), "{{ doc.subject }}", bold=True)
-
-    for index, (label, tag) in enumerate(entries):
-        row, half = 1 + index // 2, index % 2
-        cells = table.rows[row].cells
-        fill_label_cell(cells[2 * half], label)
-        value = cells[2 * half + 1]
-        if half == 0 and index == len(entries) - 1:  # odd count: value spans the row
-            value = value.merge(cells[3])
-        add_tag(first_paragraph(value), tag)
-    for row in table.rows:
+    """Four columns (label | value | label | value); a single entry's value spans the row."""
+    rows = subject_rows(type_def)
+    table = document.add_table(rows=len(rows), cols=4)
+    set_table_layout(table, [3.2, 5.3, 3.2, 5.3])
+    for row, entries in zip(table.rows, rows):
+        cells = row.cells
+        for half, (label, tag) in enumerate(entries):
+            fill_label_cell(cells[2 * half], label)
+            value = cells[2 * half + 1]
+            if len(entries) == 1:
+                value = value.merge(cells[3])
+            add_tag(first_paragraph(value), tag, bold=tag == "{{ doc.subject }}")
         row.height, row.height_rule = Cm(0.7), WD_ROW_HEIGHT_RULE.AT_LEAST
         for cell in row.cells:
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -646,6 +640,10 @@ def build_signatures(document: DocxDocument) -> None:
     data.height, data.height_rule = Cm(1.3), WD_ROW_HEIGHT_RULE.AT_LEAST  # room to sign
     cant_split(data)
     add_loop_row(loop_end, "{%tr endfor %}")
+    for row in (header, data):  # keep the whole block on one page
+        for cell in row.cells:
+            for para in cell.paragraphs:
+                para.paragraph_format.keep_with_next = True
 
 
 def build_mandatory_note(document: DocxDocument, type_def: dict[str, Any]) -> None:
@@ -654,6 +652,21 @@ def build_mandatory_note(document: DocxDocument, type_def: dict[str, Any]) -> No
         para = document.add_paragraph(style="Form Note")
         add_text(para, "*", style="Mandatory Mark")
         add_text(para, " 为必填项 Items marked * are mandatory.")
+
+
+def end_body(document: DocxDocument) -> None:
+    """The paragraph a body needs after its last table: 1 pt high, so it never makes a page."""
+    para = document.add_paragraph()
+    fmt = para.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(1)
+    para.paragraph_format.space_before = para.paragraph_format.space_after = Pt(0)
+    mark = para._p.get_or_add_pPr()
+    rpr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    rpr.append(size)
+    mark.append(rpr)  # paragraph-mark size (rPr is the last child of pPr)
 
 
 def build_template(type_def: dict[str, Any], catalog: dict[str, Any]) -> DocxDocument:
@@ -675,7 +688,7 @@ def build_template(type_def: dict[str, Any], catalog: dict[str, Any]) -> DocxDoc
             build_field_table(document, group, tid)
     build_mandatory_note(document, type_def)
     build_signatures(document)
-    document.add_paragraph()  # a body must not end with a table
+    end_body(document)
     return document
 
 
@@ -697,6 +710,7 @@ def save_deterministic(document: DocxDocument, path: Path) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
     parser = argparse.ArgumentParser(
         description="Write one docxtpl Word template per record type of the catalog "
                     "(overwrites existing templates).")
@@ -710,6 +724,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Write the templates; exit status 0, or 2 for an unknown --only type."""
     args = parse_args(argv)
     catalog = load_catalog(args.catalog)
     out_dir = args.out_dir or args.catalog.parent
