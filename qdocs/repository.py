@@ -220,6 +220,7 @@ class Repository:
                 clear_journal(self.journal_path)
             finally:
                 self._operation = None
+            self._after_commit(records)
 
     def commit_paths(self, paths: list[str], subject: str, actor: str, trailers: dict[str, Any]) -> str:
         """Stage ``paths`` and commit them as one action, authored by ``actor``."""
@@ -292,6 +293,15 @@ class Repository:
         from .queries import record_at_revision
 
         return record_at_revision(self, record_id, revision)
+
+    def _after_commit(self, record_ids: list[str]) -> None:
+        """Keep derived caches current; the committed action stands whatever happens here."""
+        from .hooks import run_after_commit
+
+        try:
+            run_after_commit(self, record_ids)
+        except Exception as error:  # a cache must never undo or fail a committed action
+            self.notices.append(f"warning: {error}; derived caches will catch up on their next use")
 
     # -- recovery ------------------------------------------------------------
 
