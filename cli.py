@@ -390,5 +390,130 @@ def open_record(context: click.Context, record_id: str, revision: str | None, ou
     click.echo(str(target))
 
 
+# -- users, keys, signatures ----------------------------------------------------
+
+
+def _passphrase(confirm: bool = False) -> str:
+    """From QDOCS_PASSPHRASE (automation) or a hidden prompt on a terminal."""
+    from qdocs.errors import UsageError
+
+    if os.environ.get("QDOCS_PASSPHRASE"):
+        return os.environ["QDOCS_PASSPHRASE"]
+    if not sys.stdin.isatty():
+        raise UsageError("a passphrase is needed: type it at a terminal, or set QDOCS_PASSPHRASE")
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+@cli.group()
+def users() -> None:
+    """Users who sign, and their roles."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--full-name", required=True, help="The printed name shown on signatures.")
+@click.option("--role", "roles", multiple=True, required=True, help="A role from the catalog (repeatable).")
+@click.option("--image", type=click.Path(path_type=Path), help="Signature image (PNG) shown in the signature block.")
+@click.pass_context
+def users_add(context: click.Context, name: str, full_name: str, roles: tuple[str, ...], image: Path | None) -> None:
+    """Add a user with roles."""
+    from qdocs.users import add_user
+
+    user = add_user(_repository(context), name, full_name, list(roles), context.obj["actor"], image)
+    click.echo(f"added {user.name} ({user.full_name}): {', '.join(user.roles)}")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def users_list(context: click.Context, as_json: bool) -> None:
+    """List users, their roles and keys."""
+    from qdocs.users import list_users
+
+    found = list_users(_repository(context))
+    if as_json:
+        _echo_json([user.to_dict() for user in found])
+        return
+    for user in found:
+        key = user.current_key()
+        state = f"revoked {user.revoked['time']}" if user.revoked else (key["fingerprint"] if key else "no key")
+        click.echo(f"{user.name:<16} {user.full_name:<12} {','.join(user.roles):<32} {state}")
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why the user may no longer sign.")
+@click.pass_context
+def users_revoke(context: click.Context, name: str, reason: str) -> None:
+    """Revoke a user: no signature from now on; earlier ones stay valid."""
+    from qdocs.users import revoke_user
+
+    user = revoke_user(_repository(context), name, reason, context.obj["actor"])
+    click.echo(f"revoked {user.name} at {user.revoked['time']}")
+
+
+@cli.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option("--replace", is_flag=True, help="Rotate: retire the user's current key.")
+@click.pass_context
+def keys_create(context: click.Context, name: str, replace: bool) -> None:
+    """Make an Ed25519 key pair for NAME (private key encrypted with a passphrase, outside the repository)."""
+    from qdocs.keys import create_key
+    from qdocs.users import load_user
+
+    repository = _repository(context)
+    load_user(repository, name)
+    entry = create_key(repository, name, _passphrase(confirm=True), context.obj["actor"], replace)
+    click.echo(f"{entry['fingerprint']}  (private key: {entry['private_key_file']})")
+
+
+@cli.command()
+@click.argument("record_id", metavar="ID")
+@click.option("--as", "signer", required=True, metavar="NAME", help="The user signing.")
+@click.option("--meaning", required=True, type=click.Choice(["prepared", "inspected", "performed", "reviewed", "approved"]))
+@click.option("--comment", help="A comment shown with the signature.")
+@click.option("--rev", "revision", metavar="R", help="The revision you reviewed (refused if superseded).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.pass_context
+def sign(context: click.Context, record_id: str, signer: str, meaning: str, comment: str | None,
+         revision: str | None, as_json: bool) -> None:
+    """Sign a record (prepared / inspected / performed, then reviewed, then approved)."""
+    from qdocs.signatures import sign_record
+
+    record = sign_record(_repository(context), record_id, signer, meaning, _passphrase, comment, revision)
+    _echo_json(record.to_json()) if as_json else click.echo(f"{record.id} rev {record.revision} {record.status}")
+
+
+@cli.command()
+@click.argument("record_ids", nargs=-1, metavar="[ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def verify(context: click.Context, record_ids: tuple[str, ...], as_json: bool) -> None:
+    """Check documents, signatures and the event chain. Exit 1 on findings."""
+    from qdocs.verification import verify_repository
+
+    repository = _repository(context)
+    total = len(record_ids) or sum(1 for _ in repository.git.find_files("**/record.yaml"))
+    update, finish = _progress(total, "verifying")
+    try:
+        report = verify_repository(repository, list(record_ids) or None, update)
+    finally:
+        finish()
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        click.echo(f"{report.records_checked} record(s), {report.signatures_checked} signature(s), "
+                   f"{report.events_checked} event(s) checked: "
+                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}", err=True)
+    context.exit(0 if report.clean else 1)
+
+
 if __name__ == "__main__":
     main()

@@ -67,7 +67,7 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
                 raise StorageError(f"{folder} already exists: the sequence file of site {site} is behind; run qdocs verify")
         sequence_path = repository.sequence_path(site)
         records: list[Record] = []
-        with repository.transaction("create", [sequence_path, *folders], ids) as write:
+        with repository.transaction("create", folders, ids) as change:
             for index, ((subject, data), record_id, folder) in enumerate(zip(prepared, ids, folders)):
                 record = Record(
                     id=record_id, type=type_id, subject=subject, revision="A", status="draft", data=data,
@@ -75,18 +75,17 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
                     revisions=[{"revision": "A", "time": stamp.time, "actor": actor, "reason": "first issue"}],
                     path=folder,
                 )
-                _write_record(repository, cache, record_type, record, write)
+                write_record(repository, cache, record_type, record, change, "create", stamp)
                 records.append(record)
                 if progress:
                     progress(index + 1)
             sequences[counter_key] = first + len(prepared) - 1
-            write(sequence_path, yamlio.dump(dict(sorted(sequences.items()))))
+            change.write(sequence_path, yamlio.dump(dict(sorted(sequences.items()))))
             subject_line = (
                 f"create {ids[0]} ({type_id}, {prepared[0][0].label()})" if len(ids) == 1
                 else f"create {len(ids)} {type_id} records {ids[0]} … {ids[-1]}"
             )
-            repository.commit_paths([sequence_path, *folders], subject_line, actor,
-                                    {"Action": "create", "Type": type_id, "Revision": "A", "Record": ids})
+            change.commit(subject_line, actor, {"Action": "create", "Type": type_id, "Revision": "A", "Record": ids})
     return records
 
 
@@ -115,11 +114,11 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
         current.signatures = []
         cache = TemplateCache(repository.catalog)
         current.template_sha256 = cache.template_sha256(record_type)
-        with repository.transaction("revise", [current.path], [record_id]) as write:
-            _write_record(repository, cache, record_type, current, write)
-            repository.commit_paths([current.path], f"revise {record_id} to revision {revision}: {_one_line(reason)}",
-                                    actor, {"Action": "revise", "Type": current.type, "Revision": revision,
-                                            "Record": record_id, "Reason": _one_line(reason)})
+        with repository.transaction("revise", [current.path], [record_id]) as change:
+            write_record(repository, cache, record_type, current, change, "revise", stamp, reason=reason)
+            change.commit(f"revise {record_id} to revision {revision}: {_one_line(reason)}", actor,
+                          {"Action": "revise", "Type": current.type, "Revision": revision,
+                           "Record": record_id, "Reason": _one_line(reason)})
     return current
 
 
@@ -135,29 +134,38 @@ def void_record(repository: "Repository", record_id: str, reason: str, actor: st
         current.status, current.changed = "void", stamp
         current.void = {"time": stamp.time, "actor": actor, "reason": reason}
         cache = TemplateCache(repository.catalog)
-        with repository.transaction("void", [current.path], [record_id]) as write:
-            _write_record(repository, cache, record_type, current, write)
-            repository.commit_paths([current.path], f"void {record_id}: {_one_line(reason)}", actor,
-                                    {"Action": "void", "Type": current.type, "Revision": current.revision,
-                                     "Record": record_id, "Reason": _one_line(reason)})
+        with repository.transaction("void", [current.path], [record_id]) as change:
+            write_record(repository, cache, record_type, current, change, "void", stamp, reason=reason)
+            change.commit(f"void {record_id}: {_one_line(reason)}", actor,
+                          {"Action": "void", "Type": current.type, "Revision": current.revision,
+                           "Record": record_id, "Reason": _one_line(reason)})
     return current
 
 
-def render_document(repository: "Repository", cache: TemplateCache, record_type: RecordType, record: Record,
-                    signatures: list[dict[str, Any]] | None = None) -> bytes:
+def render_document(repository: "Repository", cache: TemplateCache, record_type: RecordType, record: Record) -> bytes:
+    from .signatures import signature_rows
+
     header = DocumentHeader(
         id=record.id, revision=record.revision, status=record.status, company=repository.company,
         site=record.id.split("-")[1], created=record.created.time[:10], changed=record.changed.time[:10],
         subject_label=record.subject.label(), subject=record.subject.as_dict(),
     )
-    return render_record(cache, record_type, header, record.data, signatures)
+    return render_record(cache, record_type, header, record.data, signature_rows(repository, record_type, record))
 
 
-def _write_record(repository: "Repository", cache: TemplateCache, record_type: RecordType, record: Record, write: Any) -> None:
+def write_record(repository: "Repository", cache: TemplateCache, record_type: RecordType, record: Record,
+                 change: Any, action: str, stamp: Stamp, **details: Any) -> dict[str, Any]:
+    """Render and write a record's two files and append its event to the chain."""
     document = render_document(repository, cache, record_type, record)
     record.docx_sha256 = sha256_bytes(document)
-    write(f"{record.path}/record.docx", document)
-    write(f"{record.path}/record.yaml", record.to_yaml())
+    text = record.to_yaml()
+    change.write(f"{record.path}/record.docx", document)
+    change.write(f"{record.path}/record.yaml", text)
+    return change.events.append(
+        action, stamp.actor, stamp.time, record=record.id, type=record.type, revision=record.revision,
+        status=record.status, content=record.content_hash(), record_sha256=sha256_bytes(text.encode("utf-8")),
+        docx_sha256=record.docx_sha256, **details,
+    )
 
 
 def _reason(reason: str | None, action: str) -> str:

@@ -73,6 +73,17 @@ class Record:
         result["data"] = self.data
         return result
 
+    def content_hash(self) -> str:
+        """sha256 of what the record says: id, type, revision, subject, data, template.
+        Signatures cover this, not the ``.docx`` bytes (which carry save times)."""
+        from .events import canonical_json, sha256_hex
+
+        return sha256_hex(canonical_json({
+            "id": self.id, "type": self.type, "revision": self.revision,
+            "subject": {"scope": self.subject.scope, **self.subject.as_dict()},
+            "data": self.data, "template_sha256": self.template_sha256,
+        }))
+
     def to_json(self) -> dict[str, Any]:
         return {**self.to_dict(), "path": self.path}
 

@@ -78,6 +78,7 @@ def render_record(
     context = build_context(cache.catalog, record_type, header, data, signatures)
     try:
         template = DocxTemplate(io.BytesIO(cache.template_bytes(record_type)))
+        _add_signature_images(template, context["signatures"])
         environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
         template.render(context, environment, autoescape=True)
         output = io.BytesIO()
@@ -91,6 +92,15 @@ def render_record(
     except Exception as error:  # a corrupt .docx raises zip/XML errors of many kinds
         raise TemplateError(f"template {record_type.template} cannot be rendered: {type(error).__name__}: {error}") from None
     return output.getvalue()
+
+
+def _add_signature_images(template: Any, rows: list[dict[str, Any]]) -> None:
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    for row in rows:
+        if row.get("image_path"):
+            row["image"] = InlineImage(template, row["image_path"], height=Mm(10))
 
 
 def build_context(
@@ -115,11 +125,17 @@ def build_context(
             "subject": word_text(header.subject_label),
         },
         "subject": {key: word_text(value) for key, value in header.subject.items()},
-        "signatures": signatures if signatures is not None else blank_signatures(catalog, record_type),
+        "signatures": [_signature_row(row) for row in signatures] if signatures is not None
+        else blank_signatures(catalog, record_type),
     }
     for item in record_type.fields:
         context[item.key] = display_value(item, data.get(item.key))
     return context
+
+
+def _signature_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: word_text(value) if isinstance(value, str) and key not in ("image_path",) else value
+            for key, value in row.items()}
 
 
 def blank_signatures(catalog: Catalog, record_type: RecordType) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from . import yamlio
 from .catalog import Catalog, load_catalog
 from .errors import NotARepositoryError, StorageError, UsageError
 from .gitcommand import Git
+from .events import EventWriter
 from .journal import Journal, clear_journal, recover, write_journal
 from .locking import RepositoryLock
 from .records import Record, now_text
@@ -101,14 +102,15 @@ class Repository:
             "company": {"zh": self.catalog.company.zh, "en": self.catalog.company.en},
             "created": now_text(),
         }
-        with self.transaction("init", [".qdocs", ".gitignore", ".gitattributes"], []) as write:
-            write(CONFIG_PATH, yamlio.dump(config))
-            write(".gitignore", _REPOSITORY_GITIGNORE)
-            write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
-            write(self._site_file(site), yamlio.dump({"site": site, "registered": now_text(), "by": actor}))
-            self._set_local_site(site)
-            self.commit_paths([".qdocs", ".gitignore", ".gitattributes"],
-                              f"init records repository (site {site})", actor, {"Action": "init", "Site": site})
+        self._set_local_site(site)
+        with self.transaction("init", [".gitignore", ".gitattributes"], []) as change:
+            stamp = now_text()
+            change.write(CONFIG_PATH, yamlio.dump(config))
+            change.write(".gitignore", _REPOSITORY_GITIGNORE)
+            change.write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
+            change.write(self._site_file(site), yamlio.dump({"site": site, "registered": stamp, "by": actor}))
+            change.events.append("init", actor, stamp, site_registered=site)
+            change.commit(f"init records repository (site {site})", actor, {"Action": "init", "Site": site})
 
     def _adopt(self, site: str | None, actor: str) -> str:
         current = self.local_site()
@@ -126,11 +128,16 @@ class Repository:
                 f"site {site} is already registered in this repository; each copy that creates records needs its own site code"
             )
         with self.locked():
-            path = self._site_file(site)
-            with self.transaction("register site", [path], []) as write:
-                write(path, yamlio.dump({"site": site, "registered": now_text(), "by": actor}))
-                self.commit_paths([path], f"register site {site}", actor, {"Action": "register-site", "Site": site})
             self._set_local_site(site)
+            try:
+                with self.transaction("register site", [], []) as change:
+                    stamp = now_text()
+                    change.write(self._site_file(site), yamlio.dump({"site": site, "registered": stamp, "by": actor}))
+                    change.events.append("register-site", actor, stamp, site_registered=site)
+                    change.commit(f"register site {site}", actor, {"Action": "register-site", "Site": site})
+            except BaseException:
+                (self._local / "site").unlink()
+                raise
         return f"registered site {site} for this copy of {self.root}"
 
     # -- configuration -------------------------------------------------------
@@ -199,18 +206,16 @@ class Repository:
             self.lock.release()
 
     @contextlib.contextmanager
-    def transaction(self, action: str, paths: list[str], records: list[str]) -> Iterator[Any]:
-        """All-or-nothing change of ``paths``: journal first, roll back on any failure.
-
-        Yields ``write(relative_path, text_or_bytes)``; the body must end with
-        :meth:`commit_paths`.
-        """
+    def transaction(self, action: str, paths: list[str], records: list[str]) -> Iterator["Change"]:
+        """All-or-nothing change of ``paths`` (and of ``.qdocs``, the repository's own
+        state): journal first, roll back on any failure.  The body writes through the
+        yielded :class:`Change` and ends with ``change.commit(...)``."""
         with self.locked():
+            paths = [*paths, ".qdocs"]
             journal = Journal.start(action, self.git.head(), paths, records)
-            self._operation = journal.operation
             try:
                 write_journal(self.journal_path, journal)
-                yield self._write_file
+                yield Change(self, journal, paths)
             except BaseException as error:
                 recover(self.git, self.journal_path)
                 if isinstance(error, OSError):
@@ -218,34 +223,7 @@ class Repository:
                 raise
             else:
                 clear_journal(self.journal_path)
-            finally:
-                self._operation = None
             self._after_commit(records)
-
-    def commit_paths(self, paths: list[str], subject: str, actor: str, trailers: dict[str, Any]) -> str:
-        """Stage ``paths`` and commit them as one action, authored by ``actor``."""
-        lines = [subject, ""]
-        for key, value in trailers.items():
-            for item in value if isinstance(value, list) else [value]:
-                lines.append(f"{key}: {item}")
-        lines.append(f"Operation: {self._operation}")
-        self.git.add(paths)
-        crash_point("before-commit")
-        commit = self.git.commit("\n".join(lines) + "\n", actor, _email(actor))
-        crash_point("after-commit")
-        return commit
-
-    def _write_file(self, relative: str, content: str | bytes) -> None:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-        crash_point("after-write")
 
     # -- records -------------------------------------------------------------
 
@@ -320,6 +298,51 @@ class Repository:
 
     def close(self) -> None:
         self.lock.release()
+
+
+class Change:
+    """The writes of one action inside a :meth:`Repository.transaction`."""
+
+    def __init__(self, repository: Repository, journal: Journal, paths: list[str]) -> None:
+        self.repository = repository
+        self.journal = journal
+        self.paths = paths
+        self._events: EventWriter | None = None
+
+    @property
+    def events(self) -> EventWriter:
+        """The site's event chain, opened on first use."""
+        if self._events is None:
+            self._events = EventWriter(self.repository.root, self.repository.site(), self.journal.head, self.write)
+        return self._events
+
+    def write(self, relative: str, content: str | bytes) -> None:
+        """Write one file atomically (temporary file, fsync, rename)."""
+        path = self.repository.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        crash_point("after-write")
+
+    def commit(self, subject: str, actor: str, trailers: dict[str, Any]) -> str:
+        """Stage the action's paths and commit them as one commit authored by ``actor``."""
+        if self._events is not None:
+            self._events.finish()
+        lines = [subject, ""]
+        for key, value in trailers.items():
+            for item in value if isinstance(value, list) else [value]:
+                lines.append(f"{key}: {item}")
+        lines.append(f"Operation: {self.journal.operation}")
+        self.repository.git.add(self.paths)
+        crash_point("before-commit")
+        commit = self.repository.git.commit("\n".join(lines) + "\n", actor, _email(actor))
+        crash_point("after-commit")
+        return commit
 
 
 def crash_point(name: str) -> None:

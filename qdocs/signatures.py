@@ -1,0 +1,155 @@
+"""Electronic signatures: prepared, inspected, performed, reviewed, approved.
+
+A signature is an Ed25519 signature over the canonical JSON of: the record id,
+revision and content hash (input data and template hash, not the ``.docx``
+bytes, which carry save times), the meaning, the signer and the role signed in,
+the UTC time, the comment, the key's fingerprint, and the head of the event
+chain just before signing.  So it cannot be cut from one record and pasted onto
+another, and dropping or altering an earlier action breaks it.
+
+Rules enforced when signing (21 CFR Part 11 §11.50, §11.70; ISO 9001 §7.5.3):
+the type needs that meaning; the signer is an active user holding a role the
+catalog allows for it; stages come in order (prepared/inspected/performed, then
+reviewed, then approved); one person signs a revision at most once; a void,
+superseded or already approved revision cannot be signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+from typing import TYPE_CHECKING, Any, Callable
+
+from .catalog import RecordType
+from .errors import RecordStateError, UsageError
+from .events import canonical_json, read_head, sha256_hex
+from .keys import load_private_key
+from .records import Record, Stamp
+from .users import image_path, load_user
+
+if TYPE_CHECKING:
+    from .repository import Repository
+
+
+def signature_payload(record: Record, signature: dict[str, Any]) -> bytes:
+    return canonical_json({
+        "record": record.id, "revision": record.revision, "content": record.content_hash(),
+        "meaning": signature["meaning"], "signer": signature["signer"], "role": signature["role"],
+        "time": signature["time"], "comment": signature.get("comment") or "", "key": signature["key"],
+        "chain_head": signature["chain_head"],
+    })
+
+
+def required_meanings(record_type: RecordType) -> list[str]:
+    return [requirement.meaning for requirement in record_type.signatures]
+
+
+def sign_record(repository: "Repository", record_id: str, signer: str, meaning: str,
+                passphrase: str | Callable[[], str] | None, comment: str | None = None,
+                revision: str | None = None) -> Record:
+    """Sign the current revision of a record as ``signer`` with ``meaning``; one commit.
+
+    ``passphrase`` may be a function, called only once every other check passed
+    (so a refused signature never asks for it)."""
+    from .actions import write_record
+    from .rendering import TemplateCache
+
+    comment = " ".join((comment or "").split())
+    with repository.locked():
+        record = repository.get(record_id)
+        record_type = repository.catalog.get(record.type)
+        _check_state(record, revision)
+        requirement = _check_meaning(repository, record_type, record, meaning)
+        user = load_user(repository, signer)
+        if not user.active:
+            raise UsageError(f"user {signer} was revoked on {user.revoked['time']} and cannot sign")
+        allowed = [role for role in requirement.roles if role in user.roles]
+        if not allowed:
+            raise UsageError(
+                f"{signer} may not sign {record.type} as {meaning}: that needs role {' or '.join(requirement.roles)}; "
+                f"{signer} has {', '.join(user.roles)}")
+        if any(existing["signer"] == signer for existing in record.signatures):
+            raise UsageError(f"{signer} already signed {record_id} revision {record.revision}; "
+                             "one person signs a record at most once (separation of duties)")
+        key = user.current_key()
+        if key is None:
+            raise UsageError(f"{signer} has no signing key; create one with: qdocs keys create {signer}")
+        private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase)
+        stamp = Stamp.now(signer)
+        signature = {
+            "meaning": meaning, "signer": signer, "full_name": user.full_name, "role": allowed[0],
+            "time": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "comment": comment, "key": key["fingerprint"],
+            "chain_head": read_head(repository.root, repository.site()).hash,
+        }
+        signature["signature"] = base64.b64encode(private_key.sign(signature_payload(record, signature))).decode()
+        record.signatures.append(signature)
+        signed = {entry["meaning"] for entry in record.signatures}
+        record.status = "approved" if signed >= set(required_meanings(record_type)) else "in-review"
+        record.changed = stamp
+        with repository.transaction("sign", [record.path], [record_id]) as change:
+            write_record(repository, TemplateCache(repository.catalog), record_type, record, change, "sign", stamp,
+                         meaning=meaning, signer=signer, role=allowed[0], key=key["fingerprint"],
+                         signature_sha256=sha256_hex(signature["signature"].encode()))
+            change.commit(f"sign {record_id} rev {record.revision} as {meaning} by {signer} ({user.full_name})", signer,
+                          {"Action": "sign", "Type": record.type, "Revision": record.revision, "Record": record_id,
+                           "Meaning": meaning, "Signer": signer})
+    return record
+
+
+def signature_rows(repository: "Repository", record_type: RecordType, record: Record) -> list[dict[str, Any]]:
+    """The signature block of the document: one row per required signature."""
+    rows = []
+    by_meaning = {entry["meaning"]: entry for entry in record.signatures}
+    for requirement in record_type.signatures:
+        meaning = repository.catalog.meanings[requirement.meaning]
+        row: dict[str, Any] = {"meaning": requirement.meaning, "meaning_zh": meaning.label.zh,
+                               "meaning_en": meaning.label.en, "name": "", "role": "", "time": "",
+                               "comment": "", "image": ""}
+        entry = by_meaning.get(requirement.meaning)
+        if entry:
+            role = repository.catalog.roles.get(entry["role"])
+            row.update({
+                "name": f"{entry['full_name']} ({entry['signer']})",
+                "role": f"{role.zh} {role.en}" if role else entry["role"],
+                "time": display_time(entry["time"]),
+                "comment": entry.get("comment") or "",
+            })
+            picture = repository.root / image_path(entry["signer"])
+            if picture.is_file():
+                row["image_path"] = str(picture)
+        rows.append(row)
+    return rows
+
+
+def display_time(utc_text: str) -> str:
+    """``2026-03-25 14:03:05 +08:00``: local time with its offset, to the second."""
+    moment = _dt.datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone()
+    offset = moment.strftime("%z")
+    return moment.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
+
+
+def _check_state(record: Record, revision: str | None) -> None:
+    if record.status == "void":
+        raise RecordStateError(f"{record.id} is void and cannot be signed")
+    if revision and revision != record.revision:
+        raise RecordStateError(f"{record.id} revision {revision} is superseded by revision {record.revision} "
+                               "and cannot be signed")
+    if record.status == "approved":
+        raise RecordStateError(f"{record.id} revision {record.revision} is approved and locked; "
+                               f"start a new revision with: qdocs revise {record.id}")
+
+
+def _check_meaning(repository: "Repository", record_type: RecordType, record: Record, meaning: str):  # type: ignore[no-untyped-def]
+    requirements = {requirement.meaning: requirement for requirement in record_type.signatures}
+    if meaning not in requirements:
+        raise UsageError(f"{record.type} takes no '{meaning}' signature; it needs: {', '.join(requirements)}")
+    if any(entry["meaning"] == meaning for entry in record.signatures):
+        raise UsageError(f"{record.id} revision {record.revision} is already signed as {meaning}")
+    stage = repository.catalog.meanings[meaning].stage
+    missing = [other for other in requirements
+               if repository.catalog.meanings[other].stage < stage
+               and not any(entry["meaning"] == other for entry in record.signatures)]
+    if missing:
+        raise UsageError(f"{record.id} must first be signed as {', '.join(missing)} before {meaning}")
+    return requirements[meaning]

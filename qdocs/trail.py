@@ -1,0 +1,183 @@
+"""The event chains read back and checked, and what they say: which user held
+which roles and keys when, and the last action on every record."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .events import GENESIS, chain_sites, event_hash, iter_event_files, read_head
+from .keys import public_key_from_text
+
+if TYPE_CHECKING:
+    from .repository import Repository
+    from .verification import Finding
+
+
+@dataclass
+class UserState:
+    roles: list[str] = field(default_factory=list)
+    revoked: str | None = None
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Trail:
+    users: dict[str, UserState] = field(default_factory=dict)
+    last_event: dict[str, dict[str, Any]] = field(default_factory=dict)
+    record_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hashes: set[str] = field(default_factory=set)
+    event_count: int = 0
+
+    @classmethod
+    def load(cls, repository: "Repository", findings: list["Finding"]) -> "Trail":
+        from .verification import Finding
+
+        trail = cls()
+        events: list[dict[str, Any]] = []
+        for site in chain_sites(repository.root):
+            events.extend(_read_chain(repository, site, findings))
+        _check_against_git(repository, events, findings)
+        events.sort(key=lambda event: (_moment(event["time"]), event["site"], event["seq"]))
+        for event in events:
+            trail._apply(event)
+        trail.event_count = len(events)
+        for name, state in trail.users.items():
+            registered = _user_file_keys(repository, name)
+            for fingerprint, key in state.keys.items():
+                if registered.get(fingerprint) not in (None, key["text"]):
+                    findings.append(Finding(f"user {name}", f"public key {fingerprint} in .qdocs/users/{name}.yaml "
+                                                            "differs from the one registered in the event chain"))
+                elif fingerprint not in registered:
+                    findings.append(Finding(f"user {name}", f"public key {fingerprint} registered in the event chain "
+                                                            f"is missing from .qdocs/users/{name}.yaml"))
+            for fingerprint in set(registered) - set(state.keys):
+                findings.append(Finding(f"user {name}", f"public key {fingerprint} in .qdocs/users/{name}.yaml was "
+                                                        "never registered through qdocs keys create"))
+        return trail
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        self.hashes.add(event["hash"])
+        action = event["action"]
+        if action == "user-add":
+            self.users[event["user"]] = UserState(roles=list(event.get("roles") or []))
+        elif action == "user-revoke" and event.get("user") in self.users:
+            self.users[event["user"]].revoked = event["time"]
+        elif action == "key-create" and event.get("user") in self.users:
+            state = self.users[event["user"]]
+            for key in state.keys.values():
+                key.setdefault("retired", event["time"])
+            state.keys[event["fingerprint"]] = {"text": event["public_key"], "created": event["time"],
+                                                "public": public_key_from_text(event["public_key"])}
+        if event.get("record"):
+            self.last_event[event["record"]] = event
+            self.record_events.setdefault(event["record"], []).append(event)
+
+    def key(self, signer: str | None, fingerprint: str | None) -> dict[str, Any] | None:
+        state = self.users.get(signer or "")
+        return state.keys.get(fingerprint or "") if state else None
+
+    def has_event_hash(self, digest: str | None) -> bool:
+        return digest == GENESIS or digest in self.hashes
+
+    def sign_events(self, record_id: str, revision: str) -> list[dict[str, Any]]:
+        """Sign events of the record's current revision (after its last create or revise)."""
+        found: list[dict[str, Any]] = []
+        for event in self.record_events.get(record_id, []):
+            if event["action"] in ("create", "revise"):
+                found = []
+            elif event["action"] == "sign" and event.get("revision") == revision:
+                found.append(event)
+        return found
+
+    def signing_problem(self, signer: str | None, role: str | None, key: dict[str, Any], moment: str) -> str | None:
+        state = self.users.get(signer or "")
+        if state is None:
+            return "the signer is not a registered user"
+        when = _moment(moment)
+        if role not in state.roles:
+            return f"the signer did not hold role {role!r}"
+        if state.revoked and _moment(state.revoked) <= when:
+            return f"made after the signer was revoked ({state.revoked})"
+        if _moment(key["created"]) > when:
+            return "made before its key was created"
+        if key.get("retired") and _moment(key["retired"]) <= when:
+            return f"made after its key was retired or revoked ({key['retired']})"
+        return None
+
+
+def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) -> list[dict[str, Any]]:
+    from .verification import Finding
+
+    events: list[dict[str, Any]] = []
+    previous = GENESIS
+    where = f"event chain {site}"
+    for path, content in iter_event_files(repository.root, site):
+        try:
+            event = json.loads(content)
+        except ValueError:
+            findings.append(Finding(where, f"{path} is not readable JSON"))
+            return events
+        event["_path"] = path
+        expected_sequence = len(events) + 1
+        if event.get("seq") != expected_sequence or not path.endswith(f"{expected_sequence:08d}.json"):
+            findings.append(Finding(where, f"event {expected_sequence} is missing (found {path}): "
+                                           "an action was dropped from the trail"))
+            return events
+        stored = {key: value for key, value in event.items() if key != "_path"}
+        if event_hash(stored) != event.get("hash"):
+            findings.append(Finding(event.get("record") or where, f"event {expected_sequence} ({event.get('action')}) "
+                                                                   "was altered: its hash does not match its content"))
+        if event.get("prev") != previous:
+            findings.append(Finding(event.get("record") or where, f"event {expected_sequence} does not follow event "
+                                                                   f"{expected_sequence - 1}: the chain is broken"))
+        previous = event.get("hash", "")
+        events.append(event)
+    head = read_head(repository.root, site)
+    if head.sequence != len(events) or head.hash != previous:
+        findings.append(Finding(where, f"the chain head ({head.sequence}) does not match its last event ({len(events)})"))
+    return events
+
+
+def _check_against_git(repository: "Repository", events: list[dict[str, Any]], findings: list["Finding"]) -> None:
+    """Each event file was added by a commit made on the commit the event names, and never changed."""
+    from .verification import Finding
+
+    added: dict[str, list[str]] = {}
+    output = repository.git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames",
+                                "--", ".qdocs/events", check=False).decode("utf-8", "replace")
+    for block in output.split("\0")[1:]:
+        lines = [line for line in block.splitlines() if line]
+        commit, *parents = lines[0].split(" ")
+        for path in lines[1:]:
+            added.setdefault(path, parents)
+    changed = repository.git.run("log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames",
+                                 "--", ".qdocs/events/*/*", check=False).decode("utf-8", "replace").split()
+    for path in sorted(set(changed)):
+        findings.append(Finding("event chain", f"{path} was changed or deleted after it was committed"))
+    for event in events:
+        parents = added.get(event["_path"])
+        label = event.get("record") or f"event chain {event['site']}"
+        if parents is None:
+            findings.append(Finding(label, f"event {event['seq']} ({event['action']}) was never committed"))
+        elif (event.get("parent_commit") or "") not in (parents or [""]):
+            findings.append(Finding(label, f"event {event['seq']} ({event['action']} at {event['time']}) was made on "
+                                           f"commit {str(event.get('parent_commit'))[:10]}, which is not its commit's parent: "
+                                           "the history before it was rewritten (amended, dropped or reordered)"))
+
+
+def _user_file_keys(repository: "Repository", name: str) -> dict[str, str]:
+    from . import yamlio
+
+    path = repository.root / ".qdocs" / "users" / f"{name}.yaml"
+    if not path.is_file():
+        return {}
+    raw = yamlio.load(path.read_text(encoding="utf-8")) or {}
+    return {key.get("fingerprint"): key.get("public_key") for key in raw.get("keys") or []}
+
+
+def _moment(text: str) -> _dt.datetime:
+    moment = _dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.astimezone()

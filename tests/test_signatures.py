@@ -1,0 +1,191 @@
+"""Users, keys and signatures through the command line: from creation to approved."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from qdocs.repository import Repository
+from tests.conftest import git, repository_state, write_example
+from tests.test_catalog import EXPECTED_TYPES
+
+PASSPHRASE = "correct horse 1"
+
+
+@pytest.fixture(scope="session")
+def signing_template(tmp_path_factory, catalog):
+    """Built once: a repository with one user and key for every role of the catalog
+    (user '<role>', full name '<role> 姓名'), and the home folder holding the keys."""
+    from click.testing import CliRunner
+
+    import cli
+
+    base = tmp_path_factory.mktemp("signing")
+    repo, home = base / "records", base / "home"
+    Repository.init(repo, "S1", "tester")
+    runner = CliRunner()
+    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE}
+    for role in catalog.roles:
+        for arguments in (["users", "add", role, "--full-name", f"{role} 姓名", "--role", role], ["keys", "create", role]):
+            result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "admin", *arguments], env=environment)
+            assert result.exit_code == 0, result.output
+    return repo, home
+
+
+@pytest.fixture
+def signing(run, signing_template, repo_path: Path, monkeypatch, tmp_path: Path):
+    """``run`` on a fresh copy of the signing repository."""
+    repo, home = signing_template
+    shutil.rmtree(repo_path)
+    shutil.copytree(repo, repo_path)
+    shutil.copytree(home, tmp_path / "home")
+    monkeypatch.setenv("QDOCS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("QDOCS_PASSPHRASE", PASSPHRASE)
+    return run
+
+
+def _signature_rows(path: Path) -> list[str]:
+    document = Document(str(path))
+    rows = []
+    for table in document.tables:
+        for row in table.rows:
+            rows.append(" | ".join(cell.text for cell in row.cells))
+    return rows
+
+
+@pytest.mark.parametrize("type_id", EXPECTED_TYPES)
+def test_every_type_goes_from_creation_to_approved(type_id, signing, catalog, repo_path: Path, tmp_path: Path):
+    run = signing
+    data = write_example(catalog, type_id, tmp_path)
+    record_id = run("new", type_id, "--data", str(data)).output.strip()
+    record_type = catalog.get(type_id)
+    for number, requirement in enumerate(record_type.signatures, start=1):
+        signer = requirement.roles[0]
+        result = run("sign", record_id, "--as", signer, "--meaning", requirement.meaning, "--comment", f"ok {number}")
+        assert result.exit_code == 0, result.output
+        expected = "approved" if number == len(record_type.signatures) else "in-review"
+        assert result.output.strip() == f"{record_id} rev A {expected}"
+    record = Repository.open(repo_path).get(record_id)
+    assert record.status == "approved"
+    rows = _signature_rows(repo_path / record.path / "record.docx")
+    for signature in record.signatures:
+        meaning = catalog.meanings[signature["meaning"]].label
+        role = catalog.roles[signature["role"]]
+        row = next((row for row in rows if meaning.zh in row and signature["full_name"] in row), None)
+        assert row is not None, (signature, rows)
+        assert f"{role.zh} {role.en}" in row
+        assert signature["time"][:4] in row and "+" in row.split("|")[3] or "-" in row.split("|")[3]
+    verify = run("verify", "--json")
+    assert verify.exit_code == 0, verify.output
+    assert json.loads(verify.output)["clean"] is True
+
+
+def test_approved_record_is_locked_until_revised(signing, catalog, repo_path: Path, tmp_path: Path):
+    run = signing
+    record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))).output.strip()
+    run("sign", record_id, "--as", "inspector", "--meaning", "inspected")
+    run("sign", record_id, "--as", "qc-manager", "--meaning", "approved")
+    before = repository_state(repo_path)
+    locked = run("sign", record_id, "--as", "qa-engineer", "--meaning", "approved")
+    assert locked.exit_code == 2 and "approved and locked" in locked.output
+    assert repository_state(repo_path) == before
+    revised = run("revise", record_id, "--set", "conclusion=fail", "--reason", "re-test")
+    assert revised.exit_code == 0
+    record = Repository.open(repo_path).get(record_id)
+    assert record.status == "draft" and record.signatures == [] and record.revision == "B"
+    stale = run("sign", record_id, "--as", "inspector", "--meaning", "inspected", "--rev", "A")
+    assert stale.exit_code == 2 and "superseded" in stale.output
+    assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected", "--rev", "B").exit_code == 0
+    assert run("verify").exit_code == 0
+
+
+@pytest.mark.parametrize("case", [
+    "wrong passphrase", "unknown user", "revoked user", "role not allowed", "same person twice", "void record",
+    "out of order", "meaning not needed", "no key",
+])
+def test_refusals_change_nothing(case, signing, catalog, repo_path: Path, tmp_path: Path, monkeypatch):
+    run = signing
+    record_id = run("new", "design-review", "--data", str(write_example(catalog, "design-review", tmp_path))).output.strip()
+    run("users", "add", "multi", "--full-name", "多角色", "--role", "rd-engineer", "--role", "qa-engineer")
+    run("keys", "create", "multi")
+    run("users", "add", "keyless", "--full-name", "无钥匙", "--role", "rd-engineer")
+    arguments = ["sign", record_id, "--as", "rd-engineer", "--meaning", "prepared"]
+    expected = ""
+    if case == "wrong passphrase":
+        monkeypatch.setenv("QDOCS_PASSPHRASE", "not the passphrase")
+        expected = "wrong passphrase"
+    elif case == "unknown user":
+        arguments[3] = "nobody"
+        expected = "unknown user 'nobody'"
+    elif case == "revoked user":
+        run("users", "revoke", "rd-engineer", "--reason", "left the company")
+        expected = "was revoked"
+    elif case == "role not allowed":
+        arguments[3] = "legal"
+        expected = "needs role rd-engineer"
+    elif case == "same person twice":
+        run("sign", record_id, "--as", "multi", "--meaning", "prepared")
+        arguments = ["sign", record_id, "--as", "multi", "--meaning", "reviewed"]
+        expected = "at most once"
+    elif case == "void record":
+        run("void", record_id, "--reason", "duplicate")
+        expected = "is void"
+    elif case == "out of order":
+        arguments = ["sign", record_id, "--as", "rd-manager", "--meaning", "approved"]
+        expected = "must first be signed as prepared, reviewed"
+    elif case == "meaning not needed":
+        arguments = ["sign", record_id, "--as", "inspector", "--meaning", "inspected"]
+        expected = "takes no 'inspected' signature"
+    elif case == "no key":
+        arguments[3] = "keyless"
+        expected = "has no signing key"
+    before = repository_state(repo_path)
+    result = run(*arguments)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
+    assert repository_state(repo_path) == before
+
+
+def test_users_and_keys(signing, repo_path: Path, tmp_path: Path):
+    run = signing
+    listing = json.loads(run("users", "list", "--json").output)
+    inspector = next(user for user in listing if user["name"] == "inspector")
+    assert inspector["roles"] == ["inspector"] and inspector["keys"][0]["fingerprint"].startswith("ed25519:")
+    # the private key is outside the repository, encrypted; the public key is committed
+    assert not list(repo_path.rglob("*.pem"))
+    pem = next((tmp_path / "home" / "keys").glob("inspector-*.pem")).read_bytes()
+    assert b"ENCRYPTED PRIVATE KEY" in pem
+    assert "Action: key-create" in git(repo_path, "log", "--format=%B")
+    assert run("keys", "create", "inspector").exit_code == 2  # already has one
+    assert run("keys", "create", "inspector", "--replace").exit_code == 0
+    keys = Repository.open(repo_path)
+    from qdocs.users import load_user
+
+    user = load_user(keys, "inspector")
+    assert len(user.keys) == 2 and user.keys[0].get("retired") and not user.keys[1].get("retired")
+    for bad in (["users", "add", "Bad Name", "--full-name", "x", "--role", "inspector"],
+                ["users", "add", "newbie", "--full-name", "x", "--role", "astronaut"],
+                ["users", "add", "inspector", "--full-name", "x", "--role", "inspector"]):
+        before = repository_state(repo_path)
+        assert run(*bad).exit_code == 2
+        assert repository_state(repo_path) == before
+
+
+def test_signature_image_is_shown(signing, catalog, repo_path: Path, tmp_path: Path):
+    import base64
+
+    run = signing
+    png = tmp_path / "sig.png"
+    png.write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="))
+    assert run("users", "add", "zhao.liu", "--full-name", "赵六", "--role", "inspector", "--image", str(png)).exit_code == 0
+    run("keys", "create", "zhao.liu")
+    record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))).output.strip()
+    assert run("sign", record_id, "--as", "zhao.liu", "--meaning", "inspected").exit_code == 0
+    record = Repository.open(repo_path).get(record_id)
+    document = Document(str(repo_path / record.path / "record.docx"))
+    assert any(shape for shape in document.inline_shapes)
