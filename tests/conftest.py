@@ -8,6 +8,7 @@ library and through git.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from qdocs.examples import example_yaml
 from qdocs.repository import Repository
 
 PROJECT = Path(__file__).resolve().parent.parent
+PASSPHRASE = "correct horse 1"
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +78,35 @@ def qdocs_process(*args: str, env: dict | None = None, **kwargs) -> subprocess.C
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, str(PROJECT / "cli.py"), *args], capture_output=True, text=True,
                           env=full_env, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def signing_template(tmp_path_factory, catalog):
+    """Built once: a repository with one user and key for every role of the catalog
+    (user '<role>', full name '<role> 姓名'), and the home folder holding the keys."""
+    from click.testing import CliRunner
+
+    import cli
+
+    base = tmp_path_factory.mktemp("signing")
+    repo, home = base / "records", base / "home"
+    Repository.init(repo, "S1", "tester")
+    runner = CliRunner()
+    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE}
+    for role in catalog.roles:
+        for arguments in (["users", "add", role, "--full-name", f"{role} 姓名", "--role", role], ["keys", "create", role]):
+            result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "admin", *arguments], env=environment)
+            assert result.exit_code == 0, result.output
+    return repo, home
+
+
+@pytest.fixture
+def signing(run, signing_template, repo_path: Path, monkeypatch, tmp_path: Path):
+    """``run`` on a fresh copy of the signing repository."""
+    repo, home = signing_template
+    shutil.rmtree(repo_path)
+    shutil.copytree(repo, repo_path)
+    shutil.copytree(home, tmp_path / "home")
+    monkeypatch.setenv("QDOCS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("QDOCS_PASSPHRASE", PASSPHRASE)
+    return run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,39 +12,7 @@ from qdocs.repository import Repository
 from tests.conftest import git, repository_state, write_example
 from tests.test_catalog import EXPECTED_TYPES
 
-PASSPHRASE = "correct horse 1"
-
-
-@pytest.fixture(scope="session")
-def signing_template(tmp_path_factory, catalog):
-    """Built once: a repository with one user and key for every role of the catalog
-    (user '<role>', full name '<role> 姓名'), and the home folder holding the keys."""
-    from click.testing import CliRunner
-
-    import cli
-
-    base = tmp_path_factory.mktemp("signing")
-    repo, home = base / "records", base / "home"
-    Repository.init(repo, "S1", "tester")
-    runner = CliRunner()
-    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE}
-    for role in catalog.roles:
-        for arguments in (["users", "add", role, "--full-name", f"{role} 姓名", "--role", role], ["keys", "create", role]):
-            result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "admin", *arguments], env=environment)
-            assert result.exit_code == 0, result.output
-    return repo, home
-
-
-@pytest.fixture
-def signing(run, signing_template, repo_path: Path, monkeypatch, tmp_path: Path):
-    """``run`` on a fresh copy of the signing repository."""
-    repo, home = signing_template
-    shutil.rmtree(repo_path)
-    shutil.copytree(repo, repo_path)
-    shutil.copytree(home, tmp_path / "home")
-    monkeypatch.setenv("QDOCS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("QDOCS_PASSPHRASE", PASSPHRASE)
-    return run
+from tests.conftest import PASSPHRASE
 
 
 def _signature_rows(path: Path) -> list[str]:
