@@ -473,20 +473,29 @@ def keys_create(context: click.Context, name: str, replace: bool) -> None:
 
 
 @cli.command()
-@click.argument("record_id", metavar="ID")
+@click.argument("record_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--as", "signer", required=True, metavar="NAME", help="The user signing.")
 @click.option("--meaning", required=True, type=click.Choice(["prepared", "inspected", "performed", "reviewed", "approved"]))
 @click.option("--comment", help="A comment shown with the signature.")
 @click.option("--rev", "revision", metavar="R", help="The revision you reviewed (refused if superseded).")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record(s) as JSON.")
 @click.pass_context
-def sign(context: click.Context, record_id: str, signer: str, meaning: str, comment: str | None,
+def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meaning: str, comment: str | None,
          revision: str | None, as_json: bool) -> None:
-    """Sign a record (prepared / inspected / performed, then reviewed, then approved)."""
-    from qdocs.signatures import sign_record
+    """Sign records (prepared / inspected / performed, then reviewed, then approved); several IDs sign in one commit."""
+    from qdocs.signatures import sign_records
 
-    record = sign_record(_repository(context), record_id, signer, meaning, _passphrase, comment, revision)
-    _echo_json(record.to_json()) if as_json else click.echo(f"{record.id} rev {record.revision} {record.status}")
+    update, finish = _progress(len(record_ids), "signing")
+    try:
+        records = sign_records(_repository(context), list(record_ids), signer, meaning, _passphrase, comment,
+                               revision, update)
+    finally:
+        finish()
+    if as_json:
+        _echo_json(records[0].to_json() if len(records) == 1 else [record.to_json() for record in records])
+    else:
+        for record in records:
+            click.echo(f"{record.id} rev {record.revision} {record.status}")
 
 
 @cli.command()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .catalog import RecordType
 from .errors import RecordStateError, UsageError
-from .events import canonical_json, read_head, sha256_hex
+from .events import canonical_json, sha256_hex
 from .keys import load_private_key
 from .records import Record, Stamp
 from .users import image_path, load_user
@@ -47,54 +47,76 @@ def required_meanings(record_type: RecordType) -> list[str]:
 def sign_record(repository: "Repository", record_id: str, signer: str, meaning: str,
                 passphrase: str | Callable[[], str] | None, comment: str | None = None,
                 revision: str | None = None) -> Record:
-    """Sign the current revision of a record as ``signer`` with ``meaning``; one commit.
+    """Sign the current revision of a record as ``signer`` with ``meaning``; one commit."""
+    return sign_records(repository, [record_id], signer, meaning, passphrase, comment, revision)[0]
 
-    ``passphrase`` may be a function, called only once every other check passed
-    (so a refused signature never asks for it)."""
+
+def sign_records(repository: "Repository", record_ids: list[str], signer: str, meaning: str,
+                 passphrase: str | Callable[[], str] | None, comment: str | None = None,
+                 revision: str | None = None, progress: Callable[[int], None] | None = None) -> list[Record]:
+    """Sign several records with one meaning in one commit (a manager approving a day's
+    certificates).  Every record is checked before anything is signed.
+
+    ``passphrase`` may be a function, called only once every check passed (so a
+    refused signature never asks for it)."""
     from .actions import write_record
     from .rendering import TemplateCache
 
     comment = " ".join((comment or "").split())
+    if not record_ids:
+        raise UsageError("name at least one record to sign")
     with repository.locked():
-        record = repository.get(record_id)
-        record_type = repository.catalog.get(record.type)
-        _check_state(record, revision)
-        requirement = _check_meaning(repository, record_type, record, meaning)
         user = load_user(repository, signer)
         if not user.active:
             raise UsageError(f"user {signer} was revoked on {user.revoked['time']} and cannot sign")
-        allowed = [role for role in requirement.roles if role in user.roles]
-        if not allowed:
-            raise UsageError(
-                f"{signer} may not sign {record.type} as {meaning}: that needs role {' or '.join(requirement.roles)}; "
-                f"{signer} has {', '.join(user.roles)}")
-        if any(existing["signer"] == signer for existing in record.signatures):
-            raise UsageError(f"{signer} already signed {record_id} revision {record.revision}; "
-                             "one person signs a record at most once (separation of duties)")
+        plans = [_plan(repository, repository.get(record_id), user, meaning, revision) for record_id in record_ids]
         key = user.current_key()
         if key is None:
             raise UsageError(f"{signer} has no signing key; create one with: qdocs keys create {signer}")
         private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase)
         stamp = Stamp.now(signer)
-        signature = {
-            "meaning": meaning, "signer": signer, "full_name": user.full_name, "role": allowed[0],
-            "time": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "comment": comment, "key": key["fingerprint"],
-            "chain_head": read_head(repository.root, repository.site()).hash,
-        }
-        signature["signature"] = base64.b64encode(private_key.sign(signature_payload(record, signature))).decode()
-        record.signatures.append(signature)
-        signed = {entry["meaning"] for entry in record.signatures}
-        record.status = "approved" if signed >= set(required_meanings(record_type)) else "in-review"
-        record.changed = stamp
-        with repository.transaction("sign", [record.path], [record_id]) as change:
-            write_record(repository, TemplateCache(repository.catalog), record_type, record, change, "sign", stamp,
-                         meaning=meaning, signer=signer, role=allowed[0], key=key["fingerprint"],
-                         signature_sha256=sha256_hex(signature["signature"].encode()))
-            change.commit(f"sign {record_id} rev {record.revision} as {meaning} by {signer} ({user.full_name})", signer,
-                          {"Action": "sign", "Type": record.type, "Revision": record.revision, "Record": record_id,
-                           "Meaning": meaning, "Signer": signer})
-    return record
+        moment = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        cache = TemplateCache(repository.catalog)
+        with repository.transaction("sign", [record.path for record, _, _ in plans], list(record_ids)) as change:
+            for number, (record, record_type, role) in enumerate(plans, start=1):
+                signature = {
+                    "meaning": meaning, "signer": signer, "full_name": user.full_name, "role": role,
+                    "time": moment, "comment": comment, "key": key["fingerprint"],
+                    "chain_head": change.events.head.hash,
+                }
+                signature["signature"] = base64.b64encode(private_key.sign(signature_payload(record, signature))).decode()
+                record.signatures.append(signature)
+                signed = {entry["meaning"] for entry in record.signatures}
+                record.status = "approved" if signed >= set(required_meanings(record_type)) else "in-review"
+                record.changed = stamp
+                write_record(repository, cache, record_type, record, change, "sign", stamp, meaning=meaning,
+                             signer=signer, role=role, key=key["fingerprint"],
+                             signature_sha256=sha256_hex(signature["signature"].encode()))
+                if progress:
+                    progress(number)
+            first = plans[0][0]
+            subject = (f"sign {first.id} rev {first.revision} as {meaning} by {signer} ({user.full_name})"
+                       if len(plans) == 1 else f"sign {len(plans)} records as {meaning} by {signer} ({user.full_name})")
+            change.commit(subject, signer, {"Action": "sign", "Type": sorted({r.type for r, _, _ in plans}),
+                                            "Revision": first.revision, "Record": list(record_ids),
+                                            "Meaning": meaning, "Signer": signer})
+    return [record for record, _, _ in plans]
+
+
+def _plan(repository: "Repository", record: Record, user: Any, meaning: str, revision: str | None) -> tuple:
+    """Check that ``user`` may sign ``record`` as ``meaning`` now; returns (record, type, role)."""
+    record_type = repository.catalog.get(record.type)
+    _check_state(record, revision)
+    requirement = _check_meaning(repository, record_type, record, meaning)
+    allowed = [role for role in requirement.roles if role in user.roles]
+    if not allowed:
+        raise UsageError(
+            f"{user.name} may not sign {record.type} as {meaning}: that needs role {' or '.join(requirement.roles)}; "
+            f"{user.name} has {', '.join(user.roles)}")
+    if any(existing["signer"] == user.name for existing in record.signatures):
+        raise UsageError(f"{user.name} already signed {record.id} revision {record.revision}; "
+                         "one person signs a record at most once (separation of duties)")
+    return record, record_type, allowed[0]
 
 
 def signature_rows(repository: "Repository", record_type: RecordType, record: Record) -> list[dict[str, Any]]:

@@ -156,3 +156,20 @@ def test_signature_image_is_shown(signing, catalog, repo_path: Path, tmp_path: P
     record = Repository.open(repo_path).get(record_id)
     document = Document(str(repo_path / record.path / "record.docx"))
     assert any(shape for shape in document.inline_shapes)
+
+
+def test_several_records_signed_in_one_commit_or_none(signing, catalog, repo_path: Path, tmp_path: Path):
+    run = signing
+    data = write_example(catalog, "final-inspection", tmp_path)
+    ids = [run("new", "final-inspection", "--data", str(data), "--lot", f"L{n}").output.strip() for n in range(3)]
+    head = git(repo_path, "rev-parse", "HEAD").strip()
+    result = run("sign", *ids, "--as", "inspector", "--meaning", "inspected")
+    assert result.exit_code == 0 and result.output.split("\n")[0] == f"{ids[0]} rev A in-review"
+    assert git(repo_path, "rev-list", "--count", f"{head}..HEAD").strip() == "1"
+    run("void", ids[2], "--reason", "wrong lot")
+    before = repository_state(repo_path)
+    refused = run("sign", *ids, "--as", "qc-manager", "--meaning", "approved")
+    assert refused.exit_code == 2 and f"{ids[2]} is void" in refused.output
+    assert repository_state(repo_path) == before
+    assert run("sign", ids[0], ids[1], "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    assert run("verify").exit_code == 0
