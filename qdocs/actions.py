@@ -52,7 +52,7 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
     if problems:
         raise ValidationError(type_id, problems, f"batch of {len(inputs)}")
     site = repository.site()
-    cache = TemplateCache(repository.catalog)
+    cache = repository.templates
     template_sha256 = cache.template_sha256(record_type)
     stamp = Stamp.now(actor)
     year = _dt.date.fromisoformat(stamp.time[:10]).year
@@ -112,7 +112,7 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
         current.revisions.append({"revision": revision, "time": stamp.time, "actor": actor, "reason": reason})
         current.data, current.revision, current.status, current.changed = data, revision, "draft", stamp
         current.signatures = []
-        cache = TemplateCache(repository.catalog)
+        cache = repository.templates
         current.template_sha256 = cache.template_sha256(record_type)
         with repository.transaction("revise", [current.path], [record_id]) as change:
             write_record(repository, cache, record_type, current, change, "revise", stamp, reason=reason)
@@ -133,7 +133,7 @@ def void_record(repository: "Repository", record_id: str, reason: str, actor: st
         stamp = Stamp.now(actor)
         current.status, current.changed = "void", stamp
         current.void = {"time": stamp.time, "actor": actor, "reason": reason}
-        cache = TemplateCache(repository.catalog)
+        cache = repository.templates
         with repository.transaction("void", [current.path], [record_id]) as change:
             write_record(repository, cache, record_type, current, change, "void", stamp, reason=reason)
             change.commit(f"void {record_id}: {_one_line(reason)}", actor,

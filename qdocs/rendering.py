@@ -50,6 +50,7 @@ class TemplateCache:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._bytes: dict[str, bytes] = {}
+        self._environment: Any = None
 
     def template_bytes(self, record_type: RecordType) -> bytes:
         if record_type.id not in self._bytes:
@@ -63,6 +64,14 @@ class TemplateCache:
     def template_sha256(self, record_type: RecordType) -> str:
         return hashlib.sha256(self.template_bytes(record_type)).hexdigest()
 
+    def environment(self) -> Any:
+        """One strict, escaping Jinja environment per process that compiles each
+        template part once: docxtpl compiles every part on every render, which was
+        40 % of the time of rendering a record."""
+        if self._environment is None:
+            self._environment = _caching_environment()
+        return self._environment
+
 
 def render_record(
     cache: TemplateCache,
@@ -73,14 +82,12 @@ def render_record(
 ) -> bytes:
     """Render one record to ``.docx`` bytes."""
     import jinja2
-    from docxtpl import DocxTemplate
 
     context = build_context(cache.catalog, record_type, header, data, signatures)
     try:
-        template = DocxTemplate(io.BytesIO(cache.template_bytes(record_type)))
+        template = _template_class()(io.BytesIO(cache.template_bytes(record_type)))
         _add_signature_images(template, context["signatures"])
-        environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
-        template.render(context, environment, autoescape=True)
+        template.render(context, cache.environment(), autoescape=True)
         output = io.BytesIO()
         template.save(output)
     except jinja2.UndefinedError as error:
@@ -92,6 +99,53 @@ def render_record(
     except Exception as error:  # a corrupt .docx raises zip/XML errors of many kinds
         raise TemplateError(f"template {record_type.template} cannot be rendered: {type(error).__name__}: {error}") from None
     return output.getvalue()
+
+
+_TEMPLATE_CLASS: Any = None
+_MEMO_LIMIT = 512
+
+
+def _template_class() -> Any:
+    """docxtpl's DocxTemplate, remembering the tag clean-up of each template part
+    (a pure function of the part's XML, worth 20 % of a render)."""
+    global _TEMPLATE_CLASS
+    if _TEMPLATE_CLASS is None:
+        from docxtpl import DocxTemplate
+
+        class MemoizingTemplate(DocxTemplate):  # type: ignore[misc]
+            _patched: dict[str, str] = {}
+
+            def patch_xml(self, src_xml: str) -> str:
+                patched = self._patched.get(src_xml)
+                if patched is None:
+                    if len(self._patched) > _MEMO_LIMIT:
+                        self._patched.clear()
+                    patched = self._patched[src_xml] = super().patch_xml(src_xml)
+                return patched
+
+        _TEMPLATE_CLASS = MemoizingTemplate
+    return _TEMPLATE_CLASS
+
+
+def _caching_environment() -> Any:
+    import jinja2
+
+    class CachingEnvironment(jinja2.Environment):
+        def __init__(self) -> None:
+            super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+            self._compiled: dict[str, Any] = {}
+
+        def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+            if not isinstance(source, str) or globals is not None or template_class is not None:
+                return super().from_string(source, globals, template_class)
+            compiled = self._compiled.get(source)
+            if compiled is None:
+                if len(self._compiled) > _MEMO_LIMIT:
+                    self._compiled.clear()
+                compiled = self._compiled[source] = super().from_string(source)
+            return compiled
+
+    return CachingEnvironment()
 
 
 def _add_signature_images(template: Any, rows: list[dict[str, Any]]) -> None:

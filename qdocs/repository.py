@@ -23,7 +23,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import yamlio
 from .catalog import Catalog, load_catalog
@@ -33,6 +33,9 @@ from .events import EventWriter
 from .journal import Journal, clear_journal, recover, write_journal
 from .locking import RepositoryLock
 from .records import Record, now_text
+
+if TYPE_CHECKING:
+    from .rendering import TemplateCache
 
 FORMAT_VERSION = 1
 SITE_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
@@ -55,6 +58,7 @@ class Repository:
         self.lock = RepositoryLock(self._local / "lock")
         self.journal_path = self._local / "journal.json"
         self._config: dict[str, Any] | None = None
+        self._templates: Any = None
 
     # -- opening -------------------------------------------------------------
 
@@ -141,6 +145,15 @@ class Repository:
         return f"registered site {site} for this copy of {self.root}"
 
     # -- configuration -------------------------------------------------------
+
+    @property
+    def templates(self) -> "TemplateCache":
+        """The catalog's templates, read and compiled once per process."""
+        if self._templates is None:
+            from .rendering import TemplateCache
+
+            self._templates = TemplateCache(self.catalog)
+        return self._templates
 
     @property
     def config(self) -> dict[str, Any]:

@@ -60,7 +60,6 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
     ``passphrase`` may be a function, called only once every check passed (so a
     refused signature never asks for it)."""
     from .actions import write_record
-    from .rendering import TemplateCache
 
     comment = " ".join((comment or "").split())
     if not record_ids:
@@ -76,7 +75,7 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
         private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase)
         stamp = Stamp.now(signer)
         moment = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        cache = TemplateCache(repository.catalog)
+        cache = repository.templates
         with repository.transaction("sign", [record.path for record, _, _ in plans], list(record_ids)) as change:
             for number, (record, record_type, role) in enumerate(plans, start=1):
                 signature = {

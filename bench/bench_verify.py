@@ -1,0 +1,124 @@
+"""Benchmark: ``qdocs verify`` over many signed records against its floor.
+
+The floor is the least any verifier must do: read and hash every ``record.yaml``
+and ``record.docx`` and check every signature with the raw ``cryptography``
+library, in one loop (payloads and keys prepared beforehand, outside the timing).
+qdocs does that plus parsing the metadata, replaying and checking the event chain
+against git history, and checking roles, order and key validity.
+
+Both are run alternately, several times, in one process; the figure that
+matters is the ratio of medians (target: at most 2x).
+
+    python bench/bench_verify.py                 # 10,000 signed records (about 10 minutes)
+    python bench/bench_verify.py --records 1000  # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qdocs import yamlio  # noqa: E402
+from qdocs.examples import example_yaml  # noqa: E402
+from qdocs.keys import create_key, public_key_from_text  # noqa: E402
+from qdocs.repository import Repository  # noqa: E402
+from qdocs.signatures import sign_records, signature_payload  # noqa: E402
+from qdocs.users import add_user, load_user  # noqa: E402
+from qdocs.verification import verify_repository  # noqa: E402
+
+PASSPHRASE = "benchmark passphrase"
+
+
+def build(root: Path, count: int) -> Repository:
+    """``count`` final inspections, each inspected and approved (three commits in all per chunk)."""
+    repository, _ = Repository.init(root / "records", "S1", "bench")
+    add_user(repository, "inspector", "检验员 Inspector", ["inspector"], "bench")
+    add_user(repository, "manager", "质量经理 Manager", ["qc-manager"], "bench")
+    create_key(repository, "inspector", PASSPHRASE, "bench")
+    create_key(repository, "manager", PASSPHRASE, "bench")
+    values = yamlio.load_as_text(example_yaml(repository.catalog, repository.catalog.get("final-inspection")))
+    chunk = 1000
+    for start in range(0, count, chunk):
+        size = min(chunk, count - start)
+        records = repository.create_batch(
+            "final-inspection", [{**values, "lot": f"L{start + n:06d}"} for n in range(size)], "bench")
+        ids = [record.id for record in records]
+        sign_records(repository, ids, "inspector", "inspected", PASSPHRASE)
+        sign_records(repository, ids, "manager", "approved", PASSPHRASE)
+        print(f"  built {start + size} signed records", file=sys.stderr, flush=True)
+    return repository
+
+
+def prepare_floor(repository: Repository) -> list[tuple[Path, Path, list[tuple[object, bytes, bytes]]]]:
+    keys = {}
+    for name in ("inspector", "manager"):
+        for key in load_user(repository, name).keys:
+            keys[key["fingerprint"]] = public_key_from_text(key["public_key"])
+    work = []
+    for record in repository.records():
+        folder = repository.root / record.path
+        checks = [(keys[s["key"]], base64.b64decode(s["signature"]), signature_payload(record, s)) for s in record.signatures]
+        work.append((folder / "record.yaml", folder / "record.docx", checks))
+    return work
+
+
+def floor(work) -> int:
+    checked = 0
+    for yaml_path, docx_path, checks in work:
+        hashlib.sha256(yaml_path.read_bytes()).hexdigest()
+        hashlib.sha256(docx_path.read_bytes()).hexdigest()
+        for public_key, signature, payload in checks:
+            public_key.verify(signature, payload)
+            checked += 1
+    return checked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory(prefix="qdocs-bench-verify-") as directory:
+        started = time.perf_counter()
+        repository = build(Path(directory), arguments.records)
+        print(f"built {arguments.records} signed records in {time.perf_counter() - started:.0f} s")
+        work = prepare_floor(repository)
+        qdocs_times, floor_times = [], []
+        for _ in range(arguments.rounds):
+            started = time.perf_counter()
+            signatures = floor(work)
+            floor_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            report = verify_repository(Repository.open(repository.root))
+            qdocs_times.append(time.perf_counter() - started)
+            assert report.clean, report.findings[:3]
+        qdocs_median, floor_median = statistics.median(qdocs_times), statistics.median(floor_times)
+        print(f"records {arguments.records}, signatures {signatures}, events {report.events_checked}")
+        print(f"floor (hash files + verify signatures): median {floor_median:.2f} s  {[round(t, 2) for t in floor_times]}")
+        print(f"qdocs verify:                           median {qdocs_median:.2f} s  {[round(t, 2) for t in qdocs_times]}")
+        print(f"ratio qdocs / floor: {qdocs_median / floor_median:.2f}x (target <= 2x)")
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
