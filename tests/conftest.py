@@ -110,3 +110,33 @@ def signing(run, signing_template, repo_path: Path, monkeypatch, tmp_path: Path)
     monkeypatch.setenv("QDOCS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("QDOCS_PASSPHRASE", PASSPHRASE)
     return run
+
+
+def docx_text(content: bytes) -> str:
+    """Everything python-docx reads from a document: header and footer paragraphs and
+    tables, body paragraphs and tables (nested too), one line each.  Tests read
+    documents back with python-docx itself, independently of qdocs' own text extraction."""
+    import io
+
+    from docx import Document
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    def blocks(container) -> list[str]:
+        lines: list[str] = []
+        for block in container.iter_inner_content():
+            if isinstance(block, Paragraph):
+                lines.append(block.text)
+            elif isinstance(block, Table):
+                for row in block.rows:
+                    for cell in row.cells:
+                        lines.extend(blocks(cell))
+        return lines
+
+    document = Document(io.BytesIO(content))
+    lines: list[str] = []
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
+            lines.extend(blocks(part))
+    lines.extend(blocks(document))
+    return "\n".join(lines)

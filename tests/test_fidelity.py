@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from qdocs.docxtext import document_text
+from tests.conftest import docx_text as document_text
 from qdocs.repository import Repository
 from tests.conftest import example_values
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qdocs.docxtext import document_text
+from tests.conftest import docx_text as document_text
 from qdocs.records import next_revision
 from qdocs.repository import Repository
 from tests.conftest import git, repository_state, write_example

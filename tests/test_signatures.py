@@ -12,7 +12,6 @@ from qdocs.repository import Repository
 from tests.conftest import git, repository_state, write_example
 from tests.test_catalog import EXPECTED_TYPES
 
-from tests.conftest import PASSPHRASE
 
 
 def _signature_rows(path: Path) -> list[str]:
