@@ -66,14 +66,16 @@ def terms(text: str, stem: Stemmer, query: bool = False) -> Iterator[Term]:
     for match in _PIECES.finditer(text):
         start = match.start()
         if match.lastgroup == "word":
-            word = _fold(match.group())
+            word = fold(match.group())
             if word in STOP_WORDS:
                 position += 1
                 continue
             yield Term(stem(word) if word.isalpha() else word, position, start, match.end())
             position += 1
             continue
-        run = _fold(match.group())
+        run = fold(match.group())
+        if len(run) != len(match.group()):  # keep offsets true for highlighting
+            run = match.group()
         if len(run) == 1:
             yield Term(run, position, start, start + 1)
             position += 1
@@ -91,7 +93,8 @@ def single_cjk_character(text: str) -> bool:
     return bool(_SINGLE_CJK.match(text))
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Case-folded, with full-width letters and digits made ordinary (NFKC)."""
     if text.isascii():
         return text.lower()
     return unicodedata.normalize("NFKC", text).casefold()

@@ -3,51 +3,54 @@
 Everything Whoosh-specific is here (schema, analyzer wrapper, writer, query
 parser, highlighting), so another engine replaces this one module.  Whoosh is
 pinned (``whoosh==2.7.4``, its last release): ``whoosh-reloaded`` changes
-nothing qdocs relies on and is itself unmaintained.
-
-Whoosh allows one writer at a time; qdocs serialises writers with its own lock
-(:mod:`qdocs.search.index`), so the writer here never waits on Whoosh's.
+nothing qdocs relies on and is itself unmaintained.  Whoosh allows one writer at
+a time; qdocs serialises writers with its own lock (:mod:`qdocs.search.index`).
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import functools
-from dataclasses import dataclass
+import pickle
+import struct
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import pickle
-import struct
-
-from whoosh import fields, index, qparser, query, sorting
-from whoosh.qparser.dateparse import DateParserPlugin
+from whoosh import fields, index, qparser, query
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Token, Tokenizer
-from whoosh.highlight import ContextFragmenter, Formatter, Highlighter
+from whoosh.highlight import ContextFragmenter, Formatter
 from whoosh.lang.porter import stem
+from whoosh.util.times import datetime_to_long
 
 from ..subjects import SUBJECT_KEYS
-from .analysis import single_cjk_character, terms
+from .analysis import fold, single_cjk_character, terms
+from .model import MARK_END, MARK_START, Filters, Found, Hit, QuerySyntaxError
 
-#: Raised by everything here when the files of an index cannot be read.
+#: What reading a damaged index raises (Whoosh has no error type of its own for it).
 ENGINE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError,
                  ImportError, index.IndexError, pickle.UnpicklingError, struct.error)
-MARK_START, MARK_END = "\x02", "\x03"
 _stem = functools.lru_cache(maxsize=100_000)(stem)
+_MICROSECOND = _dt.timedelta(microseconds=1)
 
 
 class MixedTokenizer(Tokenizer):
-    """Whoosh wrapper of :func:`qdocs.search.analysis.terms` (CJK bigrams + stemmed English)."""
+    """Whoosh wrapper of :func:`qdocs.search.analysis.terms` (CJK bigrams, stemmed English)."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MixedTokenizer)
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "",
-                 **kwargs: Any) -> Iterator[Token]:
+                 tokenize: bool = True, **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token.boost, token.stopped = 1.0, False
+        if not tokenize:  # wildcard and range texts: one term, case-folded
+            token.text, token.pos, token.startchar, token.endchar = fold(value), start_pos, start_char, start_char + len(value)
+            yield token
+            return
         for term in terms(value, _stem, query=mode == "query"):
-            token.text, token.boost, token.stopped = term.text, 1.0, False
+            token.text = term.text
             if keeporiginal:
                 token.original = value[term.start:term.end]
             if positions:
@@ -57,18 +60,43 @@ class MixedTokenizer(Tokenizer):
             yield token
 
 
+class DateField(fields.DATETIME):
+    """Dates typed as YYYY, YYYY-MM or YYYY-MM-DD; ``<`` and ``>`` exclude the bound."""
+
+    def _parse_datestring(self, qstring: str) -> Any:
+        try:
+            return super()._parse_datestring(qstring)
+        except Exception:
+            raise QuerySyntaxError(f"{qstring.strip()!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD, "
+                                   "e.g. date:[2026-03-01 TO 2026-03-31]") from None
+
+    def parse_range(self, fieldname: str, start: str | None, end: str | None, startexcl: bool, endexcl: bool,
+                    boost: float = 1.0) -> query.Query:
+        if start is None and end is None:
+            return query.Every(fieldname, boost=boost)
+        low = high = None
+        if start is not None:
+            at = self._parse_datestring(start)
+            low = datetime_to_long(at.ceil() + _MICROSECOND if startexcl else at.floor())
+        if end is not None:
+            at = self._parse_datestring(end)
+            high = datetime_to_long(at.floor() - _MICROSECOND if endexcl else at.ceil())
+        return query.NumericRange(fieldname, low, high, boost=boost)
+
+
 def _schema() -> fields.Schema:
-    keyword = functools.partial(fields.ID, stored=True)
-    subject_fields = {key: fields.ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter()) for key in SUBJECT_KEYS}
+    def exact(**options: Any) -> fields.ID:
+        return fields.ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter(), **options)
+
     return fields.Schema(
-        path=fields.ID(stored=True, unique=True), id=fields.ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter()),
-        type=keyword(sortable=True), scope=keyword(), status=keyword(), revision=keyword(),
-        conclusion=keyword(), fingerprint=fields.STORED(), subject=fields.STORED(),
+        path=fields.ID(stored=True, unique=True, sortable=True), fingerprint=fields.ID(sortable=True),
+        id=exact(), type=fields.ID(stored=True, sortable=True), scope=exact(), status=exact(), revision=exact(),
+        conclusion=exact(), subject=fields.STORED(),
         signers=fields.KEYWORD(stored=True, lowercase=True, commas=True, scorable=False),
-        created=fields.DATETIME(stored=True), changed=fields.DATETIME(stored=True),
-        signed=fields.DATETIME(stored=True), date=fields.DATETIME(stored=True),
+        created=DateField(stored=True), changed=DateField(stored=True), signed=DateField(stored=True),
+        date=DateField(stored=True),
         content=fields.TEXT(analyzer=MixedTokenizer(), stored=True, multitoken_query="phrase"),
-        **subject_fields,
+        **{key: exact() for key in SUBJECT_KEYS},
     )
 
 
@@ -78,26 +106,23 @@ def create(directory: Path) -> None:
 
 
 class Writer:
-    """Adds, replaces and deletes records in one Whoosh commit."""
+    """Adds, replaces and deletes records, all in one Whoosh commit."""
 
     def __init__(self, directory: Path, bulk: bool = False) -> None:
         self._index = index.open_dir(str(directory))
-        self._writer = self._index.writer(limitmb=128 if bulk else 32)
+        self._writer = self._index.writer(limitmb=96 if bulk else 32)
         self._bulk = bulk
 
     def put(self, document: dict[str, Any]) -> None:
         values = {key: value for key, value in document.items() if value not in (None, "", [])}
         values["signers"] = ",".join(document.get("signers") or [])
-        if self._bulk:
-            self._writer.add_document(**values)
-        else:
-            self._writer.update_document(**values)
+        (self._writer.add_document if self._bulk else self._writer.update_document)(**values)
 
     def delete(self, path: str) -> None:
         self._writer.delete_by_term("path", path)
 
     def commit(self) -> None:
-        self._writer.commit(merge=not self._bulk, optimize=self._bulk)
+        self._writer.commit(optimize=self._bulk)
         self._index.close()
 
     def cancel(self) -> None:
@@ -105,85 +130,74 @@ class Writer:
         self._index.close()
 
 
-@dataclass
-class Filters:
-    type: str | None = None
-    product: str | None = None
-    lot: str | None = None
-    status: str | None = None
-    date_from: _dt.date | None = None
-    date_to: _dt.date | None = None
-
-
-@dataclass
-class Hit:
-    fields: dict[str, Any]
-    score: float
-    snippet: str  # matches between MARK_START and MARK_END
-
-
-@dataclass
-class Found:
-    hits: list[Hit]
-    total: int
-    per_type: dict[str, int]
-
-
-class QuerySyntaxError(Exception):
-    """The query text does not parse; the message names the problem."""
-
-
 def search(directory: Path, text: str, filters: Filters, limit: int) -> Found:
+    """The best ``limit`` records, ranked (BM25F), with snippets and counts per type."""
     opened = index.open_dir(str(directory))
     with opened.searcher() as searcher:
-        parsed = _parse(opened.schema, text)
-        found = searcher.search(parsed, filter=_filter(filters), limit=limit, terms=True,
-                                groupedby=sorting.FieldFacet("type", maptype=sorting.Count))
+        parsed = parse(opened.schema, text)
+        restriction = _filter(filters)
+        found = searcher.search(parsed, filter=restriction, limit=limit)
         found.fragmenter = ContextFragmenter(maxchars=160, surround=40)
-        found.formatter = _Marks()
-        hits = [Hit(dict(hit), hit.score, hit.highlights("content", top=2) or _opening(hit)) for hit in found]
-        for hit in hits:
-            hit.fields.pop("content", None)
-        return Found(hits, len(found), dict(found.groups("type")))
+        found.formatter = _Marks({part.text for part in _walk(parsed) if isinstance(part, query.Prefix)
+                                  and part.fieldname == "content" and single_cjk_character(part.text)})
+        hits = []
+        for hit in found:
+            stored = dict(hit)
+            content = stored.pop("content", "")
+            snippet = hit.highlights("content", text=content, top=2) or " ".join(content[:120].split())
+            hits.append(Hit(stored, hit.score, snippet))
+        per_type = _count_types(searcher, parsed if restriction is None else query.And([parsed, restriction]))
+        return Found(hits, sum(per_type.values()), per_type)
 
 
-def indexed_fingerprints(directory: Path) -> dict[str, str]:
-    """path → fingerprint of every indexed record (for ``qdocs index status``)."""
-    with index.open_dir(str(directory)).reader() as reader:
-        return {stored["path"]: stored.get("fingerprint", "") for _, stored in reader.iter_docs()}
+def _count_types(searcher: Any, matching: query.Query) -> dict[str, int]:
+    """Every match counted by type, unscored: cheaper than scoring all of them."""
+    types = searcher.reader().column_reader("type")
+    return dict(collections.Counter(types[docnum] for docnum in searcher.docs_for_query(matching.normalize())))
 
 
-def check_readable(directory: Path) -> int:
-    """Open the index and read its document count; raises one of ENGINE_ERRORS if it cannot."""
-    with index.open_dir(str(directory)).searcher() as searcher:
-        return searcher.doc_count()
-
-
-def _parse(schema: fields.Schema, text: str) -> query.Query:
+def parse(schema: fields.Schema, text: str) -> query.Query:
+    """Whoosh query syntax; the default field is the record's text."""
     parser = qparser.QueryParser("content", schema)
     parser.replace_plugin(qparser.FieldsPlugin(remove_unknown=False))
-    parser.add_plugin(DateParserPlugin(free=False))
     parser.add_plugin(qparser.GtLtPlugin())
     try:
         parsed = parser.parse(text)
-    except Exception as error:  # Whoosh raises bare Exception for e.g. an unparseable date
+    except QuerySyntaxError:
+        raise
+    except Exception as error:  # the parser raises bare exceptions
         raise QuerySyntaxError(str(error)) from None
     for part in _walk(parsed):
         if getattr(part, "error", None):
             raise QuerySyntaxError(str(part.error))
         name = getattr(part, "fieldname", None)
         if name and name not in schema.names():
-            raise QuerySyntaxError(f"unknown field {name!r}")
+            raise QuerySyntaxError(f"unknown field {name!r}; fields: {', '.join(sorted(searchable_fields(schema)))}")
     return _expand_single_characters(parsed)
 
 
+def searchable_fields(schema: fields.Schema) -> list[str]:
+    return [name for name, field in schema.items() if field.indexed and name != "fingerprint"]
+
+
+def indexed_fingerprints(directory: Path) -> dict[str, str]:
+    """path → fingerprint of every indexed record, from columns (no stored text read)."""
+    with index.open_dir(str(directory)).reader() as reader:
+        paths, prints = reader.column_reader("path"), reader.column_reader("fingerprint")
+        return {paths[docnum]: prints[docnum] for docnum in reader.all_doc_ids()}
+
+
+def check_readable(directory: Path) -> int:
+    """The number of indexed records; raises one of ENGINE_ERRORS when the index is damaged."""
+    with index.open_dir(str(directory)).searcher() as searcher:
+        return searcher.doc_count()
+
+
 def _expand_single_characters(parsed: query.Query) -> query.Query:
-    """A one-character CJK term matches the character anywhere (see analysis)."""
+    """A one-character CJK term finds the character anywhere (see :mod:`.analysis`)."""
     if isinstance(parsed, query.Term) and parsed.fieldname == "content" and single_cjk_character(parsed.text):
         return query.Prefix("content", parsed.text, boost=parsed.boost)
-    if parsed.is_leaf():
-        return parsed
-    return parsed.apply(_expand_single_characters)
+    return parsed if parsed.is_leaf() else parsed.apply(_expand_single_characters)
 
 
 def _walk(parsed: query.Query) -> Iterable[query.Query]:
@@ -194,13 +208,9 @@ def _walk(parsed: query.Query) -> Iterable[query.Query]:
 
 
 def _filter(filters: Filters) -> query.Query | None:
-    parts: list[query.Query] = []
-    for name in ("type", "status"):
-        if getattr(filters, name):
-            parts.append(query.Term(name, getattr(filters, name)))
-    for name in ("product", "lot"):
-        if getattr(filters, name):
-            parts.append(query.Term(name, getattr(filters, name).lower()))
+    parts: list[query.Query] = [query.Term(name, value) for name, value in (
+        ("type", filters.type), ("status", filters.status),
+        ("product", (filters.product or "").lower()), ("lot", (filters.lot or "").lower())) if value]
     if filters.date_from or filters.date_to:
         start = _dt.datetime.combine(filters.date_from, _dt.time.min) if filters.date_from else None
         end = _dt.datetime.combine(filters.date_to, _dt.time.max) if filters.date_to else None
@@ -208,16 +218,19 @@ def _filter(filters: Filters) -> query.Query | None:
     return query.And(parts) if parts else None
 
 
-def _opening(hit: Any) -> str:
-    content = hit.get("content") or ""
-    return " ".join(content[:120].split())
-
-
 class _Marks(Formatter):
+    """Marks matches; a one-character CJK query marks that character, not the bigram it matched in."""
+
     between = " … "
 
+    def __init__(self, single_characters: set[str]) -> None:
+        self.single_characters = single_characters
+
     def format_token(self, text: str, token: Token, replace: bool = False) -> str:
-        return MARK_START + text[token.startchar:token.endchar] + MARK_END
+        piece = text[token.startchar:token.endchar]
+        if len(piece) == 2 and piece[0] in self.single_characters and piece[1] not in self.single_characters:
+            return MARK_START + piece[0] + MARK_END + piece[1]
+        return MARK_START + piece + MARK_END
 
     def format_fragment(self, fragment: Any, replace: bool = False) -> str:
         return " ".join(super().format_fragment(fragment, replace).split())

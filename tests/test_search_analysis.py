@@ -1,0 +1,60 @@
+"""The mixed Chinese/English analysis behind the search index, term by term."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from qdocs.search.analysis import single_cjk_character, terms
+from qdocs.search.engine import _stem
+
+
+def texts(text: str, query: bool = False) -> list[str]:
+    return [term.text for term in terms(text, _stem, query=query)]
+
+
+def test_chinese_runs_become_overlapping_bigrams_and_a_last_unigram():
+    assert texts("出厂检验报告") == ["出厂", "厂检", "检验", "验报", "报告", "告"]
+
+
+def test_query_side_gives_bigrams_only_so_a_word_is_a_phrase_of_them():
+    assert texts("出厂检验", query=True) == ["出厂", "厂检", "检验"]
+    positions = [term.position for term in terms("出厂检验", _stem, query=True)]
+    assert positions == [0, 1, 2]
+
+
+def test_a_lone_character_is_one_term_and_flagged_for_prefix_search():
+    assert texts("泵 pump") == ["泵", "pump"]
+    assert single_cjk_character("泵") and not single_cjk_character("泵站") and not single_cjk_character("a")
+
+
+def test_english_is_case_folded_stemmed_and_stop_words_dropped():
+    assert texts("The Inspections of LEAKING seals") == ["inspect", "leak", "seal"]
+
+
+def test_identifiers_and_numbers_keep_their_parts_unstemmed():
+    assert texts("PUMP-X200 lot L2026-031 32.5 mm") == ["pump", "x200", "lot", "l2026", "031", "32.5", "mm"]
+
+
+def test_full_width_letters_and_digits_are_ordinary_ones():
+    assert texts("ＰＵＭＰ１２０") == ["pump120"]
+
+
+def test_mixed_text_keeps_character_offsets_for_highlighting():
+    text = "泵体泄漏 leakage at 2# 泵"
+    for term in terms(text, _stem):
+        original = text[term.start:term.end]
+        assert term.text == original or term.text == _stem(original.lower()), (term, original)
+
+
+def test_kana_and_hangul_are_bigrammed_too():
+    assert texts("テスト") == ["テス", "スト", "ト"]
+    assert texts("검사") == ["검사", "사"]
+
+
+def test_analysis_starts_fast_without_a_dictionary():
+    """Cold start of the analyzer in a fresh process (jieba needs about 1.6 s)."""
+    code = ("import time; t = time.perf_counter(); from qdocs.search.analysis import terms; "
+            "list(terms('出厂检验报告 inspections', str.lower)); print(time.perf_counter() - t)")
+    seconds = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert seconds < 0.2

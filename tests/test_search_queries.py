@@ -1,0 +1,180 @@
+"""``qdocs search``: Chinese and English words, fields, boolean logic, dates, counts and exit codes.
+
+One small repository serves every test here (searching changes no record):
+three final inspections (two lots of PUMP-X200 in March and April, one valve),
+a complaint about leaking seals, a supplier evaluation of 华泰 and a
+nonconformance.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from qdocs.repository import Repository
+from tests.conftest import example_values, git
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, catalog) -> dict:
+    path = tmp_path_factory.mktemp("search") / "records"
+    repository, _ = Repository.init(path, "S1", "tester")
+
+    def make(type_id: str, **changes) -> str:
+        return repository.create(type_id, {**example_values(catalog, type_id), **changes}, "tester").id
+
+    ids = {
+        "march": make("final-inspection", lot="L2026-031", inspection_date="2026-03-21", conclusion="pass"),
+        "april": make("final-inspection", lot="L2026-032", inspection_date="2026-04-02", conclusion="fail",
+                      standard="Q/EX 001 密封泄漏试验 leakage test"),
+        "valve": make("final-inspection", product="VALVE-DN50", lot="V2026-001", model="VALVE-DN50",
+                      product_name="闸阀 Gate valve", inspection_date="2026-03-05"),
+        "complaint": make("customer-inquiry", details="机械密封泄漏，客户投诉。The customer complains of leaking seals."),
+        "supplier": make("supplier-evaluation"),
+        "nonconformance": make("nonconformance"),
+    }
+    return {"path": path, "ids": ids, "repository": repository}
+
+
+@pytest.fixture
+def search(corpus):
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli.cli, ["--repo", str(corpus["path"]), "search", *args], catch_exceptions=False)
+
+    return invoke
+
+
+def found_ids(result) -> list[str]:
+    assert result.exit_code in (0, 1), result.output
+    return [hit["id"] for hit in json.loads(result.stdout)["results"]] if result.exit_code == 0 else []
+
+
+def test_chinese_word_found_inside_longer_words(search, corpus):
+    ids = corpus["ids"]
+    # 检验 only ever occurs inside longer words here (出厂检验报告, 检验日期, 检验结论 ...)
+    assert {ids["march"], ids["april"], ids["valve"]} <= set(found_ids(search("检验", "--json")))
+    assert set(found_ids(search("泄漏", "--json"))) == {ids["april"], ids["complaint"]}
+    assert found_ids(search("华泰", "--json")) == [ids["supplier"]]
+    assert set(found_ids(search("密封泄漏试验", "--json"))) == {ids["april"]}
+
+
+def test_chinese_word_absent_finds_nothing(search):
+    for absent in ("泄露", "检测报告", "漏泄", "密封试验泄漏"):
+        result = search(absent)
+        assert result.exit_code == 1, (absent, result.output)
+        assert "no records match" in result.stderr
+
+
+def test_single_chinese_character_found_anywhere_in_a_word(search, corpus):
+    assert found_ids(search("阀", "--json")) == [corpus["ids"]["valve"]]  # last character of 闸阀
+    assert found_ids(search("闸", "--json")) == [corpus["ids"]["valve"]]  # first character
+    snippet = json.loads(search("阀", "--json").stdout)["results"][0]["snippet"]
+    assert "闸«阀»" in snippet
+
+
+def test_english_words_are_stemmed_and_case_insensitive(search, corpus):
+    complaint = corpus["ids"]["complaint"]
+    for word in ("leak", "leaks", "LEAKING", "leaked", "complaint", "complained"):
+        assert complaint in found_ids(search(word, "--json")), word
+    assert corpus["ids"]["april"] in found_ids(search("leakage", "--json"))
+
+
+def test_fielded_queries(search, corpus):
+    ids = corpus["ids"]
+    assert found_ids(search("product:VALVE-DN50", "--json")) == [ids["valve"]]
+    assert found_ids(search("lot:L2026-032", "--json")) == [ids["april"]]
+    assert found_ids(search("conclusion:fail", "--json")) == [ids["april"]]
+    assert found_ids(search("type:customer-inquiry", "--json")) == [ids["complaint"]]
+    assert found_ids(search(f"id:{ids['supplier']}", "--json")) == [ids["supplier"]]
+    assert set(found_ids(search("status:draft", "--json"))) == set(ids.values())
+
+
+def test_boolean_phrase_and_wildcard_queries(search, corpus):
+    ids = corpus["ids"]
+    assert found_ids(search("泄漏 AND type:final-inspection", "--json")) == [ids["april"]]
+    assert found_ids(search("泄漏 NOT type:final-inspection", "--json")) == [ids["complaint"]]
+    assert set(found_ids(search("华泰 OR 闸阀", "--json"))) == {ids["supplier"], ids["valve"]}
+    assert found_ids(search('"leakage test"', "--json")) == [ids["april"]]
+    assert search('"test leakage"').exit_code == 1
+    assert found_ids(search("(闸阀 OR 华泰) AND type:final-inspection", "--json")) == [ids["valve"]]
+    assert ids["valve"] in found_ids(search("valv*", "--json"))
+    assert found_ids(search("product:VALVE-DN?0", "--json")) == [ids["valve"]]
+    assert ids["valve"] in found_ids(search("dn?0", "--json"))
+
+
+def test_date_range_queries_and_options(search, corpus):
+    ids = corpus["ids"]
+    march = set(found_ids(search("date:[2026-03-01 TO 2026-03-31]", "--type", "final-inspection", "--json")))
+    assert march == {ids["march"], ids["valve"]}
+    assert found_ids(search("date:2026-04", "--type", "final-inspection", "--json")) == [ids["april"]]
+    assert set(found_ids(search("type:final-inspection", "--from", "2026-03-06", "--to", "2026-03-31", "--json"))) \
+        == {ids["march"]}
+    assert set(found_ids(search("type:final-inspection", "--from", "2026-03-21", "--json"))) \
+        == {ids["march"], ids["april"]}
+    assert found_ids(search("type:final-inspection AND date:<2026-03-21", "--json")) == [ids["valve"]]
+    today = corpus["repository"].get(ids["march"]).created.time[:10]
+    assert len(found_ids(search(f"created:{today}", "--json", "--limit", "50"))) == len(ids)
+
+
+def test_filter_options(search, corpus):
+    ids = corpus["ids"]
+    assert set(found_ids(search("检验", "--product", "PUMP-X200", "--type", "final-inspection", "--json"))) \
+        == {ids["march"], ids["april"]}
+    assert found_ids(search("检验", "--lot", "L2026-032", "--json")) == [ids["april"]]
+    assert search("检验", "--status", "void").exit_code == 1
+
+
+def test_results_are_ranked_counted_per_type_and_limited(search, corpus):
+    everything = json.loads(search("*", "--json", "--limit", "2").stdout)
+    expected = Counter(record.type for record in corpus["repository"].records())
+    assert everything["per_type"] == dict(expected)
+    assert everything["total"] == sum(expected.values()) and len(everything["results"]) == 2
+    result = search("泄漏 OR leakage", "--json")
+    answer = json.loads(result.stdout)
+    assert answer["per_type"] == {"final-inspection": 1, "customer-inquiry": 1}
+    scores = [hit["score"] for hit in answer["results"]]
+    assert scores == sorted(scores, reverse=True)
+    for hit in answer["results"]:
+        assert set(hit) >= {"id", "type", "subject", "status", "revision", "snippet"}
+        assert "«泄漏»" in hit["snippet"] or "«leakage»" in hit["snippet"].lower()
+    text = search("泄漏")
+    assert text.exit_code == 0
+    assert "2 record(s): customer-inquiry 1, final-inspection 1" in text.stdout
+    assert "PUMP-X200 / L2026-032" in text.stdout
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (['"unclosed phrase'], 'a phrase opened with " is not closed'),
+    (["(检验 OR 泄漏"], "'(' is not closed"),
+    (["检验 AND"], "'AND' at the end needs a word after it"),
+    (["OR 检验"], "'OR' needs a word before it"),
+    (["colour:red"], "unknown field 'colour'"),
+    (["date:[2026-13-01 TO 2026-12-31]"], "'2026-13-01' is not a date"),
+    (["created:yesterday"], "'yesterday' is not a date"),
+    ([""], "the query is empty"),
+    (["检验", "--from", "21.03.2026"], "--from '21.03.2026': write a date as YYYY-MM-DD"),
+    (["检验", "--status", "closed"], "--status 'closed': choose one of draft, in-review, approved, void"),
+    (["检验", "--limit", "ten"], "--limit 'ten'"),
+    (["检验", "--type", "no-such-type"], "no-such-type"),
+])
+def test_bad_queries_exit_2_with_one_line(search, corpus, arguments, message):
+    before = git(corpus["path"], "status", "--porcelain"), git(corpus["path"], "rev-parse", "HEAD")
+    result = search(*arguments)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qdocs: error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+    assert (git(corpus["path"], "status", "--porcelain"), git(corpus["path"], "rev-parse", "HEAD")) == before
+
+
+def test_search_writes_nothing_git_sees(corpus):
+    assert git(corpus["path"], "status", "--porcelain", "--ignored").strip().splitlines() == ["!! .qdocs/index/"]
+    assert (Path(corpus["path"]) / ".qdocs" / "index" / "CURRENT").is_file()
