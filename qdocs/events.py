@@ -2,8 +2,9 @@
 
 Each action (init, create, revise, sign, void, users and keys changes) appends
 one event per record or setting it changed.  An event names the HEAD commit it
-was made on and holds the hash of the event before it; its own hash covers all
-of that.  Events are written in the same commit as the action, one small file
+was made on and holds the hash of the event before it.  An event file is the
+event's canonical JSON and nothing else, and an event's hash is the sha256 of the
+file's bytes, so checking the chain never re-serialises anything.  Events are written in the same commit as the action, one small file
 each (``.qdocs/events/<SITE>/<shard>/<seq>.json``), so the chain grows without
 rewriting earlier files, and ``.qdocs/events/<SITE>.head`` names the last one.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -41,8 +43,9 @@ def sha256_hex(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def event_hash(event: dict[str, Any]) -> str:
-    return sha256_hex(canonical_json({key: value for key, value in event.items() if key != "hash"}))
+def event_bytes(event: dict[str, Any]) -> bytes:
+    """An event file's exact content."""
+    return canonical_json(event) + b"\n"
 
 
 def head_path(site: str) -> str:
@@ -77,11 +80,11 @@ class EventWriter:
             "seq": sequence, "site": self.site, "time": time, "actor": actor, "action": action,
             "parent_commit": self.parent_commit, "prev": self.head.hash, **details,
         }
-        event["hash"] = event_hash(event)
+        content = event_bytes(event)
         path = event_path(self.site, sequence)
-        self._write(path, json.dumps(event, ensure_ascii=False, sort_keys=True, indent=1) + "\n")
+        self._write(path, content)
         self.paths.append(path)
-        self.head = ChainHead(self.site, sequence, event["hash"])
+        self.head = ChainHead(self.site, sequence, sha256_hex(content))
         return event
 
     def finish(self) -> None:
@@ -93,10 +96,12 @@ def iter_event_files(root: Path, site: str) -> Iterator[tuple[str, bytes]]:
     folder = root / ".qdocs" / "events" / site
     if not folder.is_dir():
         return
-    for shard in sorted(path for path in folder.iterdir() if path.is_dir()):
-        for file in sorted(shard.iterdir()):
-            if file.suffix == ".json":
-                yield f".qdocs/events/{site}/{shard.name}/{file.name}", file.read_bytes()
+    shards = sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())
+    for shard in shards:
+        names = sorted(entry.name for entry in os.scandir(folder / shard) if entry.name.endswith(".json"))
+        for name in names:
+            with open(folder / shard / name, "rb") as handle:
+                yield f".qdocs/events/{site}/{shard}/{name}", handle.read()
 
 
 def chain_sites(root: Path) -> list[str]:

@@ -44,31 +44,39 @@ def get_record(repository: "Repository", record_id: str) -> Record:
 
 
 def iter_records(repository: "Repository", type_id: str | None = None, product: str | None = None,
-                 lot: str | None = None, status: str | None = None) -> Iterator[Record]:
-    """Every current record, filtered; sorted by id within each folder walk."""
+                 lot: str | None = None, status: str | None = None, with_digest: bool = False) -> Iterator[Record]:
+    """Every current record, filtered; sorted by id within each folder walk.
+
+    With ``with_digest`` each record carries the sha256 of its ``record.yaml`` bytes."""
     for key, value in (("product", product), ("lot", lot)):
         if value is not None:
             problem = subject_id_problem(key, value)
             if problem:
                 raise UsageError(problem)
-    for folder in _candidate_folders(repository, product, lot):
-        for directory, subdirectories, files in os.walk(repository.root / folder):
-            subdirectories.sort()
-            subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
-            if "record.yaml" not in files:
-                continue
-            relative = os.path.relpath(directory, repository.root).replace(os.sep, "/")
-            record = Record.from_yaml((repository.root / relative / "record.yaml").read_text(encoding="utf-8"), relative)
-            if type_id and record.type != type_id:
-                continue
-            if status and record.status != status:
-                continue
-            subject = record.subject.as_dict()
-            if product and subject.get("product") != product:
-                continue
-            if lot and subject.get("lot") != lot:
-                continue
-            yield record
+    cache = repository.metadata
+    try:
+        for folder in _candidate_folders(repository, product, lot):
+            for directory, subdirectories, files in os.walk(repository.root / folder):
+                subdirectories.sort()
+                subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
+                if "record.yaml" not in files:
+                    continue
+                relative = os.path.relpath(directory, repository.root).replace(os.sep, "/")
+                raw, digest = cache.read(f"{relative}/record.yaml", with_digest)
+                record = Record.from_dict(raw, relative)
+                record.yaml_sha256 = digest
+                if type_id and record.type != type_id:
+                    continue
+                if status and record.status != status:
+                    continue
+                subject = record.subject.as_dict()
+                if product and subject.get("product") != product:
+                    continue
+                if lot and subject.get("lot") != lot:
+                    continue
+                yield record
+    finally:
+        cache.flush()
 
 
 def history(repository: "Repository", record_id: str) -> list[HistoryEntry]:

@@ -49,6 +49,7 @@ class Record:
     void: dict[str, Any] | None = None
     signatures: list[dict[str, Any]] = field(default_factory=list)
     path: str = ""  # repository-relative folder; not stored in the file
+    yaml_sha256: str | None = None  # sha256 of the record.yaml bytes read, when known; not stored
 
     def to_yaml(self) -> str:
         return yamlio.dump(self.to_dict())
@@ -89,7 +90,10 @@ class Record:
 
     @classmethod
     def from_yaml(cls, text: str, path: str = "") -> "Record":
-        raw = yamlio.load(text)
+        return cls.from_dict(yamlio.load(text), path)
+
+    @classmethod
+    def from_dict(cls, raw: Any, path: str = "") -> "Record":
         if not isinstance(raw, dict):
             raise UsageError(f"{path or 'record.yaml'}: not a record")
         subject = dict(raw["subject"])

@@ -59,6 +59,7 @@ class Repository:
         self.journal_path = self._local / "journal.json"
         self._config: dict[str, Any] | None = None
         self._templates: Any = None
+        self._metadata: Any = None
 
     # -- opening -------------------------------------------------------------
 
@@ -145,6 +146,15 @@ class Repository:
         return f"registered site {site} for this copy of {self.root}"
 
     # -- configuration -------------------------------------------------------
+
+    @property
+    def metadata(self) -> Any:
+        """Parsed record.yaml files, cached (see :mod:`qdocs.metadata`)."""
+        if self._metadata is None:
+            from .metadata import MetadataCache
+
+            self._metadata = MetadataCache(self.root)
+        return self._metadata
 
     @property
     def templates(self) -> "TemplateCache":
@@ -311,6 +321,8 @@ class Repository:
 
     def close(self) -> None:
         self.lock.release()
+        if self._metadata is not None:
+            self._metadata.close()
 
 
 class Change:

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from .repository import Repository
 
 
-def signature_payload(record: Record, signature: dict[str, Any]) -> bytes:
+def signature_payload(record: Record, signature: dict[str, Any], content_hash: str | None = None) -> bytes:
+    """What a signature signs; ``content_hash`` saves recomputing ``record.content_hash()``."""
     return canonical_json({
-        "record": record.id, "revision": record.revision, "content": record.content_hash(),
+        "record": record.id, "revision": record.revision, "content": content_hash or record.content_hash(),
         "meaning": signature["meaning"], "signer": signature["signer"], "role": signature["role"],
         "time": signature["time"], "comment": signature.get("comment") or "", "key": signature["key"],
         "chain_head": signature["chain_head"],

@@ -68,7 +68,9 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
     if record_ids:
         records = [repository.get(record_id) for record_id in record_ids]
     else:
-        records = repository.records()
+        from .queries import iter_records
+
+        records = list(iter_records(repository, with_digest=True))
         present = {record.id for record in records}
         for record_id, event in sorted(trail.last_event.items()):
             if record_id not in present:
@@ -95,7 +97,7 @@ def check_record(repository: "Repository", trail: Any, record: Record) -> list[F
     if event is None:
         found.append(Finding(record.id, "no action in the event chain created this record"))
         return found
-    yaml_hash = sha256_hex((folder / "record.yaml").read_bytes())
+    yaml_hash = record.yaml_sha256 or sha256_hex((folder / "record.yaml").read_bytes())
     if yaml_hash != event.get("record_sha256"):
         found.append(Finding(record.id, f"record.yaml differs from what its last action wrote "
                                         f"({event['action']} by {event['actor']} at {event['time']})"))
@@ -112,6 +114,7 @@ def _check_signatures(repository: "Repository", trail: Any, record: Record) -> l
                 for event in trail.sign_events(record.id, record.revision)}
     present = set()
     signers: set[str] = set()
+    content_hash = record.content_hash() if record.signatures else None
     stage = 0
     for signature in record.signatures:
         label = f"signature '{signature.get('meaning')}' by {signature.get('signer')}"
@@ -122,7 +125,7 @@ def _check_signatures(repository: "Repository", trail: Any, record: Record) -> l
             found.append(Finding(record.id, f"{label} was made with a key that is not registered ({signature.get('key')})"))
             continue
         try:
-            key["public"].verify(base64.b64decode(signature["signature"]), signature_payload(record, signature))
+            key["public"].verify(base64.b64decode(signature["signature"]), signature_payload(record, signature, content_hash))
         except Exception:  # cryptography raises InvalidSignature; bad base64 raises others
             found.append(Finding(record.id, f"{label} does not verify: the signature does not belong to this "
                                             "record's id, revision and content"))
