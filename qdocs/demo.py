@@ -1,19 +1,30 @@
-"""The demonstration: a full record set for one product and lot.
+"""The demonstration: a full, signed record set for one product and lot.
 
-Creates the repository when it does not exist yet, then one record of every
-type of the catalog from the catalog's examples (product PUMP-X200, lot
-L2026-031, supplier SUP-HUATAI, material lot ML-88, ...).  Running it again
-creates only what is missing, so it is safe to repeat.
+Creates the repository when it does not exist yet, one user with a signing key
+for every role of the catalog, then one record of every type from the catalog's
+examples (product PUMP-X200, lot L2026-031, supplier SUP-HUATAI, material lot
+ML-88, ...), each signed by the people its type needs until it is approved.
+Running it again adds only what is missing, so it is safe to repeat.
+
+The demo's private keys are kept inside the repository's ``.git/qdocs/demo-keys``
+(never committed) under a published passphrase: they show how signing works
+and are worth nothing as signatures.  Real users create their keys with
+``qdocs keys create NAME`` and a passphrase of their own.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from . import yamlio
 from .actions import prepare
 from .examples import example_yaml
+from .keys import create_key
 from .repository import CONFIG_PATH, Repository
-from . import yamlio
+from .signatures import sign_records
+from .users import add_user, list_users
+
+DEMO_PASSPHRASE = "demo-passphrase"
 
 
 def run_demo(path: str | Path, actor: str) -> list[str]:
@@ -25,17 +36,44 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
         report.append(message)
     report.extend(repository.notices)
     repository.notices.clear()
-    existing = {(record.type, record.subject) for record in repository.records()}
-    created = 0
+    home = repository.root / ".git" / "qdocs" / "demo-keys"
+    signers = _demo_users(repository, actor, home, report)
+    existing = {(record.type, record.subject): record for record in repository.records()}
+    created = signed = 0
     for record_type in repository.catalog.types.values():
         values = yamlio.load_as_text(example_yaml(repository.catalog, record_type))
         subject, _ = prepare(record_type, values)
-        if (record_type.id, subject) in existing:
-            continue
-        record = repository.create(record_type.id, values, actor)
-        created += 1
-        report.append(f"created {record.id:<22} {record_type.name.zh} {record_type.name.en}  ({record.path})")
+        record = existing.get((record_type.id, subject))
+        if record is None:
+            record = repository.create(record_type.id, values, actor)
+            created += 1
+            report.append(f"created {record.id:<22} {record_type.name.zh} {record_type.name.en}  ({record.path})")
+        done = {signature["meaning"] for signature in record.signatures}
+        for requirement in record_type.signatures:
+            if requirement.meaning in done or record.status in ("approved", "void"):
+                continue
+            signer = signers[requirement.roles[0]]
+            record = sign_records(repository, [record.id], signer, requirement.meaning, DEMO_PASSPHRASE, home=home)[0]
+            signed += 1
     total = len(repository.records())
-    report.append(f"{created} record(s) created; the repository {repository.root} holds {total} record(s)")
-    report.append(f"try: qdocs --repo {path} list    qdocs --repo {path} show <ID>    qdocs --repo {path} open <ID>")
+    report.append(f"{created} record(s) created, {signed} signature(s) added; "
+                  f"the repository {repository.root} holds {total} record(s)")
+    report.append(f"try: qdocs --repo {path} list    qdocs --repo {path} show <ID>    "
+                  f"qdocs --repo {path} open <ID>    qdocs --repo {path} verify")
     return report
+
+
+def _demo_users(repository: Repository, actor: str, home: Path, report: list[str]) -> dict[str, str]:
+    """One demo user per role, named after it (role ``qc-manager`` → user ``demo.qc-manager``)."""
+    known = {user.name: user for user in list_users(repository)}
+    signers: dict[str, str] = {}
+    for role, label in repository.catalog.roles.items():
+        name = f"demo.{role}"
+        if name not in known:
+            add_user(repository, name, f"{label.zh}（演示）", [role], actor)
+            report.append(f"added user {name} ({label.en}, demo)")
+        user = known.get(name)
+        if user is None or user.current_key() is None:
+            create_key(repository, name, DEMO_PASSPHRASE, actor, home=home)
+        signers[role] = name
+    return signers

@@ -44,11 +44,12 @@ def fingerprint(public_raw: bytes) -> str:
     return "ed25519:" + hashlib.sha256(public_raw).hexdigest()[:32]
 
 
-def private_key_path(user: str, key_fingerprint: str) -> Path:
-    return qdocs_home() / "keys" / f"{user}-{key_fingerprint.split(':', 1)[1]}.pem"
+def private_key_path(user: str, key_fingerprint: str, home: Path | None = None) -> Path:
+    return (home or qdocs_home()) / "keys" / f"{user}-{key_fingerprint.split(':', 1)[1]}.pem"
 
 
-def create_key(repository: "Repository", name: str, passphrase: str, actor: str, replace: bool = False) -> dict[str, Any]:
+def create_key(repository: "Repository", name: str, passphrase: str, actor: str, replace: bool = False,
+               home: Path | None = None) -> dict[str, Any]:
     """Make a key pair for ``name``: private key encrypted at home, public key committed."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -65,7 +66,7 @@ def create_key(repository: "Repository", name: str, passphrase: str, actor: str,
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
     key_fingerprint = fingerprint(public_raw)
-    target = private_key_path(name, key_fingerprint)
+    target = private_key_path(name, key_fingerprint, home)
     temporary = target.with_suffix(".pem.new")
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -97,10 +98,11 @@ def create_key(repository: "Repository", name: str, passphrase: str, actor: str,
     return {**entry, "user": name, "private_key_file": str(target)}
 
 
-def load_private_key(name: str, key_fingerprint: str, passphrase: str | None) -> "Ed25519PrivateKey":
+def load_private_key(name: str, key_fingerprint: str, passphrase: str | None,
+                     home: Path | None = None) -> "Ed25519PrivateKey":
     from cryptography.hazmat.primitives import serialization
 
-    path = private_key_path(name, key_fingerprint)
+    path = private_key_path(name, key_fingerprint, home)
     try:
         pem = path.read_bytes()
     except FileNotFoundError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .catalog import RecordType
@@ -54,7 +55,8 @@ def sign_record(repository: "Repository", record_id: str, signer: str, meaning: 
 
 def sign_records(repository: "Repository", record_ids: list[str], signer: str, meaning: str,
                  passphrase: str | Callable[[], str] | None, comment: str | None = None,
-                 revision: str | None = None, progress: Callable[[int], None] | None = None) -> list[Record]:
+                 revision: str | None = None, progress: Callable[[int], None] | None = None,
+                 home: Path | None = None) -> list[Record]:
     """Sign several records with one meaning in one commit (a manager approving a day's
     certificates).  Every record is checked before anything is signed.
 
@@ -73,7 +75,8 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
         key = user.current_key()
         if key is None:
             raise UsageError(f"{signer} has no signing key; create one with: qdocs keys create {signer}")
-        private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase)
+        private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase,
+                                       home)
         stamp = Stamp.now(signer)
         moment = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         cache = repository.templates
