@@ -58,6 +58,12 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     total = len(repository.records())
     report.append(f"{created} record(s) created, {signed} signature(s) added; "
                   f"the repository {repository.root} holds {total} record(s)")
+    from .verification import verify_repository
+
+    verified = verify_repository(repository)
+    report.append(f"verify: {verified.records_checked} record(s), {verified.signatures_checked} signature(s), "
+                  f"{verified.events_checked} event(s): "
+                  + ("clean" if verified.clean else f"{len(verified.findings)} finding(s), e.g. {verified.findings[0]}"))
     report.append(f"try: qdocs --repo {path} list    qdocs --repo {path} show <ID>    "
                   f"qdocs --repo {path} open <ID>    qdocs --repo {path} verify")
     return report

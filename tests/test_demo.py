@@ -11,6 +11,7 @@ def test_demo_creates_a_full_record_set_and_is_repeatable(tmp_path: Path, catalo
     assert "16 record(s) created" in first.stdout
     records = Repository.open(repo).records()
     assert {record.status for record in records} == {"approved"}
+    assert "verify: 16 record(s), 31 signature(s)" in first.stdout and "clean" in first.stdout
     assert qdocs_process("--repo", str(repo), "verify").returncode == 0
     assert sorted(record.type for record in records) == sorted(catalog.types)
     assert {record.subject.as_dict().get("lot") for record in records if record.subject.scope == "lot"} == {"L2026-031"}
