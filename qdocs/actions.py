@@ -68,6 +68,7 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
         sequence_path = repository.sequence_path(site)
         records: list[Record] = []
         with repository.transaction("create", folders, ids) as change:
+            entries = []
             for index, ((subject, data), record_id, folder) in enumerate(zip(prepared, ids, folders)):
                 record = Record(
                     id=record_id, type=type_id, subject=subject, revision="A", status="draft", data=data,
@@ -75,12 +76,13 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
                     revisions=[{"revision": "A", "time": stamp.time, "actor": actor, "reason": "first issue"}],
                     path=folder,
                 )
-                write_record(repository, cache, record_type, record, change, "create", stamp)
+                entries.append(write_record(repository, cache, record_type, record, change))
                 records.append(record)
                 if progress:
                     progress(index + 1)
             sequences[counter_key] = first + len(prepared) - 1
             change.write(sequence_path, yamlio.dump(dict(sorted(sequences.items()))))
+            change.events.append("create", actor, stamp.time, records=entries)
             subject_line = (
                 f"create {ids[0]} ({type_id}, {prepared[0][0].label()})" if len(ids) == 1
                 else f"create {len(ids)} {type_id} records {ids[0]} … {ids[-1]}"
@@ -115,7 +117,8 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
         cache = repository.templates
         current.template_sha256 = cache.template_sha256(record_type)
         with repository.transaction("revise", [current.path], [record_id]) as change:
-            write_record(repository, cache, record_type, current, change, "revise", stamp, reason=reason)
+            entry = write_record(repository, cache, record_type, current, change)
+            change.events.append("revise", actor, stamp.time, records=[entry], reason=reason)
             change.commit(f"revise {record_id} to revision {revision}: {_one_line(reason)}", actor,
                           {"Action": "revise", "Type": current.type, "Revision": revision,
                            "Record": record_id, "Reason": _one_line(reason)})
@@ -135,7 +138,8 @@ def void_record(repository: "Repository", record_id: str, reason: str, actor: st
         current.void = {"time": stamp.time, "actor": actor, "reason": reason}
         cache = repository.templates
         with repository.transaction("void", [current.path], [record_id]) as change:
-            write_record(repository, cache, record_type, current, change, "void", stamp, reason=reason)
+            entry = write_record(repository, cache, record_type, current, change)
+            change.events.append("void", actor, stamp.time, records=[entry], reason=reason)
             change.commit(f"void {record_id}: {_one_line(reason)}", actor,
                           {"Action": "void", "Type": current.type, "Revision": current.revision,
                            "Record": record_id, "Reason": _one_line(reason)})
@@ -154,18 +158,16 @@ def render_document(repository: "Repository", cache: TemplateCache, record_type:
 
 
 def write_record(repository: "Repository", cache: TemplateCache, record_type: RecordType, record: Record,
-                 change: Any, action: str, stamp: Stamp, **details: Any) -> dict[str, Any]:
-    """Render and write a record's two files and append its event to the chain."""
+                 change: Any, **details: Any) -> dict[str, Any]:
+    """Render and write a record's two files; returns its entry for the action's event."""
     document = render_document(repository, cache, record_type, record)
     record.docx_sha256 = sha256_bytes(document)
     text = record.to_yaml()
     change.write(f"{record.path}/record.docx", document)
     change.write(f"{record.path}/record.yaml", text)
-    return change.events.append(
-        action, stamp.actor, stamp.time, record=record.id, type=record.type, revision=record.revision,
-        status=record.status, content=record.content_hash(), record_sha256=sha256_bytes(text.encode("utf-8")),
-        docx_sha256=record.docx_sha256, **details,
-    )
+    return {"record": record.id, "type": record.type, "revision": record.revision, "status": record.status,
+            "content": record.content_hash(), "record_sha256": sha256_bytes(text.encode("utf-8")),
+            "docx_sha256": record.docx_sha256, **details}
 
 
 def _reason(reason: str | None, action: str) -> str:

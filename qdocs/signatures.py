@@ -81,22 +81,25 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
         moment = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         cache = repository.templates
         with repository.transaction("sign", [record.path for record, _, _ in plans], list(record_ids)) as change:
+            head = change.events.head.hash
+            entries = []
             for number, (record, record_type, role) in enumerate(plans, start=1):
                 signature = {
                     "meaning": meaning, "signer": signer, "full_name": user.full_name, "role": role,
                     "time": moment, "comment": comment, "key": key["fingerprint"],
-                    "chain_head": change.events.head.hash,
+                    "chain_head": head,
                 }
                 signature["signature"] = base64.b64encode(private_key.sign(signature_payload(record, signature))).decode()
                 record.signatures.append(signature)
                 signed = {entry["meaning"] for entry in record.signatures}
                 record.status = "approved" if signed >= set(required_meanings(record_type)) else "in-review"
                 record.changed = stamp
-                write_record(repository, cache, record_type, record, change, "sign", stamp, meaning=meaning,
-                             signer=signer, role=role, key=key["fingerprint"],
-                             signature_sha256=sha256_hex(signature["signature"].encode()))
+                entries.append(write_record(repository, cache, record_type, record, change, role=role,
+                                            signature_sha256=sha256_hex(signature["signature"].encode())))
                 if progress:
                     progress(number)
+            change.events.append("sign", signer, stamp.time, records=entries, meaning=meaning, signer=signer,
+                                 key=key["fingerprint"])
             first = plans[0][0]
             subject = (f"sign {first.id} rev {first.revision} as {meaning} by {signer} ({user.full_name})"
                        if len(plans) == 1 else f"sign {len(plans)} records as {meaning} by {signer} ({user.full_name})")

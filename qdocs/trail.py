@@ -71,9 +71,12 @@ class Trail:
                 key.setdefault("retired", event["time"])
             state.keys[event["fingerprint"]] = {"text": event["public_key"], "created": event["time"],
                                                 "public": public_key_from_text(event["public_key"])}
-        if event.get("record"):
-            self.last_event[event["record"]] = event
-            self.record_events.setdefault(event["record"], []).append(event)
+        if event.get("records"):
+            common = {key: value for key, value in event.items() if key != "records"}
+            for entry in event["records"]:
+                merged = {**common, **entry}
+                self.last_event[entry["record"]] = merged
+                self.record_events.setdefault(entry["record"], []).append(merged)
 
     def key(self, signer: str | None, fingerprint: str | None) -> dict[str, Any] | None:
         state = self.users.get(signer or "")
@@ -128,7 +131,7 @@ def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) 
                                            "an action was dropped from the trail"))
             return events
         if event.get("prev") != previous:
-            findings.append(Finding(event.get("record") or where, f"event {expected_sequence} does not follow event "
+            findings.append(Finding(_label(event, where), f"event {expected_sequence} does not follow event "
                                                                    f"{expected_sequence - 1}: the chain is broken"))
         previous = event.get("hash", "")
         events.append(event)
@@ -156,13 +159,21 @@ def _check_against_git(repository: "Repository", events: list[dict[str, Any]], f
         findings.append(Finding("event chain", f"{path} was changed or deleted after it was committed"))
     for event in events:
         parents = added.get(event["_path"])
-        label = event.get("record") or f"event chain {event['site']}"
+        label = _label(event)
         if parents is None:
             findings.append(Finding(label, f"event {event['seq']} ({event['action']}) was never committed"))
         elif (event.get("parent_commit") or "") not in (parents or [""]):
             findings.append(Finding(label, f"event {event['seq']} ({event['action']} at {event['time']}) was made on "
                                            f"commit {str(event.get('parent_commit'))[:10]}, which is not its commit's parent: "
                                            "the history before it was rewritten (amended, dropped or reordered)"))
+
+
+def _label(event: dict[str, Any], default: str = "") -> str:
+    """The record an event is about (the first, for an action on several), for findings."""
+    records = event.get("records") or []
+    if records:
+        return records[0]["record"] + (f" (and {len(records) - 1} more)" if len(records) > 1 else "")
+    return default or f"event chain {event.get('site')}"
 
 
 def _user_file_keys(repository: "Repository", name: str) -> dict[str, str]:
