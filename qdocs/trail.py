@@ -145,16 +145,7 @@ def _check_against_git(repository: "Repository", events: list[dict[str, Any]], f
     """Each event file was added by a commit made on the commit the event names, and never changed."""
     from .verification import Finding
 
-    added: dict[str, list[str]] = {}
-    output = repository.git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames",
-                                "--", ".qdocs/events", check=False).decode("utf-8", "replace")
-    for block in output.split("\0")[1:]:
-        lines = [line for line in block.splitlines() if line]
-        commit, *parents = lines[0].split(" ")
-        for path in lines[1:]:
-            added.setdefault(path, parents)
-    changed = repository.git.run("log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames",
-                                 "--", ".qdocs/events/*/*", check=False).decode("utf-8", "replace").split()
+    added, changed = event_commits(repository)
     for path in sorted(set(changed)):
         findings.append(Finding("event chain", f"{path} was changed or deleted after it was committed"))
     for event in events:
@@ -166,6 +157,52 @@ def _check_against_git(repository: "Repository", events: list[dict[str, Any]], f
             findings.append(Finding(label, f"event {event['seq']} ({event['action']} at {event['time']}) was made on "
                                            f"commit {str(event.get('parent_commit'))[:10]}, which is not its commit's parent: "
                                            "the history before it was rewritten (amended, dropped or reordered)"))
+
+
+def event_commits(repository: "Repository") -> tuple[dict[str, list[str]], list[str]]:
+    """For every event file: the parents of the commit that added it; and event files changed later.
+
+    Read from ``git log``; what was read up to a commit is kept in ``.git/qdocs/event-commits.json``
+    and reused while that commit is still an ancestor of HEAD (commit ids chain their whole
+    history, so an ancestor's past cannot have changed); only newer commits are read again.
+    """
+    cache_path = repository.root / ".git" / "qdocs" / "event-commits.json"
+    head = repository.git.head()
+    added: dict[str, list[str]] = {}
+    changed: list[str] = []
+    since = None
+    try:
+        cached = json.loads(cache_path.read_text(encoding="utf-8"))
+        if cached.get("commit") and _is_ancestor(repository, cached["commit"]):
+            added, changed, since = cached["added"], cached["changed"], cached["commit"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    revisions = [f"{since}..HEAD"] if since else ["HEAD"]
+    if head:
+        output = repository.git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames",
+                                    *revisions, "--", ".qdocs/events", check=False).decode("utf-8", "replace")
+        for block in output.split("\0")[1:]:
+            lines = [line for line in block.splitlines() if line]
+            _, *parents = lines[0].split(" ")
+            for path in lines[1:]:
+                added.setdefault(path, parents)
+        changed = changed + repository.git.run(
+            "log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames", *revisions,
+            "--", ".qdocs/events/*/*", check=False).decode("utf-8", "replace").split()
+    try:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps({"commit": head, "added": added, "changed": changed}), encoding="utf-8")
+    except OSError:
+        pass
+    return added, changed
+
+
+def _is_ancestor(repository: "Repository", commit: str) -> bool:
+    import subprocess
+
+    completed = subprocess.run(["git", "merge-base", "--is-ancestor", commit, "HEAD"], cwd=repository.root,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return completed.returncode == 0
 
 
 def _label(event: dict[str, Any], default: str = "") -> str:

@@ -154,6 +154,7 @@ def _commit_of(repo_path: Path, grep: str) -> str:
 
 def test_an_earlier_commit_amended(signed, repo_path: Path):
     run, ids = signed
+    assert _findings(run) == []  # also leaves the cache of what git history said, which must not hide the rewrite
     _rewrite_history(repo_path, amend=_commit_of(repo_path, f"create {ids[1]}"))
     findings = _findings(run)
     assert any("history before it was rewritten" in f for f in findings)
@@ -161,6 +162,7 @@ def test_an_earlier_commit_amended(signed, repo_path: Path):
 
 def test_a_commit_dropped_before_a_later_signature(signed, repo_path: Path):
     run, ids = signed
+    assert _findings(run) == []
     _rewrite_history(repo_path, skip=_commit_of(repo_path, f"sign {ids[1]} rev A as inspected"))
     findings = _findings(run)
     assert any("was dropped from the trail" in f or "the chain is broken" in f for f in findings)
