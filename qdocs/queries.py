@@ -55,28 +55,48 @@ def iter_records(repository: "Repository", type_id: str | None = None, product: 
                 raise UsageError(problem)
     cache = repository.metadata
     try:
-        for folder in _candidate_folders(repository, product, lot):
-            for directory, subdirectories, files in os.walk(repository.root / folder):
-                subdirectories.sort()
-                subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
-                if "record.yaml" not in files:
-                    continue
-                relative = os.path.relpath(directory, repository.root).replace(os.sep, "/")
-                raw, digest = cache.read(f"{relative}/record.yaml", with_digest)
-                record = Record.from_dict(raw, relative)
-                record.yaml_sha256 = digest
-                if type_id and record.type != type_id:
-                    continue
-                if status and record.status != status:
-                    continue
-                subject = record.subject.as_dict()
-                if product and subject.get("product") != product:
-                    continue
-                if lot and subject.get("lot") != lot:
-                    continue
-                yield record
+        for folder in record_folders(repository, product, lot):
+            raw, digest = cache.read(f"{folder}/record.yaml", with_digest)
+            record = Record.from_dict(raw, folder)
+            record.yaml_sha256 = digest
+            if type_id and record.type != type_id:
+                continue
+            if status and record.status != status:
+                continue
+            subject = record.subject.as_dict()
+            if product and subject.get("product") != product:
+                continue
+            if lot and subject.get("lot") != lot:
+                continue
+            yield record
     finally:
         cache.flush()
+
+
+def record_folders(repository: "Repository", product: str | None = None, lot: str | None = None) -> Iterator[str]:
+    """Repository-relative folders holding a record.yaml, in sorted order.
+
+    Record folders sit at a fixed depth under their scope (``lot/<product>/<lot>/<id>``),
+    so the walk reads exactly those directories."""
+    for folder in _candidate_folders(repository, product, lot):
+        scope = folder.split("/", 1)[0]
+        depth = len(SCOPES[scope]) + 1 - folder.count("/")
+        yield from _walk(repository.root, folder, depth)
+
+
+def _walk(root, folder: str, depth: int) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    try:
+        names = sorted(entry.name for entry in os.scandir(root / folder)
+                       if not entry.name.startswith(".") and entry.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in names:
+        child = f"{folder}/{name}"
+        if depth == 1:
+            if os.path.isfile(root / child / "record.yaml"):
+                yield child
+        else:
+            yield from _walk(root, child, depth - 1)
 
 
 def history(repository: "Repository", record_id: str) -> list[HistoryEntry]:
