@@ -12,7 +12,8 @@ Findings, not exceptions.  Checks, in order:
    signer had registered at that time, the signer then held the role and was not
    revoked, the signatures match the chain's sign events (none removed, none
    added), order and separation of duties held, and the status fits;
-4. every record the chain knows still exists.
+4. every record the chain knows still exists;
+5. each record's attachments are the files that were attached (:mod:`qdocs.pdf.attachments`).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def check_record(repository: "Repository", trail: Any, record: Record) -> list[F
         found.append(Finding(record.id, "record.docx is missing"))
     elif docx_hash != record.docx_sha256:
         found.append(Finding(record.id, "record.docx does not match its recorded sha256 (the document was changed)"))
+    found.extend(_check_attachments(folder, record))
     event = trail.last_event.get(record.id)
     if event is None:
         found.append(Finding(record.id, "no action in the event chain created this record"))
@@ -105,6 +107,13 @@ def check_record(repository: "Repository", trail: Any, record: Record) -> list[F
         found.append(Finding(record.id, "the recorded document hash differs from the one in the event chain"))
     found.extend(_check_signatures(repository, trail, record))
     return found
+
+
+def _check_attachments(folder: Any, record: Record) -> list[Finding]:
+    """Attached PDFs (``qdocs attach``): each listed file present with its recorded sha256."""
+    from .pdf.attachments import attachment_problems
+
+    return [Finding(record.id, problem) for problem in attachment_problems(folder)]
 
 
 def _check_signatures(repository: "Repository", trail: Any, record: Record) -> list[Finding]:

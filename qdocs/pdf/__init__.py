@@ -1,0 +1,36 @@
+"""PDF copies of records: export, controlled-copy stamps, PAdES signatures with the
+company certificate, attachments from outside, and the audit pack.
+
+Modules (each imports its heavy libraries only when used):
+
+- :mod:`.office`: runs LibreOffice headless, one profile and one time limit per call;
+- :mod:`.sheets`: small OpenDocument pages (stamps, cover, contents, manifest) that
+  LibreOffice renders in the same run as the records, so Chinese text gets the same fonts;
+- :mod:`.stamps`: controlled-copy / draft / void stamps merged onto every page with pypdf;
+- :mod:`.export`: ``qdocs export``;
+- :mod:`.company`: the company certificate (``qdocs keys company-cert``);
+- :mod:`.signing`, :mod:`.validation`: PAdES signing and ``qdocs verify-pdf`` with pyHanko;
+- :mod:`.sandbox`, :mod:`.inspection`: untrusted PDFs parsed in a child process with limits;
+- :mod:`.attachments`: ``qdocs attach`` and the check ``qdocs verify`` runs;
+- :mod:`.pack`, :mod:`.packpages`, :mod:`.auditsection`: ``qdocs pack``.
+"""
+
+from __future__ import annotations
+
+from ..errors import QdocsError, UsageError
+
+
+class ToolMissingError(QdocsError):
+    """LibreOffice (or a font it needs) is not installed."""
+
+
+class ConversionError(QdocsError):
+    """LibreOffice did not produce a PDF, or took too long."""
+
+
+class UnsafePdfError(UsageError):
+    """A PDF from outside is corrupt, encrypted or hostile; it was not stored."""
+
+
+class PdfSignatureError(QdocsError):
+    """A PDF cannot be signed (no company certificate, wrong passphrase, record not approved)."""

@@ -1,0 +1,156 @@
+"""``qdocs export``: records to stamped (and, when approved, signed) PDF copies.
+
+Every record of one call goes through one LibreOffice run, together with the sheet
+of their stamps.  Nothing is written until every copy is ready: the files are then
+written beside their targets and renamed into place.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import RecordStateError, StorageError, UsageError
+from .office import Office
+from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
+
+if TYPE_CHECKING:
+    from ..records import Record
+    from ..repository import Repository
+
+Progress = Callable[[int], None]
+STAMP_SHEET = "qdocs-stamps.fodt"
+
+
+@dataclass
+class Copy:
+    """One record at one revision, to be rendered."""
+
+    record: "Record"
+    document: bytes
+    current_revision: str
+    name: str
+
+
+def load_copies(repository: "Repository", record_ids: list[str], revision: str | None = None) -> list[Copy]:
+    copies = []
+    for record_id in dict.fromkeys(record_ids):
+        record, document = repository.at_revision(record_id, revision)
+        current = repository.get(record_id).revision if revision else record.revision
+        copies.append(Copy(record, document, current, record_id + (f"-{revision}" if revision else "")))
+    return copies
+
+
+def printed_now() -> str:
+    moment = _dt.datetime.now().astimezone()
+    offset = moment.strftime("%z")
+    return moment.strftime("%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+
+
+def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: dict[str, bytes] | None = None,
+                  progress: Progress | None = None) -> tuple[list[bytes], dict[str, bytes]]:
+    """Stamped PDFs of ``copies`` (in order) and the PDFs of ``extra`` documents
+    (``name.fodt``: bytes), all from one LibreOffice run."""
+    from pypdf import PdfReader
+
+    printed = printed_now()
+    sheet = stamp_sheet()
+    placements = [add_stamp(sheet, stamp_for(copy.record, copy.current_revision, printed, printed_by))
+                  for copy in copies]
+    documents = {f"{copy.name}.docx": copy.document for copy in copies}
+    documents.update(extra or {})
+    documents[STAMP_SHEET] = sheet.to_bytes()
+    converted = office.convert(documents, progress)
+    stamps = PdfReader(io.BytesIO(converted.pop(STAMP_SHEET))).pages
+    stamped = [apply_stamp(converted.pop(f"{copy.name}.docx"), stamps, placement)
+               for copy, placement in zip(copies, placements)]
+    return stamped, converted
+
+
+def signature_reason(repository: "Repository", record: "Record") -> str:
+    """Names the record, its revision and who signed it, for the PDF signature."""
+    signers = []
+    for signature in record.signatures:
+        meaning = repository.catalog.meanings.get(signature["meaning"])
+        label = f"{meaning.label.zh} {signature['meaning']}" if meaning else signature["meaning"]
+        signers.append(f"{label}: {signature.get('full_name', '')} ({signature['signer']}) {signature['time']}")
+    return f"{record.id} rev {record.revision} approved; " + "; ".join(signers)
+
+
+def export_records(repository: "Repository", record_ids: list[str], actor: str, revision: str | None = None,
+                   sign: bool = False, passphrase: Any = None, progress: Progress | None = None,
+                   home: Path | None = None) -> list[tuple[str, bytes]]:
+    """``(file name, PDF bytes)`` for each record.  With ``sign`` every record must be
+    approved and current; the company key is opened before anything is rendered."""
+    if not record_ids:
+        raise UsageError("name at least one record to export")
+    copies = load_copies(repository, record_ids, revision)
+    signer = None
+    if sign:
+        for copy in copies:
+            if copy.record.revision != copy.current_revision or copy.record.status != "approved":
+                state = (f"revision {copy.record.revision} is superseded by {copy.current_revision}"
+                         if copy.record.revision != copy.current_revision else f"is {copy.record.status}")
+                raise RecordStateError(f"{copy.record.id} {state}: only an approved, current record gets a signed PDF "
+                                       "(export it without --sign for a stamped, unsigned copy)")
+        from .company import load_company_signer
+
+        signer = load_company_signer(repository, passphrase, home)
+    with Office() as office:
+        stamped, _ = render_copies(office, copies, actor, progress=progress)
+    results = []
+    for copy, content in zip(copies, stamped):
+        content = _with_metadata(content, repository, copy)
+        if signer is not None:
+            from .signing import sign_pdf
+
+            content = sign_pdf(content, signer, signature_reason(repository, copy.record), repository.company)
+        results.append((f"{copy.name}.pdf", content))
+    return results
+
+
+def _with_metadata(content: bytes, repository: "Repository", copy: Copy) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(content)))
+    record_type = repository.catalog.types.get(copy.record.type)
+    title = f"{copy.record.id} rev {copy.record.revision}" + (f" {record_type.name.zh} {record_type.name.en}"
+                                                               if record_type else "")
+    writer.add_metadata({"/Title": title, "/Author": repository.company, "/Subject": copy.record.subject.label(),
+                         "/Creator": "qdocs"})
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def output_targets(names: list[str], output: str | None) -> list[Path]:
+    """Where each file goes: ``-o FILE.pdf`` for one record, else ``-o`` is a folder (default: here)."""
+    if output and output.lower().endswith(".pdf") and not Path(output).is_dir():
+        if len(names) > 1:
+            raise UsageError(f"-o {output}: several records give several files; give a folder with -o")
+        return [Path(output)]
+    folder = Path(output or ".")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o {output}: exists and is not a folder")
+    return [folder / name for name in names]
+
+
+def write_files(files: list[tuple[Path, bytes]]) -> None:
+    """Write every file beside its target, then rename them all into place; on failure remove what was written."""
+    temporaries: list[Path] = []
+    try:
+        for target, content in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            temporaries.append(temporary)
+            temporary.write_bytes(content)
+        for (target, _), temporary in zip(files, temporaries):
+            os.replace(temporary, target)
+    except OSError as error:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        raise StorageError(f"cannot write {error.filename or 'the PDF'}: {error.strerror}; nothing was written") from None

@@ -1,0 +1,118 @@
+"""Controlled-copy stamps, merged onto every page of a record's PDF with pypdf.
+
+What a copy says about itself, on every page:
+
+- an approved, current record: ``受控副本 CONTROLLED COPY — printed DATE`` with the
+  document number, revision and status, in blue;
+- a draft or a record still being signed: ``草稿 DRAFT — NOT VALID``, in red, with a
+  large ``草稿 DRAFT`` across the page;
+- a void record: ``作废 VOID``; an earlier revision: ``旧版本 SUPERSEDED — NOT VALID``.
+
+The stamp lines are rendered by LibreOffice in the same run as the records (see
+:mod:`.sheets`), one line per page of a stamp sheet; here each line is moved into place:
+the top strip and the bottom strip of the page (A4 records keep 10 mm free there), and
+the watermark turned along the page's diagonal.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..rendering import STATUS_LABELS
+from .sheets import Sheet, paragraph
+
+if TYPE_CHECKING:
+    from ..records import Record
+
+MILLIMETRE = 72 / 25.4
+TOP_BASELINE_MM = 5.5
+BOTTOM_BASELINE_MM = 4.0
+
+
+@dataclass(frozen=True)
+class Stamp:
+    top: str
+    bottom: str
+    valid: bool
+    watermark: str | None = None
+
+
+@dataclass(frozen=True)
+class StampPages:
+    """Where a stamp's lines are in the rendered stamp sheet."""
+
+    top: int
+    bottom: int
+    watermark: int | None
+
+
+def stamp_for(record: "Record", current_revision: str, printed: str, printed_by: str) -> Stamp:
+    """The stamp a copy of ``record`` gets; ``current_revision`` is the record's revision now."""
+    status = STATUS_LABELS.get(record.status, record.status)
+    where = f"{record.id} · 版本 Rev. {record.revision} · 状态 {status}"
+    when = f"printed {printed} by {printed_by}"
+    if record.revision != current_revision:
+        state, mark = f"旧版本 SUPERSEDED — NOT VALID (current: Rev. {current_revision})", "旧版本 SUPERSEDED"
+    elif record.status == "void":
+        state, mark = "作废 VOID", "作废 VOID"
+    elif record.status != "approved":
+        state, mark = "草稿 DRAFT — NOT VALID", "草稿 DRAFT"
+    else:
+        return Stamp(f"受控副本 CONTROLLED COPY — printed {printed} · {where}",
+                     f"受控副本 CONTROLLED COPY · {where} · {when}", valid=True)
+    return Stamp(f"{state} · {where} · printed {printed}", f"{state} · {where} · {when}", valid=False, watermark=mark)
+
+
+def add_stamp(sheet: Sheet, stamp: Stamp) -> StampPages:
+    style = "Controlled" if stamp.valid else "Invalid"
+    top = sheet.add_page(paragraph(stamp.top, style))
+    bottom = sheet.add_page(paragraph(stamp.bottom, style))
+    watermark = sheet.add_page(paragraph(stamp.watermark, "Watermark")) if stamp.watermark else None
+    return StampPages(top, bottom, watermark)
+
+
+def stamp_sheet() -> Sheet:
+    return Sheet(margin_mm=10)
+
+
+def apply_stamp(document: bytes, sheet_pages: list[Any], pages: StampPages) -> bytes:
+    """``document`` with the stamp merged onto every page; ``sheet_pages`` are the
+    rendered stamp sheet's pages (pypdf page objects)."""
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(document)))
+    top, bottom = sheet_pages[pages.top], sheet_pages[pages.bottom]
+    watermark = sheet_pages[pages.watermark] if pages.watermark is not None else None
+    top_y, bottom_y = _baseline(top), _baseline(bottom)
+    for page in writer.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        left = float(page.mediabox.left)
+        lower = float(page.mediabox.bottom)
+        shift_x = left + (width - float(top.mediabox.width)) / 2
+        page.merge_transformed_page(top, Transformation().translate(
+            shift_x, lower + height - TOP_BASELINE_MM * MILLIMETRE - top_y))
+        page.merge_transformed_page(bottom, Transformation().translate(
+            shift_x, lower + BOTTOM_BASELINE_MM * MILLIMETRE - bottom_y))
+        if watermark is not None:
+            centre_x, centre_y = float(watermark.mediabox.width) / 2, _baseline(watermark) + 22
+            angle = math.degrees(math.atan2(height, width))
+            page.merge_transformed_page(watermark, Transformation().translate(-centre_x, -centre_y).rotate(angle)
+                                        .translate(left + width / 2, lower + height / 2))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _baseline(page: Any) -> float:
+    """The lowest text baseline on a stamp sheet page, in points from its bottom."""
+    found: list[float] = []
+
+    def visit(text: str, matrix: list[float], text_matrix: list[float], *_: Any) -> None:
+        if text.strip():
+            found.append(text_matrix[4] * matrix[1] + text_matrix[5] * matrix[3] + matrix[5])
+
+    page.extract_text(visitor_text=visit)
+    return min(found) if found else float(page.mediabox.height) - 15 * MILLIMETRE

@@ -1,0 +1,221 @@
+"""PDF copies made by the real LibreOffice: every record type rendered and read back with
+pypdf (Chinese included), the stamps, a signed copy validated by qdocs (pyHanko) and by
+poppler's ``pdfsig`` as an independent client, and the audit pack.
+
+LibreOffice runs are few and shared: one session-scoped repository with one record of
+every type, exported in one call, one signed export, one pack, and one concurrency test.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from qdocs.repository import Repository
+from tests.conftest import PASSPHRASE, PROJECT, example_values, qdocs_process, repository_state, write_example
+from tests.test_pdf_attachments import text_pdf
+
+COMPANY_PASSPHRASE = "company secret 1"
+IN_REVIEW, DRAFT, VOID = "nonconformance", "production-plan", "customer-inquiry"
+
+
+def pages_text(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+@pytest.fixture(scope="session")
+def world(signing_template, catalog, tmp_path_factory):
+    """One record of every type, signed until approved except one in review, one draft and
+    one void; a company certificate; an attachment on the final inspection report; every
+    record exported in one call, the final inspection report signed, and the lot's pack."""
+    base = tmp_path_factory.mktemp("pdf")
+    repo, home = base / "records", base / "home"
+    shutil.copytree(signing_template[0], repo)
+    shutil.copytree(signing_template[1], home)
+    runner = CliRunner()
+    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE, "QDOCS_COMPANY_PASSPHRASE": COMPANY_PASSPHRASE}
+
+    def run(*arguments: str):
+        result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "tester", *arguments], env=environment)
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    ids = {}
+    for record_type in catalog.types.values():
+        ids[record_type.id] = record_id = run("new", record_type.id, "--data",
+                                              str(write_example(catalog, record_type.id, base)))
+        wanted = {IN_REVIEW: 1, DRAFT: 0}.get(record_type.id, len(record_type.signatures))
+        for requirement in record_type.signatures[:wanted]:
+            run("sign", record_id, "--as", requirement.roles[0], "--meaning", requirement.meaning)
+    run("void", ids[VOID], "--reason", "entered twice")
+    run("keys", "company-cert")
+    (base / "lab.pdf").write_bytes(text_pdf("Hydrostatic test report HT-2026-031"))
+    run("attach", ids["final-inspection"], str(base / "lab.pdf"), "--title", "第三方检测报告 Lab test report")
+    out = base / "out"
+    run("export", *ids.values(), "--pdf", "-o", str(out))
+    run("export", ids["final-inspection"], "--sign", "-o", str(base / "signed.pdf"))
+    run("pack", "PUMP-X200", "--lot", "L2026-031", "-o", str(base / "pack.pdf"), "--sign")
+    return SimpleNamespace(repo=repo, home=home, ids=ids, out=out, signed=base / "signed.pdf", pack=base / "pack.pdf",
+                           base=base, environment=environment, run=run)
+
+
+def test_every_record_type_renders_with_chinese_text(world, catalog):
+    for type_id, record_id in world.ids.items():
+        record_type = catalog.get(type_id)
+        text = "\n".join(pages_text(world.out / f"{record_id}.pdf"))
+        assert record_id in text
+        assert record_type.name.zh.split(" / ")[0] in text, type_id
+        assert "示例制造有限公司" in text
+        chinese = [value for value in example_values(catalog, type_id).values()
+                   if isinstance(value, str) and re.search(r"[\u4e00-\u9fff]", value) and "\n" not in value]
+        assert any(value.split()[0] in text for value in chinese), type_id
+    fonts = subprocess.run(["pdffonts", str(world.out / f"{world.ids['final-inspection']}.pdf")],
+                           capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert any("CJK" in line for line in fonts)
+    assert all(line.split()[-5] == "yes" for line in fonts), fonts  # every font embedded
+
+
+def test_stamps_on_every_page(world):
+    approved = world.ids["final-inspection"]
+    expectations = {
+        approved: ("受控副本 CONTROLLED COPY", f"{approved} · 版本 Rev. A · 状态 已批准 approved"),
+        world.ids[IN_REVIEW]: ("草稿 DRAFT — NOT VALID", "状态 审批中 in review"),
+        world.ids[DRAFT]: ("草稿 DRAFT — NOT VALID", "状态 草稿 draft"),
+        world.ids[VOID]: ("作废 VOID", "状态 作废 VOID"),
+    }
+    several = [record_id for record_id in world.ids.values() if len(pages_text(world.out / f"{record_id}.pdf")) > 1]
+    assert several, "some record type takes more than one page"
+    for record_id, (state, where) in {**expectations, several[0]: ("printed", "版本 Rev. A")}.items():
+        for number, text in enumerate(pages_text(world.out / f"{record_id}.pdf"), start=1):
+            assert text.count(state) >= 2, (record_id, number)  # top and bottom strips
+            assert where in text and "by tester" in text, (record_id, number)
+    assert all("受控副本 CONTROLLED COPY — printed 20" in text for text in pages_text(world.out / f"{approved}.pdf"))
+    for record_id in (world.ids[DRAFT], world.ids[VOID]):
+        assert "CONTROLLED COPY" not in "".join(pages_text(world.out / f"{record_id}.pdf"))
+
+
+def test_superseded_revision_is_stamped_not_valid(world):
+    from qdocs.pdf.stamps import stamp_for
+
+    record = Repository.open(world.repo).get(world.ids["final-inspection"])
+    stamp = stamp_for(record, "B", "2026-03-25 10:00 +08:00", "tester")
+    assert not stamp.valid and stamp.watermark == "旧版本 SUPERSEDED"
+    assert stamp.top.startswith("旧版本 SUPERSEDED — NOT VALID (current: Rev. B)")
+
+
+def test_rendered_pages_are_readable_images(world, tmp_path):
+    target = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1",
+                    str(world.out / f"{world.ids['final-inspection']}.pdf"), str(target)], check=True)
+    (image,) = tmp_path.glob("page*.png")
+    assert image.read_bytes().startswith(b"\x89PNG") and image.stat().st_size > 5000
+
+
+def test_signed_copy_validates_with_qdocs_and_pdfsig(world, tmp_path):
+    result = world.run("verify-pdf", str(world.signed))
+    assert f"{world.ids['final-inspection']} rev A approved" in result
+    assert "qc-manager 姓名 (qc-manager)" in result and "inspector 姓名 (inspector)" in result
+    independent = subprocess.run(["pdfsig", str(world.signed)], capture_output=True, text=True).stdout
+    assert "Signature is Valid." in independent and "Total document signed" in independent
+    assert "Signer Certificate Common Name: 示例制造有限公司" in independent
+    assert "受控副本 CONTROLLED COPY" in "".join(pages_text(world.signed))
+
+
+def test_signed_copy_changed_after_signing_is_rejected(world, tmp_path):
+    from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    content = world.signed.read_bytes()
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(content.replace(b"/Creator", b"/Creatos", 1))
+    appended = tmp_path / "appended.pdf"
+    writer = IncrementalPdfFileWriter(io.BytesIO(content))
+    writer.root[NameObject("/Lang")] = TextStringObject("en")
+    writer.update_root()
+    with open(appended, "wb") as handle:
+        writer.write(handle)
+    for path, independent in ((changed, "Digest Mismatch"), (appended, "Not total document signed")):
+        process = qdocs_process("--repo", str(world.repo), "verify-pdf", str(path), env=world.environment)
+        assert process.returncode == 1, process.stdout + process.stderr
+        assert "NOT valid" in process.stderr
+        assert independent in subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+
+
+def test_only_approved_current_records_are_signed(world, tmp_path):
+    runner = CliRunner()
+    before = repository_state(world.repo)
+    result = runner.invoke(cli.cli, ["--repo", str(world.repo), "export", world.ids[DRAFT], "--sign", "-o",
+                                     str(tmp_path / "x.pdf")], env=world.environment)
+    assert result.exit_code == 2 and "only an approved, current record gets a signed PDF" in result.output
+    several = runner.invoke(cli.cli, ["--repo", str(world.repo), "export", *list(world.ids.values())[:2], "-o",
+                                      str(tmp_path / "x.pdf")], env=world.environment)
+    assert several.exit_code == 2 and "give a folder" in several.output
+    unknown = runner.invoke(cli.cli, ["--repo", str(world.repo), "export", "FIR-S1-2026-0999"], env=world.environment)
+    assert unknown.exit_code == 2 and unknown.output.startswith("qdocs: error: no record FIR-S1-2026-0999")
+    assert not list(tmp_path.iterdir())
+    assert repository_state(world.repo) == before
+
+
+def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, catalog):
+    from pypdf import PdfReader
+
+    reader = PdfReader(world.pack)
+    repository = Repository.open(world.repo)
+    records = [record for record in repository.records(product="PUMP-X200")
+               if record.subject.scope == "product" or record.subject.as_dict().get("lot") == "L2026-031"]
+    outline = reader.outline
+    titles = [item.title for item in outline if not isinstance(item, list)]
+    assert titles[:3] == ["封面 Cover", "审核结果 Audit result", "目录 Contents"] and titles[-1] == "清单 Manifest"
+    bookmarked = {title.split()[0]: item for title, item in zip(titles, [i for i in outline if not isinstance(i, list)])}
+    assert set(bookmarked) - {"封面", "审核结果", "目录", "清单"} == {record.id for record in records}
+    final = world.ids["final-inspection"]
+    children = outline[outline.index(bookmarked[final]) + 1]
+    assert [child.title for child in children] == ["附件 Attachment 1: 第三方检测报告 Lab test report"]
+    texts = pages_text(world.pack)
+    contents = texts[2]
+    for record in records:
+        page = reader.get_destination_page_number(bookmarked[record.id]) + 1
+        assert re.search(rf"{record.id} .*? {page}\b", contents, re.S), record.id
+        first_page = texts[page - 1]
+        assert record.id in first_page and "CONTROLLED COPY" in first_page or "NOT VALID" in first_page
+    attachment_page = reader.get_destination_page_number(children[0])
+    assert "Hydrostatic test report HT-2026-031" in texts[attachment_page]
+    manifest = "".join(texts[reader.get_destination_page_number(bookmarked["清单"]):])
+    compact = re.sub(r"\s+", "", manifest)
+    for record in records:
+        assert record.id in manifest and record.docx_sha256 in compact
+    assert "qc-manager姓名(qc-manager)" in compact
+    embedded = reader.attachments
+    for record in records:
+        document = (world.repo / record.path / "record.docx").read_bytes()
+        assert embedded[f"{record.id}-rev{record.revision}.docx"] == [document]
+    assert "manifest.json" in embedded
+    cover = texts[0] + texts[1]
+    assert "审核资料包" in cover and "Audit pack" in cover and "PUMP-X200 / L2026-031" in cover
+    assert world.ids[DRAFT] in cover and world.ids[IN_REVIEW] in cover  # not approved: audit findings
+    assert "Signature is Valid." in subprocess.run(["pdfsig", str(world.pack)], capture_output=True, text=True).stdout
+    assert "Audit pack PUMP-X200 / L2026-031" in world.run("verify-pdf", str(world.pack))
+
+
+def test_concurrent_exports_do_not_collide(world, tmp_path):
+    """Two processes, each its own LibreOffice profile, at the same time."""
+    ids = [world.ids["final-inspection"], world.ids["sample-test"]]
+    processes = [subprocess.Popen([sys.executable, str(PROJECT / "cli.py"), "--repo", str(world.repo), "export", record_id,
+                                   "-o", str(tmp_path / f"{record_id}.pdf")], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for record_id in ids]
+    for process in processes:
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, errors
+    for record_id in ids:
+        assert record_id in "".join(pages_text(tmp_path / f"{record_id}.pdf"))
