@@ -69,6 +69,39 @@ class Git:
                  input=message.encode("utf-8"), env=env)
         return self.text("rev-parse", "HEAD")
 
+    def commit_files(self, files: list[str], message: str, author: str, email: str, parent: str | None) -> str:
+        """Commit exactly ``files`` (as they are on disk) on top of ``parent``, with plumbing.
+
+        ``git add`` + ``git commit`` refresh the stat data of every tracked file:
+        on a 10,000-record repository that alone was 100 ms per action.  Updating
+        the index entries of the written files, writing the tree (git's cache-tree
+        rebuilds only the changed folders) and moving HEAD from ``parent`` to the
+        new commit touches only what changed, and HEAD moves only if it still is
+        ``parent``.
+        """
+        env = {
+            "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
+        }
+        self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(files).encode("utf-8"))
+        tree = self.text("write-tree")
+        arguments = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
+        commit = self.run(*arguments, input=message.encode("utf-8"), env=env).decode().strip()
+        self.run("update-ref", "-m", "qdocs: " + message.splitlines()[0][:200], "HEAD", commit, parent or "0" * 40)
+        self._collect_garbage_now_and_then()
+        return commit
+
+    def _collect_garbage_now_and_then(self) -> None:
+        """Plumbing does not start git's automatic housekeeping; start it (detached)
+        when loose objects pile up, estimated as git does from one fan-out folder."""
+        try:
+            loose = len(os.listdir(self.root / ".git" / "objects" / "17"))
+        except OSError:
+            return
+        if loose > 27:
+            subprocess.Popen(["git", "gc", "--auto", "--quiet"], cwd=self.root, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
     def show_bytes(self, revision: str, path: str) -> bytes | None:
         completed = self.run("cat-file", "blob", f"{revision}:{path}", check=False)
         return completed if completed else None
