@@ -5,12 +5,27 @@ The library behind the ``qdocs`` command.  Start with :class:`Repository`::
     from qdocs import Repository
     repository, _ = Repository.init("records", site="S1")
     record = repository.create("final-inspection", data, actor="li.si")
+
+Names are imported on first use, so that a command which needs only a part of
+the library does not pay for loading all of it.
 """
 
-from .catalog import Catalog, RecordType, load_catalog
-from .errors import QdocsError
-from .records import Record
-from .repository import Repository
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Catalog", "QdocsError", "Record", "RecordType", "Repository", "load_catalog"]
 __version__ = "0.1.0"
+
+_WHERE = {
+    "Catalog": "catalog", "RecordType": "catalog", "load_catalog": "catalog",
+    "QdocsError": "errors", "Record": "records", "Repository": "repository",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(f"qdocs.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'qdocs' has no attribute {name!r}")

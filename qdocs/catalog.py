@@ -139,18 +139,72 @@ def default_template_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+_LOADED: dict[tuple[str, int, int], Catalog] = {}
+
+
 def load_catalog(path: Path | None = None) -> Catalog:
-    """Read and check a catalog file (default: the shipped one)."""
+    """Read and check a catalog file (default: the shipped one); once per process
+    while the file is unchanged."""
     path = Path(path) if path else default_template_dir() / "catalog.yaml"
+    try:
+        status = path.stat()
+        key = (str(path.resolve()), status.st_mtime_ns, status.st_size)
+    except OSError:
+        key = None
+    if key in _LOADED:
+        return _LOADED[key]
+    catalog = _read_catalog(path)
+    if key is not None:
+        _LOADED[key] = catalog
+    return catalog
+
+
+def _read_catalog(path: Path) -> Catalog:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise CatalogError(f"cannot read catalog {path}: {error.strerror}") from None
-    try:
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as error:
-        raise CatalogError(f"catalog {path} is not valid YAML: {error}".replace("\n", " ")) from None
+    raw = _cached_raw(text)
+    if raw is None:
+        try:
+            raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as error:
+            raise CatalogError(f"catalog {path} is not valid YAML: {error}".replace("\n", " ")) from None
+        _store_raw(text, raw)
     return _parse_catalog(raw, path)
+
+
+def _cache_file(text: str) -> Path:
+    """Where the parsed form of a catalog text is kept: building Python objects from
+    the YAML costs about 30 ms per command, reading the same data as JSON about 2 ms."""
+    import hashlib
+    import os
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qdocs"
+    return base / f"catalog-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}.json"
+
+
+def _cached_raw(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(_cache_file(text).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _store_raw(text: str, raw: Any) -> None:
+    import json
+    import os
+
+    target = _cache_file(text)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(_plain(raw), ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, target)
+    except (OSError, TypeError, ValueError):
+        pass
 
 
 def _parse_catalog(raw: Any, path: Path) -> Catalog:

@@ -50,6 +50,21 @@ class Git:
         return self.run(*args, check=check).decode("utf-8", "replace").strip()
 
     def head(self) -> str | None:
+        """The commit HEAD names, read from the ref files (no process); git itself
+        answers when the layout is unusual (detached HEAD, packed or odd refs)."""
+        git_dir = self.root / ".git"
+        try:
+            head = (git_dir / "HEAD").read_text(encoding="ascii").strip()
+            if head.startswith("ref: refs/heads/") and ".." not in head:
+                reference = git_dir / head[5:]
+                if reference.is_file():
+                    value = reference.read_text(encoding="ascii").strip()
+                    if len(value) == 40:
+                        return value
+                elif not (git_dir / "packed-refs").exists():
+                    return None  # a branch with no commit yet
+        except (OSError, UnicodeDecodeError):
+            pass
         output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
         return output or None
 
