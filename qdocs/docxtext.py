@@ -22,6 +22,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PARAGRAPH, _TABLE, _ROW, _CELL, _RUN, _HYPERLINK = (_W + name for name in ("p", "tbl", "tr", "tc", "r", "hyperlink"))
 _RUN_TEXT = {_W + "tab": "\t", _W + "ptab": "\t", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
+_CELL_PROPERTIES, _GRID_SPAN, _VERTICAL_MERGE, _VALUE = _W + "tcPr", _W + "gridSpan", _W + "vMerge", _W + "val"
 _PARTS = (("headerReference", "default"), ("headerReference", "first"),
           ("footerReference", "default"), ("footerReference", "first"))
 _PARSER = etree.XMLParser(resolve_entities=False, huge_tree=True)
@@ -102,7 +103,7 @@ def _table_lines(table: Any, lines: list[str]) -> None:
         properties = row.find(_W + "trPr")
         before = properties.find(_W + "gridBefore") if properties is not None else None
         column = int(before.get(_W + "val")) if before is not None else 0
-        cells: list[Any] = []
+        cells: dict[Any, None] = {}  # insertion-ordered set
         current: dict[int, Any] = {}
         for cell in row:
             if cell.tag != _CELL:
@@ -111,8 +112,7 @@ def _table_lines(table: Any, lines: list[str]) -> None:
             origin = above.get(column, cell) if merge == "continue" else cell
             for offset in range(span):
                 current[column + offset] = origin
-            if origin not in cells:
-                cells.append(origin)
+            cells[origin] = None
             column += span
         above = current
         for cell in cells:
@@ -120,10 +120,11 @@ def _table_lines(table: Any, lines: list[str]) -> None:
 
 
 def _cell_layout(cell: Any) -> tuple[int, str | None]:
-    properties = cell.find(_W + "tcPr")
-    if properties is None:
-        return 1, None
-    span = properties.find(_W + "gridSpan")
-    merge = properties.find(_W + "vMerge")
-    return (int(span.get(_W + "val")) if span is not None else 1,
-            None if merge is None else merge.get(_W + "val", "continue"))
+    span, merge = 1, None
+    if len(cell) and cell[0].tag == _CELL_PROPERTIES:  # tcPr comes first when present
+        for setting in cell[0]:
+            if setting.tag == _GRID_SPAN:
+                span = int(setting.get(_VALUE))
+            elif setting.tag == _VERTICAL_MERGE:
+                merge = setting.get(_VALUE, "continue")
+    return span, merge

@@ -5,22 +5,34 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from qdocs.search.analysis import single_cjk_character, terms
-from qdocs.search.engine import _stem
+from qdocs.search.analysis import single_cjk_character, term_positions, terms
+from qdocs.search.engine import stem as _stem
 
 
 def texts(text: str, query: bool = False) -> list[str]:
     return [term.text for term in terms(text, _stem, query=query)]
 
 
-def test_chinese_runs_become_overlapping_bigrams_and_a_last_unigram():
-    assert texts("出厂检验报告") == ["出厂", "厂检", "检验", "验报", "报告", "告"]
+def test_chinese_runs_become_bigrams_trigrams_and_a_last_unigram():
+    assert texts("出厂检验报告") == ["出厂", "出厂检", "厂检", "厂检验", "检验", "检验报", "验报", "验报告", "报告", "告"]
+    positions = [term.position for term in terms("出厂检验报告", _stem)]
+    assert positions == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
 
 
-def test_query_side_gives_bigrams_only_so_a_word_is_a_phrase_of_them():
-    assert texts("出厂检验", query=True) == ["出厂", "厂检", "检验"]
-    positions = [term.position for term in terms("出厂检验", _stem, query=True)]
-    assert positions == [0, 1, 2]
+def test_query_side_gives_one_term_per_short_word_and_trigrams_for_longer_ones():
+    assert texts("检验", query=True) == ["检验"]
+    assert texts("出厂检验", query=True) == ["出厂检", "厂检验", "检验"]
+    # positions line up with the index side, so a quoted phrase across words matches
+    index_side = {(term.text, term.position) for term in terms("出厂检验 report", _stem)}
+    assert {(term.text, term.position) for term in terms("出厂检验 report", _stem, query=True)} <= index_side
+
+
+def test_index_terms_gathered_by_position_equal_the_terms():
+    text = "出厂检验报告 The Inspections of PUMP-X200 泵 a 阀门 ＰＵＭＰ１２０ テスト 검사 检验检验"
+    gathered: dict[str, list[int]] = {}
+    for term in terms(text, _stem):
+        gathered.setdefault(term.text, []).append(term.position)
+    assert term_positions(text, _stem) == gathered
 
 
 def test_a_lone_character_is_one_term_and_flagged_for_prefix_search():
@@ -48,7 +60,7 @@ def test_mixed_text_keeps_character_offsets_for_highlighting():
 
 
 def test_kana_and_hangul_are_bigrammed_too():
-    assert texts("テスト") == ["テス", "スト", "ト"]
+    assert texts("テスト") == ["テス", "テスト", "スト", "ト"]
     assert texts("검사") == ["검사", "사"]
 
 

@@ -129,6 +129,8 @@ def test_attached_pdfs_are_searchable(repo_path: Path, run, catalog):
     attachments.mkdir()
     (attachments / "calibration.pdf").write_bytes(minimal_pdf("Calibration of the torque wrench TW-118 passed"))
     (attachments / "scan.pdf").write_bytes(b"%PDF-1.4 damaged scan")
+    (repo_path / record.path / "attachments.yaml").write_text(
+        "- {file: attachments/calibration.pdf, title: 第三方校准证书 Calibration certificate}\n", encoding="utf-8")
     git(repo_path, "add", "-A")
     git(repo_path, "-c", "user.name=hand", "-c", "user.email=hand@example.com", "commit", "-qm", "attach by hand")
     result = run("search", "torque wrench", "--json")
@@ -137,3 +139,4 @@ def test_attached_pdfs_are_searchable(repo_path: Path, run, catalog):
     assert [hit["id"] for hit in hits] == [record.id]
     assert "«torque»" in hits[0]["snippet"] and "«wrench»" in hits[0]["snippet"]
     assert [hit["id"] for hit in json.loads(run("search", "calibration.pdf", "--json").stdout)["results"]] == [record.id]
+    assert [hit["id"] for hit in json.loads(run("search", "校准证书", "--json").stdout)["results"]] == [record.id]

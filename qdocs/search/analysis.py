@@ -1,23 +1,25 @@
 """Splitting mixed Chinese and English text into index terms.
 
-Why CJK bigrams and not a dictionary segmenter: jieba loads its dictionary in
-about 1.6 s per process, which a command-line tool pays on every search.  Bigrams
-(what Lucene's CJKAnalyzer does) need no dictionary, start in well under a
-millisecond, and find *every* Chinese word of two or more characters wherever it
-occurs, also inside longer words (检验 in 出厂检验报告), which a segmenter can miss
-when it cuts the sentence differently.  The price is a larger index and some
-false positives across word boundaries, which phrase matching of consecutive
-bigrams keeps rare.
+Why character n-grams and not a dictionary segmenter: jieba loads its dictionary
+in about 1.6 s per process, which a command-line tool pays on every search.
+N-grams (as Lucene's CJKAnalyzer does with bigrams) need no dictionary, start
+in well under a millisecond, and find *every* Chinese word of two or more
+characters wherever it occurs, also inside longer words (检验 in 出厂检验报告),
+which a segmenter misses when it cuts the sentence differently.
 
-How a run of CJK characters ``c1 c2 … cn`` is indexed:
+How a run of CJK characters ``c1 c2 … cn`` is indexed (position ``i`` is the
+offset of the n-gram's first character in the run):
 
-- bigrams ``c1c2, c2c3, …`` at consecutive positions, so a query word of three or
-  more characters is the phrase of its bigrams and matches only the exact
-  sequence;
-- the last character ``cn`` as a unigram (at the position of the last bigram), so
-  every character of the text starts some term: a one-character query ``c``
-  becomes the prefix query ``c*`` (see :func:`single_cjk_character`) and finds
-  ``c`` anywhere;
+- bigrams ``c1c2, c2c3, …`` and trigrams ``c1c2c3, c2c3c4, …``: a query word of
+  two or three characters is then found exactly by one term (and its last
+  bigram), a longer word by all of its trigrams, without comparing positions,
+  which in a pure-Python engine costs more than everything else together.  The
+  only inexactness: a record holding every trigram of a word of four or more
+  characters, but never all together; a quoted phrase compares positions and
+  is exact;
+- the last character ``cn`` as a unigram, so every character starts some term:
+  a one-character query ``c`` becomes the terms of up to two characters
+  starting with ``c`` (see :func:`single_cjk_character`);
 - a run of one character is that character.
 
 Other words are case-folded (with NFKC, so full-width ``ＡＢＣ１２３`` is ``abc123``),
@@ -28,15 +30,17 @@ English stop words are dropped and the rest stemmed (``inspections`` →
 
 from __future__ import annotations
 
+import collections
 import re
 import unicodedata
 from typing import Callable, Iterator, NamedTuple
 
 #: Han (with extension A and compatibility ideographs), kana and Hangul.
 _CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_WORD_CLASS = rf"[^\W_{_CJK_CLASS}]"
-_PIECES = re.compile(rf"(?P<cjk>[{_CJK_CLASS}]+)|(?P<word>{_WORD_CLASS}+(?:\.{_WORD_CLASS}+)*)")
-_SINGLE_CJK = re.compile(rf"^[{_CJK_CLASS}]$")
+#: A letter or digit of a non-CJK word (a regular-expression class).
+WORD_CLASS = rf"[^\W_{_CJK_CLASS}]"
+_PIECES = re.compile(rf"(?P<cjk>[{_CJK_CLASS}]+)|(?P<word>{WORD_CLASS}+(?:\.{WORD_CLASS}+)*)")
+_CJK_ONLY = re.compile(rf"^[{_CJK_CLASS}]+$")
 
 #: The stop words of Whoosh's and Lucene's English analyzers.
 STOP_WORDS = frozenset("""
@@ -56,45 +60,82 @@ Stemmer = Callable[[str], str]
 
 
 def terms(text: str, stem: Stemmer, query: bool = False) -> Iterator[Term]:
-    """The index terms of ``text`` with positions and character offsets.
+    """The terms of ``text`` with positions and character offsets, in position order.
 
-    With ``query`` true a CJK run of two or more characters gives only its
-    bigrams (the last-character unigram is an index-side aid for one-character
-    queries).
+    The index side gives every term above.  The query side gives what finds a
+    word: one term for one or two characters, else its trigrams and its last
+    bigram (so that the positions of a quoted phrase line up with the index's).
     """
     position = 0
     for match in _PIECES.finditer(text):
-        start = match.start()
+        start, piece = match.start(), match.group()
         if match.lastgroup == "word":
-            word = fold(match.group())
-            if word in STOP_WORDS:
-                position += 1
-                continue
-            yield Term(stem(word) if word.isalpha() else word, position, start, match.end())
+            word = fold(piece)
+            if word not in STOP_WORDS:
+                yield Term(stem(word) if word.isalpha() else word, position, start, match.end())
             position += 1
             continue
-        run = fold(match.group())
-        if len(run) != len(match.group()):  # keep offsets true for highlighting
-            run = match.group()
-        if len(run) == 1:
+        run = _fold_run(piece)
+        size = len(run)
+        if size == 1:
             yield Term(run, position, start, start + 1)
+        elif query and size == 2:
+            yield Term(run, position, start, start + size)
+        elif query:
+            for offset in range(size - 2):
+                yield Term(run[offset:offset + 3], position + offset, start + offset, start + offset + 3)
+            yield Term(run[-2:], position + size - 2, start + size - 2, start + size)
+        else:
+            for offset in range(size - 1):
+                yield Term(run[offset:offset + 2], position + offset, start + offset, start + offset + 2)
+                if offset < size - 2:
+                    yield Term(run[offset:offset + 3], position + offset, start + offset, start + offset + 3)
+            yield Term(run[-1], position + size - 2, start + size - 1, start + size)
+        position += max(size - 1, 1)
+
+
+def term_positions(text: str, stem: Stemmer) -> dict[str, list[int]]:
+    """Each index term of ``text`` with its positions: what :func:`terms` gives on
+    the index side, gathered the way an index stores it, at a third of the cost."""
+    found: dict[str, list[int]] = collections.defaultdict(list)
+    position = 0
+    for match in _PIECES.finditer(text):
+        piece = match.group()
+        if match.lastgroup == "word":
+            word = fold(piece)
+            if word not in STOP_WORDS:
+                found[stem(word) if word.isalpha() else word].append(position)
             position += 1
             continue
-        for offset in range(len(run) - 1):
-            yield Term(run[offset:offset + 2], position + offset, start + offset, start + offset + 2)
-        last = len(run) - 2
-        if not query:
-            yield Term(run[-1], position + last, start + last + 1, start + last + 2)
-        position += last + 1
+        run = _fold_run(piece)
+        last = len(run) - 1
+        for offset in range(last):
+            found[run[offset:offset + 2]].append(position + offset)
+            if offset < last - 1:
+                found[run[offset:offset + 3]].append(position + offset)
+        found[run[-1]].append(position + max(last - 1, 0))
+        position += max(last, 1)
+    return found
 
 
 def single_cjk_character(text: str) -> bool:
-    """A one-character CJK term, which search expands to a prefix query."""
-    return bool(_SINGLE_CJK.match(text))
+    """A one-character CJK term, which search widens to the terms starting with it."""
+    return len(text) == 1 and bool(_CJK_ONLY.match(text))
+
+
+def cjk_text(text: str) -> bool:
+    return bool(_CJK_ONLY.match(text))
 
 
 def fold(text: str) -> str:
     """Case-folded, with full-width letters and digits made ordinary (NFKC)."""
     if text.isascii():
         return text.lower()
+    if unicodedata.is_normalized("NFKC", text):
+        return text.casefold()
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _fold_run(run: str) -> str:
+    folded = fold(run)
+    return folded if len(folded) == len(run) else run  # keep character offsets true

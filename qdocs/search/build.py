@@ -1,9 +1,11 @@
 """Turning committed records into index documents, on every core for big jobs.
 
-Reading a record (YAML, the ``.docx`` XML, PDFs) is most of the cost of
-indexing it, so a rebuild reads records in worker processes (each with its own
-``git cat-file``) while the parent only feeds the index writer.  At most a few
-chunks are in flight, so memory stays flat however many records there are.
+A rebuild runs one worker process per core; each reads records (YAML, the
+``.docx`` XML, PDFs: most of the cost) through its own ``git cat-file`` and
+writes its own index segment, and the parent commits the segments together.
+Smaller jobs (a catch-up after ``git pull``) read in a process pool and feed
+one writer.  Work is handed out in small chunks, so memory stays flat however
+many records there are.
 """
 
 from __future__ import annotations
@@ -11,57 +13,129 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
+import queue
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+from ..errors import StorageError
+from ..repository import crash_point
 from .documents import ReadBlob, record_document
 from .source import BlobReader, RecordSource
 
 #: Below this many records, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
 CHUNK = 32
-
+DateFields = dict[str, tuple[str, ...]]
 #: (folder, document or None, problem or None)
 Outcome = tuple[str, "dict[str, Any] | None", "str | None"]
 
 _reader: BlobReader | None = None
-_date_fields: dict[str, tuple[str, ...]] = {}
+_date_fields: DateFields = {}
 
 
-def read_documents(root: Path, sources: list[RecordSource], date_fields: dict[str, tuple[str, ...]],
-                   workers: int | None = None) -> Iterator[Outcome]:
-    """One outcome per source, in order; a record that cannot be read gives its problem."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(sources) < PARALLEL_THRESHOLD:
-        with BlobReader(root) as reader:
-            for source in sources:
-                yield read_one(source, reader.read, date_fields)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(workers, initializer=_start_worker, initargs=(root, date_fields)) as pool:
-        pending: collections.deque = collections.deque()
-        chunks = (sources[start:start + CHUNK] for start in range(0, len(sources), CHUNK))
-        for chunk in chunks:
-            pending.append(pool.apply_async(_work, (chunk,)))
-            if len(pending) >= workers * 3:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+def workers_for(count: int) -> int:
+    return 1 if count < PARALLEL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
-def read_one(source: RecordSource, read: ReadBlob, date_fields: dict[str, tuple[str, ...]]) -> Outcome:
+def read_one(source: RecordSource, read: ReadBlob, date_fields: DateFields) -> Outcome:
     try:
         return source.folder, record_document(source, read, date_fields), None
     except Exception as error:  # any damaged file of one record must not stop the others
         return source.folder, None, f"{type(error).__name__}: {error}"
 
 
-def _start_worker(root: Path, date_fields: dict[str, tuple[str, ...]]) -> None:
+def read_documents(root: Path, sources: list[RecordSource], date_fields: DateFields) -> Iterator[Outcome]:
+    """One outcome per source, in order."""
+    workers = workers_for(len(sources))
+    if workers < 2:
+        with BlobReader(root) as reader:
+            for source in sources:
+                yield read_one(source, reader.read, date_fields)
+        return
+    with _context().Pool(workers, initializer=_start_reader, initargs=(root, date_fields)) as pool:
+        pending: collections.deque = collections.deque()
+        for start in range(0, len(sources), CHUNK):
+            pending.append(pool.apply_async(_read_chunk, (sources[start:start + CHUNK],)))
+            if len(pending) >= workers * 3:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def build_segments(root: Path, directory: Path, sources: list[RecordSource], date_fields: DateFields,
+                   progress: Callable[[int], None]) -> tuple[list[Any], list[str]]:
+    """Index ``sources`` into new segments of the index in ``directory``, one per worker.
+
+    Returns the segments (for :func:`engine.commit_segments`) and the records
+    that could not be read.
+    """
+    context = _context()
+    tasks, results = context.Queue(), context.Queue()
+    for start in range(0, len(sources), CHUNK):
+        tasks.put(sources[start:start + CHUNK])
+    workers = [context.Process(target=_segment_worker, args=(root, directory, date_fields, tasks, results))
+               for _ in range(workers_for(len(sources)))]
+    for worker in workers:
+        tasks.put(None)
+        worker.start()
+    segments: list[Any] = []
+    problems: list[str] = []
+    done = 0
+    try:
+        while len(segments) < len(workers):
+            try:
+                kind, payload = results.get(timeout=1.0)
+            except queue.Empty:
+                dead = [worker.exitcode for worker in workers if worker.exitcode not in (None, 0)]
+                if dead:
+                    raise StorageError(f"an indexing process died (exit status {dead[0]}); nothing was changed")
+                continue
+            if kind == "error":
+                raise StorageError(f"indexing failed: {payload}; nothing was changed")
+            if kind == "segment":
+                segments.append(payload)
+                continue
+            done += payload[0]
+            problems.extend(payload[1])
+            progress(done)
+            crash_point("index-write")
+    finally:
+        for worker in workers:
+            if worker.is_alive() and len(segments) < len(workers):
+                worker.terminate()
+            worker.join()
+    return segments, problems
+
+
+def _segment_worker(root: Path, directory: Path, date_fields: DateFields, tasks: Any, results: Any) -> None:
+    from . import engine
+
+    try:
+        builder = engine.SegmentBuilder(directory)
+        with BlobReader(root) as reader:
+            for chunk in iter(tasks.get, None):
+                problems = []
+                for source in chunk:
+                    folder, document, problem = read_one(source, reader.read, date_fields)
+                    if document is None:
+                        problems.append(f"{folder} ({problem})")
+                    else:
+                        builder.put(document)
+                results.put(("progress", (len(chunk), problems)))
+        results.put(("segment", builder.finish()))
+    except BaseException as error:  # reported to the parent, which stops the build
+        results.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _context() -> Any:
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+
+
+def _start_reader(root: Path, date_fields: DateFields) -> None:
     global _reader, _date_fields
     _reader, _date_fields = BlobReader(root), date_fields
 
 
-def _work(chunk: list[RecordSource]) -> list[Outcome]:
+def _read_chunk(chunk: list[RecordSource]) -> list[Outcome]:
     assert _reader is not None
     return [read_one(source, _reader.read, _date_fields) for source in chunk]

@@ -3,9 +3,9 @@
 Built from the committed files of the record: ``record.yaml`` (type, subject,
 status, revision, signers, dates, conclusion, reasons and comments),
 ``record.docx`` (body, tables, headers and footers through
-:func:`qdocs.docxtext.document_text`) and the PDFs under ``attachments/``
-(pypdf).  The result is a plain mapping; the engine module decides how each
-field is stored.
+:func:`qdocs.docxtext.document_text`), the PDFs under ``attachments/`` (pypdf)
+and their titles in ``attachments.yaml``.  The result is a plain mapping; the
+engine module decides how each field is stored.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import datetime as _dt
 import io
 from typing import Any, Callable
 
+from .. import yamlio
 from ..docxtext import document_text
 from ..records import Record
 from ..subjects import SUBJECT_KEYS
@@ -54,6 +55,8 @@ def record_document(source: RecordSource, read: ReadBlob, date_fields: dict[str,
     document["date"] = _record_date(record, date_fields.get(record.type, ())) or document["created"]
     parts = [document_text(read(source.docx_blob))] if source.docx_blob else []
     parts.extend(_metadata_text(record, signatures))
+    if source.attachment_list:
+        parts.extend(attachment_titles(read(source.attachment_list)))
     for name, blob in source.attachments:
         parts.append(name)
         parts.append(pdf_text(read(blob)))
@@ -71,6 +74,16 @@ def pdf_text(content: bytes) -> str:
         return "\n".join(page.extract_text() or "" for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, OSError):
         return ""
+
+
+def attachment_titles(content: bytes) -> list[str]:
+    """The titles listed in ``attachments.yaml`` (see :mod:`qdocs.pdf.attachments`)."""
+    try:
+        entries = yamlio.load(content.decode("utf-8"))
+    except (yamlio.YAMLError, UnicodeDecodeError):
+        return []
+    return [str(entry["title"]) for entry in entries or [] if isinstance(entry, dict) and entry.get("title")] \
+        if isinstance(entries, list) else []
 
 
 def parse_time(text: str) -> _dt.datetime | None:

@@ -1,0 +1,67 @@
+"""The search engine: Whoosh 2.7.4 behind this one package; nothing else in qdocs imports Whoosh.
+
+Another engine replaces this package: what the rest of qdocs uses is here
+(``create``, ``Writer``, ``SegmentBuilder``, ``commit_segments``, ``search``,
+``indexed_fingerprints``, ``check_readable``, ``ENGINE_ERRORS``).  Whoosh is
+pinned (``whoosh==2.7.4``, its last release, 2016): ``whoosh-reloaded`` changes
+nothing qdocs relies on and is itself unmaintained, and some of what is here
+reads Whoosh internals that only a pin keeps still.  Whoosh allows one writer
+at a time; qdocs serialises writers with its own lock (:mod:`qdocs.search.index`).
+
+- :mod:`.schema`: fields, the Chinese/English analysis wrapped for Whoosh, writing;
+- :mod:`.parsing`: the query syntax, filters, what a snippet marks;
+- :mod:`.evaluation`: matches, BM25F ranking and counts a posting block at a time.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from pathlib import Path
+
+from whoosh import index
+
+from ..model import Filters, Found, Hit
+from ..snippets import snippet
+from .evaluation import best, count_types, documents
+from .parsing import needles, parse, restriction, widen_single_characters
+from .schema import SegmentBuilder, Writer, commit_segments, create, stem
+
+__all__ = ["ENGINE_ERRORS", "SegmentBuilder", "Writer", "check_readable", "commit_segments", "create",
+           "indexed_fingerprints", "search"]
+
+#: What reading a damaged index raises (Whoosh has no error type of its own for it).
+ENGINE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, TypeError,
+                 ImportError, index.IndexError, pickle.UnpicklingError, struct.error)
+
+
+def search(directory: Path, text: str, filters: Filters, limit: int) -> Found:
+    """The best ``limit`` records, ranked (BM25F), with snippets and counts per type."""
+    opened = index.open_dir(str(directory))
+    with opened.searcher() as searcher:
+        parsed = parse(opened.schema, text)
+        spans = needles(parsed).finder(stem)
+        parsed = widen_single_characters(parsed, searcher.reader())
+        matching = documents(searcher, parsed)
+        limits = restriction(filters)
+        if limits is not None:
+            matching &= documents(searcher, limits)
+        hits = []
+        for number, score in best(searcher, parsed, matching, limit):
+            stored = searcher.stored_fields(number)
+            content = stored.pop("content", "")
+            hits.append(Hit(stored, score, snippet(content, spans(content))))
+        return Found(hits, len(matching), count_types(searcher, matching))
+
+
+def indexed_fingerprints(directory: Path) -> dict[str, str]:
+    """path → fingerprint of every indexed record, from columns (no stored text read)."""
+    with index.open_dir(str(directory)).reader() as reader:
+        paths, prints = reader.column_reader("path"), reader.column_reader("fingerprint")
+        return {paths[number]: prints[number] for number in reader.all_doc_ids()}
+
+
+def check_readable(directory: Path) -> int:
+    """The number of indexed records; raises one of ENGINE_ERRORS when the index is damaged."""
+    with index.open_dir(str(directory)).searcher() as searcher:
+        return searcher.doc_count()

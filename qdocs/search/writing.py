@@ -1,0 +1,71 @@
+"""Indexing the records of one commit into one generation of the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from ..repository import crash_point
+from .build import build_segments, read_documents, workers_for
+from .generations import Generations
+from .source import RecordSource, list_records
+
+if TYPE_CHECKING:
+    from ..repository import Repository
+
+Progress = Callable[[int, int], None]
+
+
+def index_commit(repository: "Repository", generation: Path, commit: str | None, folders: set[str] | None,
+                 progress: Progress | None = None) -> int:
+    """Index ``folders`` (every record when None: a new generation) as they are in
+    ``commit``, then record ``commit`` as indexed.  Returns how many were indexed;
+    records that cannot be read are named in the repository's notices."""
+    from . import engine
+
+    sources = list((list_records(repository.root, commit, folders) if commit else {}).values())
+    total = len(sources)
+    if folders is None and workers_for(total) > 1:
+        segments, problems = build_segments(repository.root, generation, sources, date_fields(repository),
+                                            lambda done: progress(done, total) if progress else None)
+        engine.commit_segments(generation, segments)
+    else:
+        problems = _write_serially(repository, generation, sources, folders, progress)
+    crash_point("index-commit")
+    if problems:
+        repository.notices.append(f"not searchable, cannot be read: {'; '.join(problems[:5])}"
+                                  + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""))
+    Generations.record_commit(generation, commit)
+    return total - len(problems)
+
+
+def _write_serially(repository: "Repository", generation: Path, sources: list[RecordSource],
+                    folders: set[str] | None, progress: Progress | None) -> list[str]:
+    from . import engine
+
+    writer = engine.Writer(generation, bulk=folders is None)
+    problems: list[str] = []
+    try:
+        outcomes = read_documents(repository.root, sources, date_fields(repository))
+        for done, (folder, document, problem) in enumerate(outcomes, start=1):
+            if document is None:
+                problems.append(f"{folder} ({problem})")
+                writer.delete(folder)
+            else:
+                writer.put(document)
+            crash_point("index-write")
+            if progress and (done % 50 == 0 or done == len(sources)):
+                progress(done, len(sources))
+        for folder in sorted((folders or set()) - {source.folder for source in sources}):
+            writer.delete(folder)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return problems
+
+
+def date_fields(repository: "Repository") -> dict[str, tuple[str, ...]]:
+    """Each record type's date fields in catalog order (the first one set is the record's date)."""
+    return {record_type.id: tuple(item.key for item in record_type.fields if item.type in ("date", "datetime"))
+            for record_type in repository.catalog.types.values()}
