@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from click.testing import CliRunner
 
 import cli
 from qdocs.repository import Repository
-from tests.conftest import PASSPHRASE, PROJECT, example_values, qdocs_process, repository_state, write_example
+from tests.conftest import PROJECT, qdocs_process, repository_state
 from tests.test_pdf_attachments import text_pdf
 
 COMPANY_PASSPHRASE = "company secret 1"
@@ -35,29 +34,34 @@ def pages_text(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def world(signing_template, catalog, tmp_path_factory):
-    """One record of every type, signed until approved except one in review, one draft and
-    one void; a company certificate; an attachment on the final inspection report; every
-    record exported in one call, the final inspection report signed, and the lot's pack."""
+def world(tmp_path_factory):
+    """The demo's records (one of every type, each approved), then one revised back to
+    draft, one revised and signed once (in review) and one void; a company certificate;
+    an attachment on the final inspection report; every record exported in one call, the
+    final inspection report signed, and the lot's pack."""
+    from qdocs.demo import DEMO_PASSPHRASE, run_demo
+
     base = tmp_path_factory.mktemp("pdf")
-    repo, home = base / "records", base / "home"
-    shutil.copytree(signing_template[0], repo)
-    shutil.copytree(signing_template[1], home)
+    repo = base / "records"
+    run_demo(repo, "tester")
     runner = CliRunner()
-    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE, "QDOCS_COMPANY_PASSPHRASE": COMPANY_PASSPHRASE}
+    environment = {"QDOCS_HOME": str(repo / ".git" / "qdocs" / "demo-keys"), "QDOCS_PASSPHRASE": DEMO_PASSPHRASE,
+                   "QDOCS_COMPANY_PASSPHRASE": COMPANY_PASSPHRASE}
 
     def run(*arguments: str):
         result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "tester", *arguments], env=environment)
         assert result.exit_code == 0, result.output
         return result.output.strip()
 
+    repository = Repository.open(repo)
     ids = {}
-    for record_type in catalog.types.values():
-        ids[record_type.id] = record_id = run("new", record_type.id, "--data",
-                                              str(write_example(catalog, record_type.id, base)))
-        wanted = {IN_REVIEW: 1, DRAFT: 0}.get(record_type.id, len(record_type.signatures))
-        for requirement in record_type.signatures[:wanted]:
-            run("sign", record_id, "--as", requirement.roles[0], "--meaning", requirement.meaning)
+    for record in repository.records():
+        if record.subject.as_dict().get("lot") in (None, "L2026-031"):
+            ids.setdefault(record.type, record.id)
+    for type_id in (DRAFT, IN_REVIEW):
+        run("revise", ids[type_id], "--set", f"{_text_field(repository, type_id)}=修订 revised", "--reason", "re-test")
+    requirement = repository.catalog.get(IN_REVIEW).signatures[0]
+    run("sign", ids[IN_REVIEW], "--as", f"demo.{requirement.roles[0]}", "--meaning", requirement.meaning)
     run("void", ids[VOID], "--reason", "entered twice")
     run("keys", "company-cert")
     (base / "lab.pdf").write_bytes(text_pdf("Hydrostatic test report HT-2026-031"))
@@ -66,19 +70,27 @@ def world(signing_template, catalog, tmp_path_factory):
     run("export", *ids.values(), "--pdf", "-o", str(out))
     run("export", ids["final-inspection"], "--sign", "-o", str(base / "signed.pdf"))
     run("pack", "PUMP-X200", "--lot", "L2026-031", "-o", str(base / "pack.pdf"), "--sign")
-    return SimpleNamespace(repo=repo, home=home, ids=ids, out=out, signed=base / "signed.pdf", pack=base / "pack.pdf",
+    return SimpleNamespace(repo=repo, ids=ids, out=out, signed=base / "signed.pdf", pack=base / "pack.pdf",
                            base=base, environment=environment, run=run)
 
 
+def _text_field(repository: Repository, type_id: str) -> str:
+    """A plain text field of the type (revised to make a new revision)."""
+    return next(item.key for item in repository.catalog.get(type_id).fields if item.type in ("text", "long-text"))
+
+
 def test_every_record_type_renders_with_chinese_text(world, catalog):
+    assert set(world.ids) == set(catalog.types)
     for type_id, record_id in world.ids.items():
         record_type = catalog.get(type_id)
         text = "\n".join(pages_text(world.out / f"{record_id}.pdf"))
         assert record_id in text
         assert record_type.name.zh.split(" / ")[0] in text, type_id
         assert "示例制造有限公司" in text
-        chinese = [value for value in example_values(catalog, type_id).values()
+        data = Repository.open(world.repo).get(record_id).data
+        chinese = [value for value in data.values()
                    if isinstance(value, str) and re.search(r"[\u4e00-\u9fff]", value) and "\n" not in value]
+        assert chinese, type_id
         assert any(value.split()[0] in text for value in chinese), type_id
     fonts = subprocess.run(["pdffonts", str(world.out / f"{world.ids['final-inspection']}.pdf")],
                            capture_output=True, text=True, check=True).stdout.splitlines()[2:]
@@ -90,13 +102,13 @@ def test_stamps_on_every_page(world):
     approved = world.ids["final-inspection"]
     expectations = {
         approved: ("受控副本 CONTROLLED COPY", f"{approved} · 版本 Rev. A · 状态 已批准 approved"),
-        world.ids[IN_REVIEW]: ("草稿 DRAFT — NOT VALID", "状态 审批中 in review"),
-        world.ids[DRAFT]: ("草稿 DRAFT — NOT VALID", "状态 草稿 draft"),
+        world.ids[IN_REVIEW]: ("草稿 DRAFT — NOT VALID", "版本 Rev. B · 状态 审批中 in review"),
+        world.ids[DRAFT]: ("草稿 DRAFT — NOT VALID", "版本 Rev. B · 状态 草稿 draft"),
         world.ids[VOID]: ("作废 VOID", "状态 作废 VOID"),
     }
     several = [record_id for record_id in world.ids.values() if len(pages_text(world.out / f"{record_id}.pdf")) > 1]
     assert several, "some record type takes more than one page"
-    for record_id, (state, where) in {**expectations, several[0]: ("printed", "版本 Rev. A")}.items():
+    for record_id, (state, where) in {**expectations, several[0]: ("printed", "版本 Rev. ")}.items():
         for number, text in enumerate(pages_text(world.out / f"{record_id}.pdf"), start=1):
             assert text.count(state) >= 2, (record_id, number)  # top and bottom strips
             assert where in text and "by tester" in text, (record_id, number)
@@ -125,7 +137,7 @@ def test_rendered_pages_are_readable_images(world, tmp_path):
 def test_signed_copy_validates_with_qdocs_and_pdfsig(world, tmp_path):
     result = world.run("verify-pdf", str(world.signed))
     assert f"{world.ids['final-inspection']} rev A approved" in result
-    assert "qc-manager 姓名 (qc-manager)" in result and "inspector 姓名 (inspector)" in result
+    assert "(demo.qc-manager)" in result and "(demo.inspector)" in result
     independent = subprocess.run(["pdfsig", str(world.signed)], capture_output=True, text=True).stdout
     assert "Signature is Valid." in independent and "Total document signed" in independent
     assert "Signer Certificate Common Name: 示例制造有限公司" in independent
@@ -195,7 +207,7 @@ def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, cata
     compact = re.sub(r"\s+", "", manifest)
     for record in records:
         assert record.id in manifest and record.docx_sha256 in compact
-    assert "qc-manager姓名(qc-manager)" in compact
+    assert "(demo.qc-manager)" in compact
     embedded = reader.attachments
     for record in records:
         document = (world.repo / record.path / "record.docx").read_bytes()

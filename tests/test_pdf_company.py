@@ -79,7 +79,7 @@ def test_changed_untrusted_and_unsigned_pdfs_are_invalid(run, company, repo_path
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.generic import NameObject, TextStringObject
 
-    from qdocs.pdf.company import create_certificate
+    from qdocs.pdf.certificates import create_certificate
 
     content = signed_pdf(repo_path, company)
     changed = tmp_path / "changed.pdf"

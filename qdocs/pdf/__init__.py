@@ -8,9 +8,10 @@ Modules (each imports its heavy libraries only when used):
   LibreOffice renders in the same run as the records, so Chinese text gets the same fonts;
 - :mod:`.stamps`: controlled-copy / draft / void stamps merged onto every page with pypdf;
 - :mod:`.export`: ``qdocs export``;
-- :mod:`.company`: the company certificate (``qdocs keys company-cert``);
+- :mod:`.company`, :mod:`.certificates`: the company certificate (``qdocs keys company-cert``);
 - :mod:`.signing`, :mod:`.validation`: PAdES signing and ``qdocs verify-pdf`` with pyHanko;
-- :mod:`.sandbox`, :mod:`.inspection`: untrusted PDFs parsed in a child process with limits;
+- :mod:`.sandbox`, :mod:`.inspection`, :mod:`.hostile`: untrusted PDFs parsed in a child process
+  with limits;
 - :mod:`.attachments`: ``qdocs attach`` and the check ``qdocs verify`` runs;
 - :mod:`.pack`, :mod:`.packpages`, :mod:`.auditsection`: ``qdocs pack``.
 """

@@ -11,8 +11,6 @@ replaced one moves to ``.qdocs/company-certs/`` and still validates older copies
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from ..errors import StorageError, UsageError
 from ..keys import MIN_PASSPHRASE, PassphraseError, qdocs_home
 from ..records import now_text
 from . import PdfSignatureError
+from .certificates import certificate_fingerprint, create_certificate, read_pkcs12
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -29,60 +28,8 @@ CERTIFICATE_PATH = ".qdocs/company-cert.pem"
 RETIRED_FOLDER = ".qdocs/company-certs"
 
 
-def certificate_fingerprint(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
-
-
 def key_file(fingerprint: str, home: Path | None = None) -> Path:
     return (home or qdocs_home()) / "company" / f"{fingerprint[:32]}.p12"
-
-
-def create_certificate(name: str, days: int) -> tuple[Any, Any]:
-    """A new RSA key and a self-signed certificate for ``name``, valid ``days`` days."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name[:64]),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, name[:64])])
-    start = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(start)
-               .not_valid_after(start + _dt.timedelta(days=days))
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                            data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
-    return key, builder.sign(key, hashes.SHA256())
-
-
-def read_pkcs12(content: bytes, passphrase: str, source: str) -> tuple[Any, Any, list[Any]]:
-    """Key, certificate and chain of a PKCS#12 file; refuses what validators would reject."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    try:
-        key, certificate, chain = pkcs12.load_key_and_certificates(content, passphrase.encode("utf-8"))
-    except ValueError:
-        raise PassphraseError(f"{source}: not a PKCS#12 file, or the passphrase does not open it") from None
-    if key is None or certificate is None:
-        raise UsageError(f"{source}: holds no private key with its certificate")
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        raise UsageError(f"{source}: the key is neither RSA nor ECDSA, which PDF readers expect")
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-        if not usage.content_commitment:
-            raise UsageError(f"{source}: the certificate's key usage lacks nonRepudiation, so PDF validators "
-                             "would reject its signatures; ask for a document-signing certificate")
-    except x509.ExtensionNotFound:
-        pass
-    if certificate.not_valid_after_utc <= _dt.datetime.now(_dt.timezone.utc):
-        raise UsageError(f"{source}: the certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}")
-    return key, certificate, list(chain)
 
 
 def install_certificate(repository: "Repository", actor: str, passphrase: str | None, import_file: Path | None = None,
@@ -164,12 +111,15 @@ def load_company_signer(repository: "Repository", passphrase: Any, home: Path | 
     secret = passphrase() if callable(passphrase) else passphrase
     if not secret:
         raise PassphraseError("the company passphrase is needed (prompt, or QDOCS_COMPANY_PASSPHRASE)")
-    from pyhanko.sign.signers import SimpleSigner
+    from cryptography.hazmat.primitives.serialization import pkcs12
 
     try:
-        return SimpleSigner.load_pkcs12_data(path.read_bytes(), other_certs=[], passphrase=secret.encode("utf-8"))
+        key, certificate, chain = pkcs12.load_key_and_certificates(path.read_bytes(), secret.encode("utf-8"))
     except ValueError:
         raise PassphraseError("wrong company passphrase") from None
+    from .signing import company_signer
+
+    return company_signer(key, certificate, chain)
 
 
 def _fingerprint_of_pem(pem: bytes) -> str:

@@ -52,9 +52,10 @@ def printed_now() -> str:
 
 
 def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: dict[str, bytes] | None = None,
-                  progress: Progress | None = None) -> tuple[list[bytes], dict[str, bytes]]:
-    """Stamped PDFs of ``copies`` (in order) and the PDFs of ``extra`` documents
-    (``name.fodt``: bytes), all from one LibreOffice run."""
+                  progress: Progress | None = None,
+                  metadata: list[dict[str, str]] | None = None) -> tuple[list[bytes], dict[str, bytes]]:
+    """Stamped PDFs of ``copies`` (in order, with ``metadata`` in each) and the PDFs of
+    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run."""
     from pypdf import PdfReader
 
     printed = printed_now()
@@ -66,8 +67,8 @@ def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: di
     documents[STAMP_SHEET] = sheet.to_bytes()
     converted = office.convert(documents, progress)
     stamps = PdfReader(io.BytesIO(converted.pop(STAMP_SHEET))).pages
-    stamped = [apply_stamp(converted.pop(f"{copy.name}.docx"), stamps, placement)
-               for copy, placement in zip(copies, placements)]
+    stamped = [apply_stamp(converted.pop(f"{copy.name}.docx"), stamps, placement, metadata[index] if metadata else None)
+               for index, (copy, placement) in enumerate(zip(copies, placements))]
     return stamped, converted
 
 
@@ -101,10 +102,10 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
 
         signer = load_company_signer(repository, passphrase, home)
     with Office() as office:
-        stamped, _ = render_copies(office, copies, actor, progress=progress)
+        stamped, _ = render_copies(office, copies, actor, progress=progress,
+                                   metadata=[document_metadata(repository, copy) for copy in copies])
     results = []
     for copy, content in zip(copies, stamped):
-        content = _with_metadata(content, repository, copy)
         if signer is not None:
             from .signing import sign_pdf
 
@@ -113,18 +114,12 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
     return results
 
 
-def _with_metadata(content: bytes, repository: "Repository", copy: Copy) -> bytes:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(content)))
+def document_metadata(repository: "Repository", copy: Copy) -> dict[str, str]:
     record_type = repository.catalog.types.get(copy.record.type)
     title = f"{copy.record.id} rev {copy.record.revision}" + (f" {record_type.name.zh} {record_type.name.en}"
                                                                if record_type else "")
-    writer.add_metadata({"/Title": title, "/Author": repository.company, "/Subject": copy.record.subject.label(),
-                         "/Creator": "qdocs"})
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
+    return {"/Title": title, "/Author": repository.company, "/Subject": copy.record.subject.label(),
+            "/Creator": "qdocs"}
 
 
 def output_targets(names: list[str], output: str | None) -> list[Path]:

@@ -19,8 +19,9 @@ import resource
 import sys
 from typing import Any
 
+from .hostile import LOOP, Refused, refuse_active_content, refuse_loops
+
 MAX_PAGES = 5000
-ACTIVE = ("/JavaScript", "/JS", "/Launch")
 
 
 def set_limits(seconds: float, megabytes: int) -> None:
@@ -30,10 +31,6 @@ def set_limits(seconds: float, megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-class Refused(Exception):
-    pass
 
 
 def inspect(data: bytes) -> dict[str, Any]:
@@ -49,74 +46,11 @@ def inspect(data: bytes) -> dict[str, Any]:
     count = len(reader.pages)
     if not 1 <= count <= MAX_PAGES:
         raise Refused(f"the PDF has {count} pages; 1 to {MAX_PAGES} are accepted")
-    _refuse_loops(reader)
-    _refuse_active_content(reader)
+    refuse_loops(reader)
+    refuse_active_content(reader)
     characters = sum(len(page.extract_text() or "") for page in reader.pages)
     title = (reader.metadata or {}).get("/Title") if reader.metadata is not None else None
     return {"pages": count, "characters": characters, "title": str(title) if title else None}
-
-
-LOOP = "the PDF refers to itself in a loop (a damaged or hostile file)"
-
-
-def _refuse_loops(reader: Any) -> None:
-    """Page trees whose /Parent chain comes back on itself, outlines whose /First or /Next
-    chain does: pypdf walks some of these without noticing, a viewer may not."""
-    for page in reader.pages:
-        seen: set[int] = set()
-        node = page
-        while node is not None:
-            reference = getattr(node, "indirect_reference", None)
-            key = reference.idnum if reference is not None else id(node)
-            if key in seen or len(seen) > 256:
-                raise Refused(LOOP)
-            seen.add(key)
-            parent = node.get("/Parent")
-            node = parent.get_object() if parent is not None else None
-    outlines = reader.trailer["/Root"].get_object().get("/Outlines")
-    if outlines is None:
-        return
-    visited: set[int] = set()
-    pending = [outlines.get_object().raw_get("/First")] if "/First" in outlines.get_object() else []
-    while pending:
-        reference = pending.pop()
-        while reference is not None:
-            key = getattr(reference, "idnum", None)
-            if key is None or key in visited or len(visited) > 100_000:
-                raise Refused(LOOP)
-            visited.add(key)
-            item = reference.get_object()
-            if "/First" in item:
-                pending.append(item.raw_get("/First"))
-            reference = item.raw_get("/Next") if "/Next" in item else None
-
-
-def _refuse_active_content(reader: Any) -> None:
-    root = reader.trailer["/Root"].get_object()
-    names = root.get("/Names")
-    found = []
-    if names is not None and "/JavaScript" in names.get_object():
-        found.append("document JavaScript")
-    holders = [(root, "the document"), *((page, f"page {number}") for number, page in enumerate(reader.pages, 1))]
-    for holder, label in holders:
-        for key in ("/OpenAction", "/AA"):
-            if key in holder and _is_active(holder[key].get_object()):
-                found.append(f"an automatic action on {label}")
-        annotations = holder.get("/Annots") if holder is not root else None
-        for annotation in (annotations.get_object() if annotations is not None else []):
-            action = annotation.get_object().get("/A")
-            if action is not None and _is_active(action.get_object()):
-                found.append(f"a link that runs a program or script on {label}")
-    if found:
-        raise Refused(f"the PDF contains active content ({found[0]}); ask for a plain PDF, or print it to PDF")
-
-
-def _is_active(value: Any, depth: int = 0) -> bool:
-    if depth > 8 or not hasattr(value, "get"):
-        return False
-    if value.get("/S") in ACTIVE or "/JS" in value:
-        return True
-    return any(_is_active(item.get_object(), depth + 1) for item in value.values() if hasattr(item, "get_object"))
 
 
 def validate(data: bytes, trusted: list[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import RecordStateError, UsageError
 from .attachments import attachment_problems, read_attachments
 from .auditsection import audit_result
-from .export import Copy, printed_now, render_copies
+from .export import Copy, document_metadata, printed_now, render_copies
 from .office import Office
 from .packpages import PackEntry, contents, cover, manifest
 
@@ -71,7 +71,8 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, audit),
              "manifest.fodt": manifest(entries, subject)}
     with Office() as office:
-        stamped, rendered = render_copies(office, copies, actor, front, progress)
+        stamped, rendered = render_copies(office, copies, actor, front, progress,
+                                          [document_metadata(repository, copy) for copy in copies])
         front_pages = PdfReader(io.BytesIO(rendered["cover.fodt"]))
         attached = [[PdfReader(io.BytesIO((repository.root / record.path / item["file"]).read_bytes()))
                      for item in entry.attachments] for record, entry in zip(records, entries)]

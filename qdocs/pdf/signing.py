@@ -31,5 +31,33 @@ def sign_pdf(content: bytes, signer: Any, reason: str, location: str) -> bytes:
     return output.getvalue()
 
 
+def company_signer(key: Any, certificate: Any, chain: list[Any]) -> Any:
+    """A pyHanko signer for a key and certificate loaded with ``cryptography``.
+
+    pyHanko's ``SimpleSigner`` re-parses its private key for every signature (twice:
+    the size estimate and the signature), which for an RSA key costs about 0.2 s each;
+    this one keeps the parsed key."""
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    class CompanySigner(SimpleSigner):
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+            if mechanism == "rsassa_pkcs1v15":
+                return key.sign(data, padding.PKCS1v15(), hash_algorithm)
+            if mechanism == "ecdsa":
+                return key.sign(data, ec.ECDSA(hash_algorithm))
+            return super().sign_raw(data, digest_algorithm)
+
+    store = SimpleCertificateStore()
+    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(item) for item in chain])
+    return CompanySigner(signing_cert=translate_pyca_cryptography_cert_to_asn1(certificate),
+                         signing_key=translate_pyca_cryptography_key_to_asn1(key), cert_registry=store)
+
+
 def _one_line(text: str) -> str:
     return " ".join((text or "").split())

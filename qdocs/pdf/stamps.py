@@ -78,32 +78,78 @@ def stamp_sheet() -> Sheet:
     return Sheet(margin_mm=10)
 
 
-def apply_stamp(document: bytes, sheet_pages: list[Any], pages: StampPages) -> bytes:
-    """``document`` with the stamp merged onto every page; ``sheet_pages`` are the
-    rendered stamp sheet's pages (pypdf page objects)."""
+def apply_stamp(document: bytes, sheet_pages: list[Any], pages: StampPages, metadata: dict[str, str] | None = None) -> bytes:
+    """``document`` with the stamp on every page; ``sheet_pages`` are the rendered stamp
+    sheet's pages (pypdf page objects).  Each stamp line becomes a Form XObject drawn
+    after the page's own content (the page's content streams are left as they are)."""
     from pypdf import PdfReader, PdfWriter, Transformation
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(document)))
     top, bottom = sheet_pages[pages.top], sheet_pages[pages.bottom]
     watermark = sheet_pages[pages.watermark] if pages.watermark is not None else None
+    forms = {"/QdocsStampTop": _form(writer, top), "/QdocsStampBottom": _form(writer, bottom)}
+    if watermark is not None:
+        forms["/QdocsStampMark"] = _form(writer, watermark)
     top_y, bottom_y = _baseline(top), _baseline(bottom)
+    mark_y = _baseline(watermark) + 22 if watermark is not None else 0.0
     for page in writer.pages:
         width, height = float(page.mediabox.width), float(page.mediabox.height)
-        left = float(page.mediabox.left)
-        lower = float(page.mediabox.bottom)
+        left, lower = float(page.mediabox.left), float(page.mediabox.bottom)
         shift_x = left + (width - float(top.mediabox.width)) / 2
-        page.merge_transformed_page(top, Transformation().translate(
-            shift_x, lower + height - TOP_BASELINE_MM * MILLIMETRE - top_y))
-        page.merge_transformed_page(bottom, Transformation().translate(
-            shift_x, lower + BOTTOM_BASELINE_MM * MILLIMETRE - bottom_y))
+        placements = {
+            "/QdocsStampTop": Transformation().translate(shift_x, lower + height - TOP_BASELINE_MM * MILLIMETRE - top_y),
+            "/QdocsStampBottom": Transformation().translate(shift_x, lower + BOTTOM_BASELINE_MM * MILLIMETRE - bottom_y),
+        }
         if watermark is not None:
-            centre_x, centre_y = float(watermark.mediabox.width) / 2, _baseline(watermark) + 22
+            centre_x = float(watermark.mediabox.width) / 2
             angle = math.degrees(math.atan2(height, width))
-            page.merge_transformed_page(watermark, Transformation().translate(-centre_x, -centre_y).rotate(angle)
-                                        .translate(left + width / 2, lower + height / 2))
+            placements["/QdocsStampMark"] = (Transformation().translate(-centre_x, -mark_y).rotate(angle)
+                                             .translate(left + width / 2, lower + height / 2))
+        _draw_forms(writer, page, forms, placements)
+    if metadata:
+        writer.add_metadata(metadata)
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
+
+
+def _form(writer: Any, page: Any) -> Any:
+    """The stamp sheet page as a Form XObject owned by ``writer``."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
+
+    form = DecodedStreamObject()
+    form.set_data(page.get_contents().get_data() if page.get_contents() is not None else b"")
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(FloatObject(float(value)) for value in page.mediabox)
+    form[NameObject("/Resources")] = page["/Resources"].get_object().clone(writer)
+    return writer._add_object(form.flate_encode())
+
+
+def _draw_forms(writer: Any, page: Any, forms: dict[str, Any], placements: dict[str, Any]) -> None:
+    """Wrap the page's content in q/Q and draw each form after it."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    resources = page.get("/Resources")
+    if resources is None:
+        resources = DictionaryObject()
+        page[NameObject("/Resources")] = resources
+    resources = resources.get_object()
+    if "/XObject" not in resources:
+        resources[NameObject("/XObject")] = DictionaryObject()
+    xobjects = resources["/XObject"].get_object()
+    drawing = []
+    for name, reference in forms.items():
+        xobjects[NameObject(name)] = reference
+        matrix = " ".join(f"{value:.4f}" for value in placements[name].ctm)
+        drawing.append(f"q {matrix} cm {name} Do Q")
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(("\nQ\n" + "\n".join(drawing) + "\n").encode("ascii"))
+    contents = page.get("/Contents")
+    existing = [] if contents is None else (list(contents.get_object()) if isinstance(contents.get_object(), list)
+                                            else [contents])
+    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *existing, writer._add_object(after)])
 
 
 def _baseline(page: Any) -> float:
