@@ -51,6 +51,11 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
             problems.extend(f"record {number}: {problem}" for problem in error.problems)
     if problems:
         raise ValidationError(type_id, problems, f"batch of {len(inputs)}")
+    # -- references between records (issue 5): refuse or warn per the repository's rules file
+    from .audit.references import check_references
+
+    repository.notices.extend(check_references(repository, record_type, prepared))
+    # -- end of references
     site = repository.site()
     cache = repository.templates
     template_sha256 = cache.template_sha256(record_type)

@@ -3,8 +3,12 @@
 Creates the repository when it does not exist yet, one user with a signing key
 for every role of the catalog, then one record of every type from the catalog's
 examples (product PUMP-X200, lot L2026-031, supplier SUP-HUATAI, material lot
-ML-88, ...), each signed by the people its type needs until it is approved.
-Running it again adds only what is missing, so it is safe to repeat.
+ML-88, ...), plus the few more the release rules need for that lot (the plan's
+second material lot and machine, the other key operations, the demo service
+user's training), each signed by the people its type needs until it is
+approved.  Records that others refer to come first (an incoming inspection
+before the plan that uses its material lot).  It ends with the release check of
+the lot.  Running it again adds only what is missing, so it is safe to repeat.
 
 The demo's private keys are kept inside the repository's ``.git/qdocs/demo-keys``
 (never committed) under a published passphrase: they show how signing works
@@ -16,9 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import yamlio
 from .actions import prepare
-from .examples import example_yaml
+from .audit.demorecords import DEMO_LOT, DEMO_PRODUCT, demo_records
 from .keys import create_key
 from .repository import CONFIG_PATH, Repository
 from .signatures import sign_records
@@ -38,12 +41,12 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     repository.notices.clear()
     home = repository.root / ".git" / "qdocs" / "demo-keys"
     signers = _demo_users(repository, actor, home, report)
-    existing = {(record.type, record.subject): record for record in repository.records()}
+    # a demo record is there when a record of its type and subject is (in-process inspections: of its operation)
+    existing = {(record.type, record.subject, record.data.get("operation")): record for record in repository.records()}
     created = signed = 0
-    for record_type in repository.catalog.types.values():
-        values = yamlio.load_as_text(example_yaml(repository.catalog, record_type))
-        subject, _ = prepare(record_type, values)
-        record = existing.get((record_type.id, subject))
+    for record_type, values in demo_records(repository.catalog):
+        subject, data = prepare(record_type, values)
+        record = existing.get((record_type.id, subject, data.get("operation")))
         if record is None:
             record = repository.create(record_type.id, values, actor)
             created += 1
@@ -64,8 +67,9 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     report.append(f"verify: {verified.records_checked} record(s), {verified.signatures_checked} signature(s), "
                   f"{verified.events_checked} event(s): "
                   + ("clean" if verified.clean else f"{len(verified.findings)} finding(s), e.g. {verified.findings[0]}"))
+    report.append(_release_line(repository))
     report.append(f"try: qdocs --repo {path} list    qdocs --repo {path} show <ID>    "
-                  f"qdocs --repo {path} open <ID>    qdocs --repo {path} verify")
+                  f"qdocs --repo {path} open <ID>    qdocs --repo {path} verify    qdocs --repo {path} audit")
     return report
 
 
@@ -83,3 +87,15 @@ def _demo_users(repository: Repository, actor: str, home: Path, report: list[str
             create_key(repository, name, DEMO_PASSPHRASE, actor, home=home)
         signers[role] = name
     return signers
+
+
+def _release_line(repository: Repository) -> str:
+    """The release check of the demo lot, as one line (the audit library, issue 5)."""
+    from .audit.evaluation import release_check
+
+    lot, report = release_check(repository, DEMO_PRODUCT, DEMO_LOT)
+    if not lot.blocked:
+        return (f"release-check {DEMO_PRODUCT} {DEMO_LOT}: may ship, {len(lot.results)} release rule(s) hold "
+                f"(qdocs --repo {repository.root} audit for the after-sales rules)")
+    failures = "; ".join(f"{result.rule.id} {result.status}" for result in lot.failures)
+    return f"release-check {DEMO_PRODUCT} {DEMO_LOT}: BLOCKED ({failures})"

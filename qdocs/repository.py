@@ -116,6 +116,9 @@ class Repository:
             change.write(".gitignore", _REPOSITORY_GITIGNORE)
             change.write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
             change.write(self._site_file(site), yamlio.dump({"site": site, "registered": stamp, "by": actor}))
+            from .audit.rules import RULES_PATH, default_rules_text  # release and audit rules (issue 5)
+
+            change.write(RULES_PATH, default_rules_text())
             change.events.append("init", actor, stamp, site_registered=site)
             change.commit(f"init records repository (site {site})", actor, {"Action": "init", "Site": site})
 

@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Benchmark ``qdocs audit`` on 1,000 products x 10 lots with full record sets.
+
+The repository (about 154,000 records' metadata) is generated through the
+library: one ``Record`` per record type and variant is built from the catalog's
+example data (validated with ``qdocs.actions.prepare``) and dumped with
+``yamlio``; each record's ``record.yaml`` is that text with its id, subject and
+dates put in (a sample is parsed back and compared with the ``Record`` built
+directly).  Two processes write the record folders; the same files go into one
+commit through ``git fast-import`` (no loose objects).  Signatures are present
+but not cryptographic (the audit trusts the status; ``qdocs verify`` checks
+signatures) and there are no ``.docx`` files (the audit never reads them).
+A few lots are made incomplete (an unsigned final inspection, an open
+nonconformance, a missing incoming inspection) so every kind of check has work.
+
+Measured side by side, alternating, several rounds, on the warm caches:
+
+  load (library)   ``list(iter_records(repository))``: every current record.yaml
+                   read from the work tree through the sqlite parse cache
+  load (audit)     the audit's own metadata load: git index + fact cache
+  audit            ``run_audit`` + the terminal report, in process
+  qdocs audit      the command as a process (Python start, imports, output)
+
+Targets: ``qdocs audit`` <= 3 s, and <= 1.5x the time to just load the metadata.
+The first (cold) audit, which parses every record once on two cores, and the
+first ``iter_records`` (which fills its own cache) are timed and reported too.
+
+    python bench/bench_audit.py                       # 1,000 x 10 (about 6 minutes)
+    python bench/bench_audit.py --products 100        # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from qdocs import yamlio  # noqa: E402
+from qdocs.actions import prepare  # noqa: E402
+from qdocs.examples import example_yaml  # noqa: E402
+from qdocs.records import Record, Stamp  # noqa: E402
+from qdocs.repository import Repository  # noqa: E402
+
+SUPPLIERS, STAFF, LOT_RECORDS = 100, 100, 15
+OPERATIONS = ["叶轮加工 Impeller machining", "叶轮动平衡 Impeller balancing",
+              "机械密封装配 Mechanical seal assembly", "水压试验 Hydrostatic test"]
+CREATED = "2025-01-01T08:00:00+08:00"
+S = {"id": "SENTINELID", "product": "SENTINELPRODUCT", "lot": "SENTINELLOT", "supplier": "SENTINELSUPPLIER",
+     "contract": "SENTINELCONTRACT", "material_lot": "SENTINELMATERIAL", "equipment": "SENTINELEQUIPMENT",
+     "staff": "SENTINELSTAFF", "case": "SENTINELCASE", "start": "2099-01-01", "finish": "2099-01-20",
+     "before": "2099-02-02", "after": "2099-03-03", "received": "2099-04-04 09:30:00+08:00",
+     "replied": "2099-04-05 11:05:00+08:00", "ml1": "SENTINELMLA", "ml2": "SENTINELMLB", "ml3": "SENTINELMLC",
+     "eq1": "SENTINELEQA", "eq2": "SENTINELEQB", "sup1": "SENTINELSUPA"}
+
+
+def template(catalog, type_id: str, subject: dict, changes: dict, signed: int | None = None) -> str:
+    """record.yaml of one type with sentinels, through prepare (validation), Record and yamlio."""
+    record_type = catalog.get(type_id)
+    values = {**yamlio.load_as_text(example_yaml(catalog, record_type)), **changes}
+    for key in record_type.subject_keys:
+        values.pop(key, None)
+    subject_value, data = prepare(record_type, {**values, **subject})
+    meanings = [requirement.meaning for requirement in record_type.signatures]
+    count = len(meanings) if signed is None else signed
+    signatures = [{"meaning": meaning, "signer": S["staff"] if type_id == "service-record" else f"bench.{meaning}",
+                   "full_name": "Bench", "role": requirement.roles[0], "time": "2025-01-02T08:00:00Z", "comment": "",
+                   "key": "ed25519:bench", "chain_head": "0" * 64, "signature": "bench (not cryptographic)"}
+                  for meaning, requirement in zip(meanings[:count], record_type.signatures)]
+    record = Record(S["id"], type_id, subject_value, "A", "approved" if count == len(meanings) else "in-review",
+                    data, "0" * 64, "", Stamp(CREATED, "bench"), Stamp(CREATED, "bench"),
+                    [{"revision": "A", "time": CREATED, "actor": "bench", "reason": "first issue"}],
+                    signatures=signatures)
+    return record.to_yaml()
+
+
+def templates(catalog) -> dict[str, str]:
+    lot = {"product": S["product"], "lot": S["lot"]}
+    dated = {"start_date": S["start"], "finish_date": S["finish"]}
+    plan = {**dated,
+            "material_lots": [{"material_lot": S[f"ml{n}"], "material": f"材料 Material {n}", "supplier_id": S["sup1"],
+                               "quantity": "100", "unit": "kg"} for n in (1, 2, 3)],
+            "equipment_used": [{"equipment_id": S["eq1"], "purpose": "车削 Turning"},
+                               {"equipment_id": S["eq2"], "purpose": "动平衡 Balancing"}],
+            "tasks": [{"task": "制造 Make", "quantity": "100", "start": S["start"], "finish": S["finish"]}]}
+    result = {
+        "MSR": template(catalog, "market-survey", {"product": S["product"]}, {}),
+        "DRR": template(catalog, "design-review", {"product": S["product"]}, {}),
+        "SMT": template(catalog, "sample-test", {"product": S["product"]}, {}),
+        "PRC": template(catalog, "process-document", {"product": S["product"]}, {}),
+        "SEV": template(catalog, "supplier-evaluation", {"supplier": S["supplier"]},
+                        {"evaluation_date": "2025-01-01", "next_assessment_due": "2026-01-01"}),
+        "PCR": template(catalog, "purchase-contract-review",
+                        {"supplier": S["supplier"], "contract": S["contract"]}, {}),
+        "TRN": template(catalog, "staff-training", {"staff": S["staff"]}, {"training_date": "2024-06-01"}),
+        "PPL": template(catalog, "production-plan", lot, plan),
+        "NCR": template(catalog, "nonconformance", lot, {}),
+        "NCR-open": template(catalog, "nonconformance", lot, {"status": "open"}),
+        "FPI": template(catalog, "finished-product-inspection", lot, {"inspection_date": S["finish"]}),
+        "FIR": template(catalog, "final-inspection", lot, {"inspection_date": S["finish"]}),
+        "FIR-unsigned": template(catalog, "final-inspection", lot, {"inspection_date": S["finish"]}, signed=1),
+        "IIR": template(catalog, "incoming-inspection", {"material_lot": S["material_lot"]},
+                        {"supplier_id": S["supplier"], "contract_no": S["contract"], "received_date": S["before"],
+                         "inspection_date": S["before"]}),
+        "EMR": template(catalog, "equipment-maintenance", {"equipment": S["equipment"]},
+                        {"maintenance_date": S["before"], "next_due": S["after"]}),
+        "CCR": template(catalog, "customer-inquiry", {"case": S["case"]},
+                        {"received_at": S["received"], "replied_at": S["replied"], "handled_by": S["staff"],
+                         "product_id": S["product"], "lot_id": S["lot"]}),
+        "SVR": template(catalog, "service-record", {"case": S["case"]},
+                        {"performed_by": S["staff"], "started_at": S["replied"], "closed_at": S["replied"]}),
+    }
+    for number, operation in enumerate(OPERATIONS):
+        result[f"IPI-{number}"] = template(catalog, "in-process-inspection", lot,
+                                           {"operation": operation, "key_operation": "yes" if number else "no"})
+    return result
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace(S[key], value)
+    return text
+
+
+def product_records(texts: dict[str, str], index: int, lots: int):
+    """(path, text) of every record of product ``index``: 4 product records, ``lots`` x 15."""
+    product = f"P{index:04d}"
+    for number, prefix in enumerate(("MSR", "DRR", "SMT", "PRC")):
+        record_id = f"{prefix}-S1-2026-{index + 1:06d}"
+        yield f"product/{product}/{record_id}", fill(texts[prefix], {"id": record_id, "product": product})
+    for lot_number in range(lots):
+        serial = index * lots + lot_number
+        yield from lot_records(texts, product, lot_number, serial, lots)
+
+
+def lot_records(texts: dict[str, str], product: str, lot_number: int, serial: int, lots: int):
+    lot = f"L2025-{lot_number + 1:03d}"
+    start = _dt.date(2025, 2, 1) + _dt.timedelta(days=serial % 300)
+    dates = {"start": start.isoformat(), "finish": (start + _dt.timedelta(days=19)).isoformat(),
+             "before": (start - _dt.timedelta(days=5)).isoformat(),
+             "after": (start + _dt.timedelta(days=40)).isoformat(),
+             "received": f"{start + _dt.timedelta(days=30)} 09:30:00+08:00",
+             "replied": f"{start + _dt.timedelta(days=30 + (serial % 53 == 0))} 11:05:00+08:00"}
+    supplier, staff = f"SUP-{serial % SUPPLIERS:03d}", f"staff-{serial % STAFF:03d}"
+    materials = [f"ML-{serial:06d}-{n}" for n in (1, 2, 3)]
+    machines = [f"EQ-{product}-{n}" for n in (1, 2)]
+    values = {"product": product, "lot": lot, **dates, "ml1": materials[0], "ml2": materials[1],
+              "ml3": materials[2], "eq1": machines[0], "eq2": machines[1], "sup1": supplier}
+    base = f"lot/{product}/{lot}"
+    kinds = [("PPL", "PPL"), ("NCR", "NCR-open" if serial % 89 == 7 else "NCR"), ("FPI", "FPI"),
+             ("FIR", "FIR-unsigned" if serial % 97 == 5 else "FIR")]
+    for prefix, variant in kinds:
+        record_id = f"{prefix}-S1-2026-{serial + 1:06d}"
+        yield f"{base}/{record_id}", fill(texts[variant], {"id": record_id, **values})
+    for operation in range(len(OPERATIONS)):
+        record_id = f"IPI-S1-2026-{serial * len(OPERATIONS) + operation + 1:06d}"
+        yield f"{base}/{record_id}", fill(texts[f"IPI-{operation}"], {"id": record_id, **values})
+    for position, material_lot in enumerate(materials):
+        if position == 2 and serial % 83 == 11:
+            continue  # no incoming inspection for this material lot: R6 missing
+        record_id = f"IIR-S1-2026-{serial * 3 + position + 1:06d}"
+        yield f"material-lot/{material_lot}/{record_id}", fill(texts["IIR"], {
+            "id": record_id, "material_lot": material_lot, "supplier": supplier,
+            "contract": f"PC-{supplier}", **dates})
+    for position, machine in enumerate(machines):
+        record_id = f"EMR-S1-2026-{serial * 2 + position + 1:06d}"
+        yield f"equipment/{machine}/{record_id}", fill(texts["EMR"], {"id": record_id, "equipment": machine, **dates})
+    case = f"C-{serial:06d}"
+    for prefix in ("CCR", "SVR"):
+        record_id = f"{prefix}-S1-2026-{serial + 1:06d}"
+        yield f"case/{case}/{record_id}", fill(texts[prefix], {"id": record_id, "case": case, "staff": staff,
+                                                              "product": product, "lot": lot, **dates})
+
+
+def shared_records(texts: dict[str, str]):
+    for index in range(SUPPLIERS):
+        supplier = f"SUP-{index:03d}"
+        yield f"supplier/{supplier}/SEV-S1-2026-{index + 1:06d}", fill(texts["SEV"], {
+            "id": f"SEV-S1-2026-{index + 1:06d}", "supplier": supplier})
+        yield f"contract/{supplier}/PC-{supplier}/PCR-S1-2026-{index + 1:06d}", fill(texts["PCR"], {
+            "id": f"PCR-S1-2026-{index + 1:06d}", "supplier": supplier, "contract": f"PC-{supplier}"})
+    for index in range(STAFF):
+        staff = f"staff-{index:03d}"
+        yield f"staff/{staff}/TRN-S1-2026-{index + 1:06d}", fill(texts["TRN"], {
+            "id": f"TRN-S1-2026-{index + 1:06d}", "staff": staff})
+
+
+# -- building the repository ------------------------------------------------------
+
+
+def write_products(arguments: tuple[str, int, int, int, dict[str, str]]) -> int:
+    """Worker: write the record folders of products [first, last)."""
+    root, first, last, lots, texts = arguments
+    written = 0
+    made: set[str] = set()
+    for index in range(first, last):
+        for path, text in product_records(texts, index, lots):
+            folder = os.path.join(root, path)
+            parent = os.path.dirname(folder)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            os.mkdir(folder)
+            with open(os.path.join(folder, "record.yaml"), "w", encoding="utf-8") as handle:
+                handle.write(text)
+            written += 1
+    return written
+
+
+def build(root: Path, products: int, lots: int) -> int:
+    """The repository: record folders written by two processes, one commit by git fast-import."""
+    repository, _ = Repository.init(root, "S1", "bench")
+    catalog = repository.catalog
+    texts = templates(catalog)
+    check_templates(texts, catalog)
+    chunks = [(str(root), first, min(first + 25, products), lots, texts) for first in range(0, products, 25)]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        writing = pool.map_async(write_products, chunks)
+        shared = list(shared_records(texts))
+        for path, text in shared:
+            folder = root / path
+            folder.mkdir(parents=True)
+            (folder / "record.yaml").write_text(text, encoding="utf-8")
+        counted = commit_all(root, texts, products, lots, shared)
+        written = sum(writing.get()) + len(shared)
+    assert written == counted, (written, counted)
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=root, check=True)
+    return written
+
+
+def commit_all(root: Path, texts: dict[str, str], products: int, lots: int, shared: list[tuple[str, str]]) -> int:
+    """One commit of every record (and the sequence file) through git fast-import."""
+    process = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=root, stdin=subprocess.PIPE)
+    stream = process.stdin
+    message = b"bench: generated records\n"
+    moment = int(time.time())
+    stream.write(b"commit refs/heads/main\n" + f"author bench <bench@qdocs.local> {moment} +0000\n"
+                 f"committer bench <bench@qdocs.local> {moment} +0000\n".encode()
+                 + b"data %d\n%s" % (len(message), message) + b"from refs/heads/main^0\n")
+    count = 0
+    last: dict[str, int] = {}
+
+    def add(path: str, text: str) -> None:
+        data = text.encode("utf-8")
+        stream.write(b"M 100644 inline %s/record.yaml\ndata %d\n%s\n" % (path.encode(), len(data), data))
+
+    for path, text in shared:
+        add(path, text)
+        count += 1
+    for index in range(products):
+        for path, text in product_records(texts, index, lots):
+            add(path, text)
+            count += 1
+            prefix, number = path.rsplit("/", 1)[1].split("-S1-2026-")
+            last[f"{prefix}-2026"] = max(last.get(f"{prefix}-2026", 0), int(number))
+    for path, text in shared:
+        prefix, number = path.rsplit("/", 1)[1].split("-S1-2026-")
+        last[f"{prefix}-2026"] = max(last.get(f"{prefix}-2026", 0), int(number))
+    sequences = yamlio.dump(dict(sorted(last.items()))).encode()
+    (root / ".qdocs/sequences").mkdir(parents=True, exist_ok=True)
+    (root / ".qdocs/sequences/S1.yaml").write_bytes(sequences)
+    stream.write(b"M 100644 inline .qdocs/sequences/S1.yaml\ndata %d\n%s\n" % (len(sequences), sequences))
+    stream.close()
+    if process.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    return count
+
+
+def check_templates(texts: dict[str, str], catalog) -> None:
+    """Filled templates read back equal to Records built directly (the sentinels kept YAML types)."""
+    sample = list(product_records(texts, 7, 2)) + list(shared_records(texts))[:3]
+    for path, text in sample:
+        parsed = yamlio.load(text)
+        record = Record.from_dict(parsed, path)
+        assert yamlio.load(record.to_yaml()) == parsed, path
+        assert not any(value in text for value in S.values()), path
+        subject_keys = record.subject.as_dict()
+        assert path.startswith(record.subject.folder()) and path.endswith(record.id), (path, subject_keys)
+        for key, value in record.data.items():
+            assert not isinstance(value, (_dt.date, _dt.datetime)), (path, key)
+
+
+# -- measuring ---------------------------------------------------------------------
+
+
+def timed(function, *arguments):
+    started = time.perf_counter()
+    value = function(*arguments)
+    return time.perf_counter() - started, value
+
+
+def load_library(root: Path) -> int:
+    from qdocs.queries import iter_records
+
+    repository = Repository.open(root)
+    try:
+        return sum(1 for _ in iter_records(repository))
+    finally:
+        repository.close()
+
+
+def load_audit(root: Path) -> int:
+    from qdocs.audit.evaluation import load
+
+    repository = Repository.open(root)
+    _, snapshot = load(repository)
+    return len(snapshot.facts)
+
+
+def audit_in_process(root: Path) -> int:
+    from qdocs.audit.evaluation import run_audit
+    from qdocs.audit.textreport import audit_lines
+
+    report = run_audit(Repository.open(root))
+    return len(audit_lines(report))
+
+
+def command(root: Path, *arguments: str) -> tuple[float, float, int, int]:
+    """``qdocs ARGS`` as a process: wall seconds, CPU seconds (its own and git's), exit status, peak RSS MB."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "cli.py"), "--repo", str(root), *arguments],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - started, cpu, os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=1000)
+    parser.add_argument("--lots", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the generated repository")
+    parser.add_argument("--reuse", metavar="REPO", help="measure a repository kept by an earlier --keep run")
+    arguments = parser.parse_args()
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.split()[-1]
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}, git {git_version}; "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    if arguments.reuse:
+        root = Path(arguments.reuse)
+    else:
+        out = PROJECT / "bench" / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="qdocs-bench-audit-", dir=out)) / "records"
+        seconds, count = timed(build, root, arguments.products, arguments.lots)
+        print(f"built {count} records ({arguments.products} products x {arguments.lots} lots) in {seconds:.1f} s")
+        seconds, _ = timed(audit_in_process, root)
+        print(f"first audit (parses every record once, 2 processes): {seconds:.1f} s")
+        seconds, loaded = timed(load_library, root)
+        print(f"first iter_records (fills its sqlite parse cache): {seconds:.1f} s, {loaded} records")
+    rows: dict[str, list[float]] = {"load (library iter_records)": [], "load (audit: git index + facts)": [],
+                                    "audit in process (+ text report)": [], "qdocs audit (process)": []}
+    cpu: list[float] = []
+    memory, exit_code = 0, None
+    for _ in range(arguments.rounds):
+        rows["load (library iter_records)"].append(timed(load_library, root)[0])
+        rows["load (audit: git index + facts)"].append(timed(load_audit, root)[0])
+        rows["audit in process (+ text report)"].append(timed(audit_in_process, root)[0])
+        seconds, used, exit_code, rss = command(root, "audit")
+        rows["qdocs audit (process)"].append(seconds)
+        cpu.append(used)
+        memory = max(memory, rss)
+    medians = {name: statistics.median(values) for name, values in rows.items()}
+    for name, values in rows.items():
+        print(f"{name:<36} median {medians[name]:6.2f} s   {[round(value, 2) for value in values]}")
+    audit = medians["qdocs audit (process)"]
+    print(f"qdocs audit: {audit:.2f} s wall (target <= 3 s), CPU {statistics.median(cpu):.2f} s "
+          f"(this process and its git and worker children), exit {exit_code}, peak RSS {memory} MB")
+    print(f"ratio qdocs audit / load (library): {audit / medians['load (library iter_records)']:.2f}x (target <= 1.5x)")
+    print(f"ratio qdocs audit / load (audit's own loader): {audit / medians['load (audit: git index + facts)']:.2f}x")
+    today = _dt.date.today().isoformat()
+    for name, arguments_ in (("qdocs audit --json", ("audit", "--json")),
+                             ("qdocs release-check P0000 --lot L2025-001", ("release-check", "P0000", "--lot",
+                                                                            "L2025-001")),
+                             (f"qdocs audit --as-of {today} (git ls-tree)", ("audit", "--as-of", today))):
+        seconds, used, code, rss = command(root, *arguments_)
+        print(f"{name:<44} {seconds:6.2f} s wall, CPU {used:.2f} s, exit {code}, peak RSS {rss} MB")
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+    if arguments.keep or arguments.reuse:
+        print(f"kept {root}")
+    else:
+        subprocess.run(["rm", "-rf", str(root.parent)], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Running the audit: every lot against the release rules, the repository against the
+after-sales rules, as of now (HEAD) or of the end of a day; and the release gate."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import UsageError
+from ..subjects import subject_id_problem
+from .aftersales import CHECKS as AFTER_SALES_CHECKS
+from .context import Context
+from .dates import commit_as_of
+from .facts import projection_for
+from .outcome import Result
+from .parallel import evaluate_lots
+from .rules import RuleSet, load_rules
+from .snapshot import Listing, Snapshot, list_records
+
+if TYPE_CHECKING:
+    from ..repository import Repository
+
+
+@dataclass
+class LotReport:
+    product: str
+    lot: str | None  # None: a product that has no lot yet (product-level rules only)
+    results: list[Result]
+
+    @property
+    def blocked(self) -> bool:
+        return any(result.blocking for result in self.results)
+
+    @property
+    def failures(self) -> list[Result]:
+        return [result for result in self.results if result.blocking]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [result for result in self.results if result.status != "ok" and not result.rule.blocks]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"product": self.product, "lot": self.lot, "may_ship": not self.blocked,
+                "results": [result.to_json() for result in self.results]}
+
+
+@dataclass
+class AuditReport:
+    commit: str
+    as_of: _dt.date | None
+    day: _dt.date
+    rules: RuleSet
+    lots: list[LotReport]
+    after_sales: list[Result] = field(default_factory=list)
+    records: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> bool:
+        return any(lot.blocked for lot in self.lots) or any(result.blocking for result in self.after_sales)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit, "as_of": self.as_of.isoformat() if self.as_of else None,
+            "day": self.day.isoformat(), "rules": self.rules.source, "records": self.records,
+            "blocking": self.blocking, "unreadable": self.unreadable,
+            "lots": [lot.to_json() for lot in self.lots],
+            "after_sales": [result.to_json() for result in self.after_sales],
+        }
+
+
+def load(repository: "Repository", as_of: _dt.date | None = None,
+         progress: Callable[[int, int], None] | None = None) -> tuple[RuleSet, Snapshot]:
+    """The rules and the records' facts as of HEAD or of the end of ``as_of``."""
+    rules, listing = _listing(repository, as_of)
+    snapshot = listing.read(progress)
+    listing.save()
+    return rules, snapshot
+
+
+def _listing(repository: "Repository", as_of: _dt.date | None) -> tuple[RuleSet, Listing]:
+    rules = load_rules(repository)
+    commit = commit_as_of(repository.root, as_of) if as_of else None
+    return rules, list_records(repository.root, projection_for([rules]), commit)
+
+
+def run_audit(repository: "Repository", product: str | None = None, lot: str | None = None,
+              as_of: _dt.date | None = None, progress: Callable[[int, int], None] | None = None,
+              after_sales: bool = True) -> AuditReport:
+    """Every lot (of ``product``, named ``lot``) against the release rules, and the after-sales rules."""
+    rules, listing = _listing(repository, as_of)
+    snapshot = listing.read(progress)
+    selected = select_lots(set(snapshot.by_subject), product, lot, as_of)  # refuses bad input
+    listing.save()  # only then are newly parsed records kept in the cache
+    day = as_of or _dt.date.today()
+    context = Context(snapshot, repository.catalog, day)
+    lots = [LotReport(name, lot_name, _results(rules.release, outcomes))
+            for (name, lot_name), outcomes in zip(selected, evaluate_lots(rules.release, context, selected))]
+    audited = [Result(rule, AFTER_SALES_CHECKS[rule.check](rule, context))
+               for rule in (rules.after_sales if after_sales else ())]
+    return AuditReport(snapshot.commit, as_of, day, rules, lots, audited, len(snapshot.facts),
+                       snapshot.unreadable)
+
+
+def release_check(repository: "Repository", product: str, lot: str, as_of: _dt.date | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> tuple[LotReport, AuditReport]:
+    """One lot against the release rules; unknown product or lot is a ``UsageError``."""
+    report = run_audit(repository, product, lot, as_of, progress, after_sales=False)
+    return report.lots[0], report
+
+
+def select_lots(subjects: set[tuple[str, ...]], product: str | None, lot: str | None,
+                as_of: _dt.date | None) -> list[tuple[str, str | None]]:
+    """The lots to audit (and products without a lot); an unknown product or lot is refused."""
+    for key, value in (("product", product), ("lot", lot)):
+        problem = subject_id_problem(key, value) if value is not None else None
+        if problem:
+            raise UsageError(problem)
+    when = f" as of {as_of.isoformat()}" if as_of else ""
+    products = sorted({subject[1] for subject in subjects if subject[0] in ("product", "lot")})
+    all_lots = sorted((subject[1], subject[2]) for subject in subjects if subject[0] == "lot")
+    if product is not None and product not in products:
+        raise UsageError(f"unknown product {product}: no record of it in the repository{when} "
+                         f"(products: {', '.join(products[:10]) or 'none'}{' ...' if len(products) > 10 else ''})")
+    lots = [(name, lot_name) for name, lot_name in all_lots
+            if (product is None or name == product) and (lot is None or lot_name == lot)]
+    if lot is not None and not lots:
+        known = [lot_name for name, lot_name in all_lots if product is None or name == product]
+        raise UsageError(f"unknown lot {lot}{' of ' + product if product else ''}: no record of it{when} "
+                         f"(lots: {', '.join(known[:10]) or 'none'}{' ...' if len(known) > 10 else ''})")
+    if lot is None:
+        with_lots = {name for name, _ in lots}
+        lots += [(name, None) for name in products if name not in with_lots and (product is None or name == product)]
+        lots.sort(key=lambda item: (item[0], item[1] or ""))
+    return lots
+
+
+def _results(rules: tuple[Any, ...], outcomes: list[Any]) -> list[Result]:
+    return [Result(rule, outcome) for rule, outcome in zip(rules, outcomes)]

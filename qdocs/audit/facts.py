@@ -1,0 +1,145 @@
+"""What the audit keeps of a record: its facts, and the cache that keeps them.
+
+A fact is the part of one ``record.yaml`` the rules read: id, type, status,
+subject, creation time and the projected fields (only those the checks use, see
+:mod:`qdocs.audit.kinds`).  Facts are cached by the git blob id of the
+``record.yaml`` they came from, so a record is parsed once per content ever, for
+the current state and every earlier one alike.  The cache is one marshal file in
+``.qdocs/cache/`` (ignored by git, rebuilt when missing or unreadable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..subjects import SCOPES
+from .kinds import SIGNED_TYPES, all_fixed_reads, merge_reads
+
+CACHE_FOLDER = ".qdocs/cache"
+_FORMAT = 1
+_INTERN_LENGTH = 48
+
+
+class Fact(NamedTuple):
+    id: str
+    type: str
+    status: str
+    subject: tuple[str, ...]  # (scope, key values in scope order), e.g. ("lot", "PUMP-X200", "L2026-031")
+    created: str
+    fields: dict[str, Any]  # the projected data; "signatures": ((meaning, signer, utc time), ...)
+
+    @property
+    def counts(self) -> bool:
+        """Approved (every required signature), hence not void; the current revision by construction."""
+        return self.status == "approved"
+
+    @property
+    def live(self) -> bool:
+        return self.status != "void"
+
+    def get(self, key: str) -> Any:
+        return self.fields.get(key)
+
+
+Projection = dict[str, dict[str, tuple[str, ...] | None]]
+
+
+def projection_for(rule_sets: list[Any]) -> Projection:
+    """Every field the check kinds and the given rules' conditions read."""
+    reads = all_fixed_reads()
+    for rules in rule_sets:
+        for rule in rules.release:
+            if rule.check == "record":
+                for condition in rule.parameters["require"]:
+                    key = condition["table"] or condition["field"]
+                    merge_reads(reads, {rule.parameters["type"]:
+                                        {key: (condition["column"],) if condition["table"] else None}})
+    return reads
+
+
+def projection_digest(projection: Projection) -> str:
+    text = json.dumps({"format": _FORMAT, "reads": projection, "signed": SIGNED_TYPES}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def extract(raw: Any, projection: Projection) -> tuple:
+    """The fact of one parsed ``record.yaml`` as a plain tuple (raises on a malformed record)."""
+    type_id = raw["type"]
+    subject = raw["subject"]
+    scope = subject["scope"]
+    data = raw.get("data") or {}
+    fields: dict[str, Any] = {}
+    for key, columns in projection.get(type_id, {}).items():
+        value = data.get(key)
+        if columns is None:
+            fields[_intern(key)] = _plain(value)
+        else:
+            fields[_intern(key)] = tuple({_intern(column): _plain(row.get(column)) for column in columns}
+                                         for row in value or [] if isinstance(row, dict))
+    if type_id in SIGNED_TYPES:
+        fields["signatures"] = tuple((_intern(entry["meaning"]), _intern(entry["signer"]), str(entry["time"]))
+                                     for entry in raw.get("signatures") or [])
+    keys = tuple(_intern(str(subject[key])) for key in SCOPES[scope])
+    return (str(raw["id"]), _intern(type_id), _intern(raw["status"]), (_intern(scope), *keys),
+            str(raw["created"]["time"]), fields)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return _intern(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
+
+
+def _intern(text: str) -> str:
+    return sys.intern(text) if len(text) <= _INTERN_LENGTH else text
+
+
+class FactCache:
+    """Facts by blob id (hex bytes), for one projection, in ``.qdocs/cache``."""
+
+    def __init__(self, root: Path, projection: Projection) -> None:
+        self.folder = Path(root) / CACHE_FOLDER
+        self.digest = projection_digest(projection)
+        self.path = self.folder / f"audit-facts-{self.digest}.marshal"
+        self.facts: dict[bytes, tuple] = {}
+        self.added = 0
+
+    def load(self) -> None:
+        try:
+            stored = marshal.loads(self.path.read_bytes())
+            if isinstance(stored, tuple) and stored[0] == _FORMAT and isinstance(stored[1], dict):
+                self.facts = stored[1]
+        except (OSError, EOFError, ValueError, TypeError, IndexError):
+            self.facts = {}  # missing or damaged: rebuilt from the records
+
+    def add(self, blob: bytes, fact: tuple) -> None:
+        self.facts[blob] = fact
+        self.added += 1
+
+    def save(self, in_use: list[bytes]) -> None:
+        """Write back what was added (atomically); forget facts no listing used lately when the
+        cache has grown to more than twice what is in use."""
+        if not self.added:
+            return
+        facts = self.facts
+        if len(facts) > 2 * len(in_use) + 10_000:
+            facts = {blob: facts[blob] for blob in in_use if blob in facts}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temporary.write_bytes(marshal.dumps((_FORMAT, facts)))
+            os.replace(temporary, self.path)
+            for other in self.folder.glob("audit-facts-*.marshal"):
+                if other != self.path:
+                    other.unlink(missing_ok=True)
+        except OSError:
+            pass  # a cache that cannot be written only makes the next audit slower
+        self.added = 0

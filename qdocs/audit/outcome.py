@@ -1,0 +1,91 @@
+"""The result of one rule for one lot (or for the repository): status, evidence, findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
+    from .facts import Fact
+    from .rules import Rule
+
+#: the statuses of a finding, the first the most serious: a rule takes its worst finding's status
+SEVERITY_ORDER = ("missing", "unsigned", "failed", "open", "expired", "overdue")
+_RANK = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+
+
+class Outcome:
+    """What a check found: the record ids that satisfy the rule, and every problem as (status, text)."""
+
+    __slots__ = ("findings", "_evidence")
+
+    def __init__(self, findings: list[tuple[str, str]] | None = None, evidence: Iterable[str] = ()) -> None:
+        self.findings = findings if findings is not None else []
+        self._evidence = dict.fromkeys(evidence)  # an ordered set
+
+    @property
+    def evidence(self) -> list[str]:
+        return list(self._evidence)
+
+    def add(self, status: str, text: str) -> None:
+        self.findings.append((status, text))
+
+    def use(self, *record_ids: str) -> None:
+        self._evidence.update(dict.fromkeys(record_ids))
+
+    def merge(self, other: "Outcome") -> None:
+        self._evidence.update(other._evidence)
+        self.findings.extend(finding for finding in other.findings if finding not in self.findings)
+
+    @property
+    def status(self) -> str:
+        if not self.findings:
+            return "ok"
+        return min((status for status, _ in self.findings), key=lambda status: _RANK.get(status, 0))
+
+
+@dataclass
+class Result:
+    rule: "Rule"
+    outcome: Outcome
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    @property
+    def blocking(self) -> bool:
+        return self.rule.blocks and self.status != "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.id, "clause": self.rule.clause, "severity": self.rule.severity,
+            "description": {"zh": self.rule.description.zh, "en": self.rule.description.en},
+            "status": self.status, "evidence": list(self.outcome.evidence),
+            "findings": [{"status": status, "text": text} for status, text in self.outcome.findings],
+        }
+
+
+class Namer:
+    """Record type names for messages: ``final inspection report / inspection certificate``."""
+
+    def __init__(self, catalog: "Catalog") -> None:
+        self.catalog = catalog
+
+    def __call__(self, type_id: str) -> str:
+        record_type = self.catalog.types.get(type_id)
+        name = record_type.name.en if record_type else type_id
+        return name[:1].lower() + name[1:]
+
+
+def latest(facts: list["Fact"], date_field: str | None = None) -> "Fact":
+    """The newest of ``facts``: by ``date_field`` when given, then by creation time and id."""
+    if date_field:
+        return max(facts, key=lambda fact: (str(fact.get(date_field) or ""), fact.created, fact.id))
+    return max(facts, key=lambda fact: (fact.created, fact.id))
+
+
+def not_signed(facts: list["Fact"], what: str) -> str:
+    listed = ", ".join(f"{fact.id} ({fact.status})" for fact in facts)
+    return f"{what} {listed} {'is' if len(facts) == 1 else 'are'} not fully signed"

@@ -1,0 +1,169 @@
+"""Every record's facts as they stand in one commit, read from git.
+
+The audit judges what is committed: HEAD, or the last commit on or before a
+date.  For HEAD the git index is listed (one file read; checked against HEAD by
+``git diff-index``, run at the same time); an earlier commit is listed with
+``git ls-tree -r``.  Only ``record.yaml`` blobs not yet in the fact cache are read
+(``git cat-file --batch``, one process) and parsed, on two cores when there are
+many.  Nothing is checked out and no ``.docx`` is read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import StorageError
+from ..subjects import SCOPES
+from .extraction import extract_blobs
+from .facts import Fact, FactCache, Projection
+
+GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Snapshot:
+    commit: str
+    facts: list[Fact]
+    unreadable: list[str] = field(default_factory=list)  # record.yaml paths that could not be parsed
+    by_subject: dict[tuple[str, ...], list[Fact]] = field(default_factory=dict)
+    by_type: dict[str, list[Fact]] = field(default_factory=dict)
+    _live: dict[tuple[tuple[str, ...], str], list[Fact]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        by_subject, by_type, live = self.by_subject, self.by_type, self._live
+        for fact in self.facts:
+            for index, key in ((by_subject, fact.subject), (by_type, fact.type)):
+                found = index.get(key)
+                if found is None:
+                    index[key] = [fact]
+                else:
+                    found.append(fact)
+            if fact.status != "void":
+                key = (fact.subject, fact.type)
+                found = live.get(key)
+                if found is None:
+                    live[key] = [fact]
+                else:
+                    found.append(fact)
+
+    def on(self, *subject: str) -> list[Fact]:
+        """Records of one subject, e.g. ``on("lot", "PUMP-X200", "L2026-031")``."""
+        return self.by_subject.get(subject, [])
+
+    def live(self, subject: tuple[str, ...], type_id: str) -> list[Fact]:
+        """Records of ``type_id`` on ``subject`` that are not void."""
+        return self._live.get((subject, type_id), [])
+
+    def of_type(self, type_id: str) -> list[Fact]:
+        return self.by_type.get(type_id, [])
+
+    def lots(self) -> list[tuple[str, str]]:
+        return sorted((subject[1], subject[2]) for subject in self.by_subject if subject[0] == "lot")
+
+    def products(self) -> list[str]:
+        return sorted({subject[1] for subject in self.by_subject if subject[0] in ("product", "lot")})
+
+
+@dataclass
+class Listing:
+    """The ``record.yaml`` blobs of one commit, and the fact cache, before anything is parsed."""
+
+    root: Path
+    commit: str
+    entries: list[tuple[bytes, bytes]]  # (blob id, path)
+    cache: FactCache
+    projection: Projection
+
+    def read(self, progress: Progress | None = None) -> Snapshot:
+        """Every record's facts: from the cache, or parsed when new (kept by :meth:`save`)."""
+        known = self.cache.facts
+        found = [known.get(blob) for blob, _ in self.entries]
+        facts = list(map(Fact._make, filter(None, found)))
+        missing = [(blob, path.decode("utf-8", "replace"))
+                   for (blob, path), fact in zip(self.entries, found) if fact is None]
+        unreadable: list[str] = []
+        if missing:
+            for blob, path, fact in extract_blobs(self.root, missing, self.projection, GIT_ENV, progress):
+                if fact is None:
+                    unreadable.append(path)
+                else:
+                    self.cache.add(blob, fact)
+                    facts.append(Fact._make(fact))
+        return Snapshot(self.commit, facts, unreadable)
+
+    def save(self) -> None:
+        """Keep newly parsed facts in the cache (after the caller has checked its input)."""
+        self.cache.save([blob for blob, _ in self.entries])
+
+
+def list_records(root: Path, projection: Projection, commit: str | None = None) -> Listing:
+    """The records of ``commit`` (None: HEAD, listed from the index when it matches HEAD),
+    with the fact cache loaded while git lists them."""
+    root = Path(root)
+    cache = FactCache(root, projection)
+    with tempfile.TemporaryFile() as listing, tempfile.TemporaryFile() as errors:
+        if commit is None:
+            head = _git_text(root, "rev-parse", "--verify", "HEAD")
+            lister = _start(root, ["ls-files", "-s", "-z", "--", *SCOPES], listing, errors)
+            same = _start(root, ["diff-index", "--cached", "--quiet", "HEAD", "--", *SCOPES], None, None)
+        else:
+            head, same = commit, None
+            lister = _start(root, ["ls-tree", "-r", "-z", commit, "--", *SCOPES], listing, errors)
+        cache.load()  # while git lists
+        index_matches = same is None or same.wait() == 0
+        _finish(lister, errors, "list the records")
+        listing.seek(0)
+        content = listing.read()
+    if not index_matches:  # staged but uncommitted changes (a writer at work): read HEAD itself
+        return list_records(root, projection, head)
+    entries = _entries(content, blob_field=1 if commit is None else 2)
+    return Listing(root, head, entries, cache, projection)
+
+
+def read_snapshot(root: Path, projection: Projection, commit: str | None = None,
+                  progress: Progress | None = None) -> Snapshot:
+    """The facts of every record in ``commit`` (None: HEAD); newly parsed ones are cached."""
+    listing = list_records(root, projection, commit)
+    snapshot = listing.read(progress)
+    listing.save()
+    return snapshot
+
+
+def _entries(content: bytes, blob_field: int) -> list[tuple[bytes, bytes]]:
+    """(blob id, path) of every ``record.yaml`` in ``git ls-files -s -z`` / ``ls-tree -r -z`` output."""
+    entries = []
+    for entry in content.split(b"\0"):
+        if entry.endswith(b"/record.yaml"):
+            head, _, path = entry.partition(b"\t")
+            entries.append((head.split(b" ", 3)[blob_field], path))
+    return entries
+
+
+def _start(root: Path, arguments: list[str], output, errors) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(["git", *arguments], cwd=root, env={**os.environ, **GIT_ENV},
+                                stdout=output if output is not None else subprocess.DEVNULL,
+                                stderr=errors if errors is not None else subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise StorageError("git is not installed: install git (e.g. apt-get install git)") from None
+
+
+def _finish(process: subprocess.Popen, errors, what: str) -> None:
+    if process.wait() != 0:
+        errors.seek(0)
+        lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+        raise StorageError(f"git could not {what}: {lines[-1] if lines else 'exit ' + str(process.returncode)}")
+
+
+def _git_text(root: Path, *arguments: str) -> str:
+    completed = subprocess.run(["git", *arguments], cwd=root, env={**os.environ, **GIT_ENV},
+                               capture_output=True, check=False)
+    if completed.returncode != 0:
+        raise StorageError(f"git {arguments[0]} failed: {completed.stderr.decode('utf-8', 'replace').strip()}")
+    return completed.stdout.decode().strip()

@@ -1,0 +1,59 @@
+"""``--as-of DATE``: the repository as it stood at the end of a day, read from git history."""
+
+from __future__ import annotations
+
+import datetime
+
+from qdocs.audit.dates import commit_as_of
+from qdocs.audit.evaluation import release_check
+from qdocs.repository import Repository
+from tests.conftest import git, repository_state
+from tests.test_audit_helpers import LOT, PRODUCT, after_sales_of, complete, ids_of, results_of  # noqa: F401
+
+
+def test_lot_incomplete_before_final_inspection_was_signed_and_complete_after(complete):
+    (final,) = ids_of(complete, "final-inspection")
+    before = complete("release-check", PRODUCT, "--lot", LOT, "--as-of", "2026-03-21")
+    assert before.exit_code == 1
+    assert f"R11 §2.4.2 unsigned: final inspection report / inspection certificate {final} (in-review)" in before.stdout
+    assert "as of 2026-03-21" in before.stdout
+    after = complete("release-check", PRODUCT, "--lot", LOT, "--as-of", "2026-03-22")
+    assert after.exit_code == 0 and "may ship as of 2026-03-22" in after.stdout
+
+    code, report = complete.audit_json("--lot", LOT, "--as-of", "2026-03-21")
+    assert code == 1 and report["as_of"] == "2026-03-21"
+    assert results_of(report)["R11"]["status"] == "unsigned"
+    # the commit used is the last one on or before the end of that day, not HEAD
+    history = git(complete.repo, "log", "--format=%H %cs").splitlines()
+    expected = next(line.split()[0] for line in history if line.split()[1] <= "2026-03-21")
+    assert report["commit"] == expected != git(complete.repo, "rev-parse", "HEAD").strip()
+    repository = Repository.open(complete.repo)
+    assert release_check(repository, PRODUCT, LOT, datetime.date.fromisoformat("2026-03-22"))[0].blocked is False
+
+
+def test_later_changes_do_not_alter_an_earlier_day(complete):
+    (final,) = ids_of(complete, "final-inspection")
+    assert complete("void", final, "--reason", "certificate withdrawn").exit_code == 0
+    assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 1
+    code, report = complete.audit_json("--lot", LOT, "--as-of", "2026-03-22")
+    assert code == 0 and results_of(report)["R11"]["evidence"] == [final]
+    # nothing is checked out: the work tree still has the void record
+    assert "void" in (complete.repo / Repository.open(complete.repo).get(final).path / "record.yaml").read_text()
+
+
+def test_after_sales_rules_are_evaluated_as_of_the_day(complete):
+    code, report = complete.audit_json("--as-of", "2026-03-22")
+    assert after_sales_of(report)["A4"]["status"] == "ok"  # maintenance next due 2026-05-20
+    code, report = complete.audit_json("--as-of", "2099-01-01")
+    a4 = after_sales_of(report)["A4"]
+    assert a4["status"] == "overdue" and "day(s) overdue on 2099-01-01" in a4["findings"][0]["text"]
+
+
+def test_as_of_before_the_repository_existed_is_refused(complete):
+    before = repository_state(complete.repo)
+    result = complete("audit", "--as-of", "2001-01-01")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("qdocs: error: --as-of 2001-01-01: the repository has no commit on or before")
+    assert repository_state(complete.repo) == before
+    assert commit_as_of(complete.repo, datetime.date.fromisoformat("2099-12-31")) == git(complete.repo, "rev-parse",
+                                                                             "HEAD").strip()
