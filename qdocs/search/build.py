@@ -37,6 +37,12 @@ def workers_for(count: int) -> int:
     return 1 if count < PARALLEL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
+def read_chunk(chunk: list[RecordSource], reader: BlobReader, date_fields: DateFields) -> list[Outcome]:
+    """The records of a chunk, their files fetched from git in one exchange."""
+    fetched = reader.read_many([blob for source in chunk for blob in source.blobs])
+    return [read_one(source, fetched.__getitem__, date_fields) for source in chunk]
+
+
 def read_one(source: RecordSource, read: ReadBlob, date_fields: DateFields) -> Outcome:
     try:
         return source.folder, record_document(source, read, date_fields), None
@@ -49,8 +55,8 @@ def read_documents(root: Path, sources: list[RecordSource], date_fields: DateFie
     workers = workers_for(len(sources))
     if workers < 2:
         with BlobReader(root) as reader:
-            for source in sources:
-                yield read_one(source, reader.read, date_fields)
+            for start in range(0, len(sources), CHUNK):
+                yield from read_chunk(sources[start:start + CHUNK], reader, date_fields)
         return
     with _context().Pool(workers, initializer=_start_reader, initargs=(root, date_fields)) as pool:
         pending: collections.deque = collections.deque()
@@ -115,8 +121,7 @@ def _segment_worker(root: Path, directory: Path, date_fields: DateFields, tasks:
         with BlobReader(root) as reader:
             for chunk in iter(tasks.get, None):
                 problems = []
-                for source in chunk:
-                    folder, document, problem = read_one(source, reader.read, date_fields)
+                for folder, document, problem in read_chunk(chunk, reader, date_fields):
                     if document is None:
                         problems.append(f"{folder} ({problem})")
                     else:
@@ -138,4 +143,4 @@ def _start_reader(root: Path, date_fields: DateFields) -> None:
 
 def _read_chunk(chunk: list[RecordSource]) -> list[Outcome]:
     assert _reader is not None
-    return [read_one(source, _reader.read, _date_fields) for source in chunk]
+    return read_chunk(chunk, _reader, _date_fields)

@@ -43,6 +43,10 @@ class RecordSource:
         return bool(self.yaml_blob)
 
     @property
+    def blobs(self) -> list[str]:
+        return [self.yaml_blob, self.docx_blob, self.attachment_list, *(blob for _, blob in self.attachments)]
+
+    @property
     def fingerprint(self) -> str:
         parts = [self.yaml_blob, self.docx_blob, self.attachment_list,
                  *(f"{name}:{blob}" for name, blob in sorted(self.attachments))]
@@ -132,15 +136,28 @@ class BlobReader:
         )
 
     def read(self, blob: str) -> bytes:
+        found = self.read_many([blob])
+        if blob not in found:
+            raise StorageError(f"git has no object {blob}")
+        return found[blob]
+
+    def read_many(self, blobs: list[str]) -> dict[str, bytes]:
+        """Several blobs in one exchange: all requests are written before any answer
+        is read (a few kilobytes, well inside the pipe's buffer), so git never waits."""
         assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(blob.encode("ascii") + b"\n")
+        wanted = list(dict.fromkeys(blob for blob in blobs if blob))
+        self._process.stdin.write(b"".join(blob.encode("ascii") + b"\n" for blob in wanted))
         self._process.stdin.flush()
-        header = self._process.stdout.readline().split()
-        if len(header) != 3:
-            raise StorageError(f"git cannot read object {blob}: {b' '.join(header).decode('ascii', 'replace')}")
-        content = self._process.stdout.read(int(header[2]))
-        self._process.stdout.read(1)
-        return content
+        found: dict[str, bytes] = {}
+        for blob in wanted:
+            header = self._process.stdout.readline().split()
+            if len(header) == 2 and header[1] == b"missing":
+                continue  # the record that needs it is reported as unreadable
+            if len(header) != 3:
+                raise StorageError(f"git cannot read object {blob}: {b' '.join(header).decode('ascii', 'replace')}")
+            found[blob] = self._process.stdout.read(int(header[2]))
+            self._process.stdout.read(1)
+        return found
 
     def close(self) -> None:
         if self._process.stdin:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import heapq
+import itertools
 from typing import Any, Iterator
 
 from whoosh import query
@@ -45,11 +46,17 @@ def documents(searcher: Any, parsed: query.Query) -> set[int]:
         return documents(searcher, parsed.a)
     if isinstance(parsed, query.Every):
         return _live(searcher)
-    if isinstance(parsed, (query.MultiTerm, query.NumericRange)):
-        simpler = parsed.simplify(searcher.reader())
-        if type(simpler) is not type(parsed):
-            return documents(searcher, simpler)
+    if isinstance(parsed, query.NumericRange):  # dates: an Or of a few prefix-coded terms
+        return documents(searcher, parsed._compile_query(searcher.reader()))
+    if isinstance(parsed, query.ConstantScoreQuery):
+        return documents(searcher, parsed.child)
+    if isinstance(parsed, query.MultiTerm):  # prefix, wildcard, range of terms: the terms it covers
+        return set().union(*(_term_documents(searcher, parsed.field(), text) for text in _covered(searcher, parsed)))
     return set(searcher.docs_for_query(parsed))
+
+
+def _covered(searcher: Any, parsed: query.MultiTerm) -> list[bytes]:
+    return list(parsed._btexts(searcher.reader()))
 
 
 def _term_documents(searcher: Any, fieldname: str, text: Any) -> set[int]:
@@ -74,11 +81,19 @@ def _posting_ids(matcher: Any) -> list[int]:
         return list(matcher.all_ids())
     ids: list[int] = []
     while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i:])
+        ids.extend(_block_ids(matcher)[matcher._i:])
         matcher._next_block()
     return ids
+
+
+def _block_ids(matcher: W3LeafMatcher) -> tuple[int, ...]:
+    """The current block's document numbers (Whoosh's ``_read_ids``, decoded in C)."""
+    if matcher._ids is None:
+        if matcher._data is None:
+            matcher._read_data()
+        stored = matcher._data[0]
+        matcher._ids = stored if matcher._byteids else tuple(itertools.accumulate(stored))
+    return matcher._ids
 
 
 def _segments(searcher: Any) -> list[tuple[Any, int]]:
@@ -132,8 +147,9 @@ def _scores(searcher: Any, parsed: query.Query, matching: set[int]) -> dict[int,
     if isinstance(parsed, (query.Not, query.Every)):
         return dict.fromkeys(matching, boost)
     if isinstance(parsed, query.MultiTerm):  # scored as its terms (Whoosh 2.7 ignores ``constantscore``)
-        return _scores(searcher, parsed.simplify(searcher.reader()), matching)
-    if isinstance(parsed, query.NumericRange):  # dates: a constant
+        terms = [query.Term(parsed.field(), text) for text in _covered(searcher, parsed)]
+        return _scores(searcher, query.Or(terms, boost=boost) if len(terms) != 1 else terms[0], matching)
+    if isinstance(parsed, (query.NumericRange, query.ConstantScoreQuery)):  # dates: a constant
         return dict.fromkeys(matching & documents(searcher, parsed), boost)
     raise _Unsupported(type(parsed).__name__)
 
@@ -166,11 +182,10 @@ def _posting_weights(matcher: Any) -> Iterator[tuple[int, float]]:
             matcher.next()
         return
     while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
+        ids = _block_ids(matcher)
         if matcher._weights is None:
             matcher._read_weights()
-        yield from zip(matcher._ids[matcher._i:], matcher._weights[matcher._i:])
+        yield from zip(ids[matcher._i:], matcher._weights[matcher._i:])
         matcher._next_block()
 
 

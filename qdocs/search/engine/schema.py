@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import pickle
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,6 +17,7 @@ from whoosh import columns, fields, formats, index, query
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.util.times import datetime_to_long
+from whoosh.writing import PostingPool, SegmentWriter
 
 from ...subjects import SUBJECT_KEYS
 from ..analysis import fold, term_positions, terms
@@ -108,12 +110,65 @@ def create(directory: Path) -> None:
     index.create_in(str(directory), schema())
 
 
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's writer with two costs of big segments removed: postings beyond the
+    memory limit are sorted in runs written and read back a chunk at a time (Whoosh
+    pickles each posting alone, which made a 100,000-record rebuild ten times
+    slower), and the postings are written with each document's field length read
+    from memory instead of from the file once per posting."""
+
+    def __init__(self, *arguments: Any, **options: Any) -> None:
+        super().__init__(*arguments, **options)
+        self.pool.__class__ = _ChunkedPostingPool
+
+    def per_document_reader(self) -> Any:
+        return _Lengths(super().per_document_reader())
+
+
+class _ChunkedPostingPool(PostingPool):
+    CHUNK = 20_000
+
+    def _write_run(self, handle: Any, items: list[Any]) -> None:
+        for start in range(0, len(items), self.CHUNK):
+            pickle.dump(items[start:start + self.CHUNK], handle, pickle.HIGHEST_PROTOCOL)
+        handle.close()
+
+    def _read_run(self, path: str) -> Iterator[Any]:
+        handle = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(handle)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            handle.close()
+            self._remove_run(path)
+
+
+class _Lengths:
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._tables: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        table = self._tables.get(fieldname)
+        if table is None:
+            table = self._tables[fieldname] = [
+                self._reader.doc_field_length(number, fieldname, 0) for number in range(self._reader.doc_count_all())]
+        return table[docnum] if docnum < len(table) and table[docnum] else default
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
 class Writer:
     """Adds, replaces and deletes records, all in one Whoosh commit."""
 
     def __init__(self, directory: Path, bulk: bool = False) -> None:
         self._index = index.open_dir(str(directory))
-        self._writer = self._index.writer(limitmb=64 if bulk else 32, compound=False)
+        self._writer = _SegmentWriter(self._index, limitmb=64 if bulk else 32, compound=False)
         self._bulk = bulk
 
     def put(self, document: dict[str, Any]) -> None:
@@ -140,10 +195,8 @@ class SegmentBuilder:
     """
 
     def __init__(self, directory: Path, memory_mb: int = 64) -> None:
-        from whoosh.writing import SegmentWriter
-
         self._index = index.open_dir(str(directory))
-        self._writer = SegmentWriter(self._index, _lk=False, limitmb=memory_mb, compound=False)
+        self._writer = _SegmentWriter(self._index, _lk=False, limitmb=memory_mb, compound=False)
         self._count = 0
 
     def put(self, document: dict[str, Any]) -> None:
