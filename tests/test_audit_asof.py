@@ -7,8 +7,8 @@ import datetime
 from qdocs.audit.dates import commit_as_of
 from qdocs.audit.evaluation import release_check
 from qdocs.repository import Repository
-from tests.conftest import git, repository_state
-from tests.test_audit_helpers import LOT, PRODUCT, after_sales_of, complete, ids_of, results_of  # noqa: F401
+from tests.conftest import git
+from tests.test_audit_helpers import LOT, PRODUCT, after_sales_of, complete, ids_of, results_of, state  # noqa: F401
 
 
 def test_lot_incomplete_before_final_inspection_was_signed_and_complete_after(complete):
@@ -50,10 +50,10 @@ def test_after_sales_rules_are_evaluated_as_of_the_day(complete):
 
 
 def test_as_of_before_the_repository_existed_is_refused(complete):
-    before = repository_state(complete.repo)
+    before = state(complete.repo)
     result = complete("audit", "--as-of", "2001-01-01")
     assert result.exit_code == 2
     assert result.stderr.startswith("qdocs: error: --as-of 2001-01-01: the repository has no commit on or before")
-    assert repository_state(complete.repo) == before
+    assert state(complete.repo) == before
     assert commit_as_of(complete.repo, datetime.date.fromisoformat("2099-12-31")) == git(complete.repo, "rev-parse",
                                                                              "HEAD").strip()

@@ -153,3 +153,12 @@ def rewrite_rules(repo: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def state(repo: Path) -> tuple:
+    """``repository_state`` without SQLite's transient ``-wal``/``-shm`` files of the metadata
+    cache, which come and go as connections of earlier in-process commands close."""
+    from tests.conftest import repository_state
+
+    head, status, files = repository_state(repo)
+    return head, status, [name for name in files if not name.endswith(("-wal", "-shm"))]

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from qdocs import yamlio
 from qdocs.repository import Repository
-from tests.conftest import git, repository_state, write_example
-from tests.test_audit_helpers import complete, example, ids_of, rewrite_rules  # noqa: F401
+from tests.conftest import git, write_example
+from tests.test_audit_helpers import complete, example, ids_of, rewrite_rules, state  # noqa: F401
 
 
 def _refused(qdocs, type_id: str, values: dict, *messages: str) -> None:
-    before = repository_state(qdocs.repo)
+    before = state(qdocs.repo)
     data = qdocs.work / "refused.yaml"
     data.write_text(yamlio.dump(values), encoding="utf-8")
     result = qdocs("new", type_id, "--data", str(data))
@@ -20,7 +20,7 @@ def _refused(qdocs, type_id: str, values: dict, *messages: str) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     for message in messages:
         assert message in result.stderr
-    assert repository_state(qdocs.repo) == before  # nothing written, no number taken
+    assert state(qdocs.repo) == before  # nothing written, no number taken
 
 
 def test_unknown_references_are_refused(complete):
@@ -69,12 +69,12 @@ def test_a_batch_names_the_record_with_the_unknown_reference(complete):
     rows[1]["supplier_id"] = "SUP-X"
     batch = complete.work / "batch.yaml"
     batch.write_text(yamlio.dump(rows), encoding="utf-8")
-    before = repository_state(complete.repo)
+    before = state(complete.repo)
     result = complete("new", "incoming-inspection", "--batch", str(batch))
     assert result.exit_code == 2
     assert "record 2: supplier_id 'SUP-X': no supplier SUP-X on file" in result.stderr
     assert "record 1" not in result.stderr
-    assert repository_state(complete.repo) == before
+    assert state(complete.repo) == before
 
 
 def test_fresh_repository_checks_a_kind_once_it_is_kept(run, repo_path: Path, catalog, tmp_path: Path):

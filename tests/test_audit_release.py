@@ -10,8 +10,8 @@ from pathlib import Path
 
 from qdocs.audit.evaluation import release_check
 from qdocs.repository import Repository
-from tests.conftest import git, repository_state
-from tests.test_audit_helpers import LOT, PRODUCT, complete, example, ids_of, results_of, rewrite_rules  # noqa: F401
+from tests.conftest import git
+from tests.test_audit_helpers import LOT, PRODUCT, complete, example, ids_of, results_of, rewrite_rules, state  # noqa: F401
 
 
 def test_complete_lot_may_ship(complete):
@@ -134,7 +134,7 @@ def test_warn_rule_is_reported_and_does_not_block(complete):
 
 
 def test_release_check_refuses_unknown_product_lot_and_date(complete):
-    before = repository_state(complete.repo)
+    before = state(complete.repo)
     for args, message in ((("PUMP-X999", "--lot", LOT), "unknown product PUMP-X999"),
                           ((PRODUCT, "--lot", "L2026-099"), f"unknown lot L2026-099 of {PRODUCT}"),
                           ((PRODUCT, "--lot", LOT, "--as-of", "21.03.2026"), "--as-of '21.03.2026'"),
@@ -144,7 +144,7 @@ def test_release_check_refuses_unknown_product_lot_and_date(complete):
         assert result.stderr.startswith("qdocs: error: ") and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert complete("audit", "--product", "NOPE").exit_code == 2
-    assert repository_state(complete.repo) == before
+    assert state(complete.repo) == before
 
 
 class _Tables(HTMLParser):

@@ -12,7 +12,8 @@ from qdocs.audit.evaluation import run_audit
 from qdocs.audit.located import RulesError
 from qdocs.audit.rules import default_rules_path, parse_rules, read_rules
 from qdocs.repository import Repository
-from tests.conftest import git, repository_state, write_example
+from tests.conftest import git, write_example
+from tests.test_audit_helpers import state
 
 
 def test_shipped_rules_hold_r1_to_r11_and_a1_to_a4(catalog):
@@ -83,7 +84,7 @@ def test_a_malformed_rules_file_is_one_error_line_and_writes_nothing(run, repo_p
     rules.write_text(rules.read_text(encoding="utf-8").replace("      hours: 24", "      hours: soon"),
                      encoding="utf-8")
     data = write_example(catalog, "production-plan", tmp_path)
-    before = repository_state(repo_path)
+    before = state(repo_path)
     for args in (("audit",), ("release-check", "PUMP-X200", "--lot", "L2026-031"), ("suppliers",),
                  ("new", "production-plan", "--data", str(data))):
         result = run(*args)
@@ -91,7 +92,7 @@ def test_a_malformed_rules_file_is_one_error_line_and_writes_nothing(run, repo_p
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"qdocs: error: {rules} line ")
         assert "rule A1 (reply-time): hours: expected a positive number, got 'soon'" in lines[0]
-    assert repository_state(repo_path) == before
+    assert state(repo_path) == before
 
 
 def test_severity_and_parameters_come_from_the_file(repo_path: Path, catalog):

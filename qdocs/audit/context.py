@@ -39,11 +39,8 @@ class Context:
         """Records of a supplier, including those on its contracts, that are not void."""
         if self._by_supplier is None:
             self._by_supplier = {}
-            for subject, facts in self.snapshot.by_subject.items():
-                if subject[0] in ("supplier", "contract"):
-                    for fact in facts:
-                        if fact.live:
-                            self._by_supplier.setdefault(subject[1], {}).setdefault(fact.type, []).append(fact)
+            for subject, kind, facts in self.snapshot.live_of_scopes("supplier", "contract"):
+                self._by_supplier.setdefault(subject[1], {}).setdefault(kind, []).extend(facts)
         return self._by_supplier.get(supplier, {}).get(type_id, [])
 
     def plans(self, product: str, lot: str | None, outcome: Outcome) -> list["Fact"]:

@@ -9,28 +9,35 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import UsageError
 from ..subjects import subject_id_problem
-from .aftersales import CHECKS as AFTER_SALES_CHECKS
 from .context import Context
 from .dates import commit_as_of
 from .facts import projection_for
-from .outcome import Result
-from .parallel import evaluate_lots
-from .rules import RuleSet, load_rules
-from .snapshot import Listing, Snapshot, list_records
+from .outcome import Outcome, Result
+from .parallel import evaluate
+from .rules import Rule, RuleSet, load_rules
+from .snapshot import Listing, Snapshot, list_records, paused_garbage_collector
 
 if TYPE_CHECKING:
     from ..repository import Repository
 
 
-@dataclass
 class LotReport:
-    product: str
-    lot: str | None  # None: a product that has no lot yet (product-level rules only)
-    results: list[Result]
+    """One lot (or a product without a lot: ``lot`` None) against the release rules."""
+
+    def __init__(self, product: str, lot: str | None, rules: tuple[Rule, ...], outcomes: list[Outcome]) -> None:
+        self.product, self.lot = product, lot
+        self.rules, self.outcomes = rules, outcomes
+        self._results: list[Result] | None = None
+
+    @property
+    def results(self) -> list[Result]:
+        if self._results is None:
+            self._results = [Result(rule, outcome) for rule, outcome in zip(self.rules, self.outcomes)]
+        return self._results
 
     @property
     def blocked(self) -> bool:
-        return any(result.blocking for result in self.results)
+        return any(rule.blocks and outcome.findings for rule, outcome in zip(self.rules, self.outcomes))
 
     @property
     def failures(self) -> list[Result]:
@@ -73,9 +80,10 @@ class AuditReport:
 def load(repository: "Repository", as_of: _dt.date | None = None,
          progress: Callable[[int, int], None] | None = None) -> tuple[RuleSet, Snapshot]:
     """The rules and the records' facts as of HEAD or of the end of ``as_of``."""
-    rules, listing = _listing(repository, as_of)
-    snapshot = listing.read(progress)
-    listing.save()
+    with paused_garbage_collector():
+        rules, listing = _listing(repository, as_of)
+        snapshot = listing.read(progress)
+        listing.save()
     return rules, snapshot
 
 
@@ -89,16 +97,23 @@ def run_audit(repository: "Repository", product: str | None = None, lot: str | N
               as_of: _dt.date | None = None, progress: Callable[[int, int], None] | None = None,
               after_sales: bool = True) -> AuditReport:
     """Every lot (of ``product``, named ``lot``) against the release rules, and the after-sales rules."""
+    with paused_garbage_collector():
+        return _run_audit(repository, product, lot, as_of, progress, after_sales)
+
+
+def _run_audit(repository: "Repository", product: str | None, lot: str | None, as_of: _dt.date | None,
+               progress: Callable[[int, int], None] | None, after_sales: bool) -> AuditReport:
     rules, listing = _listing(repository, as_of)
     snapshot = listing.read(progress)
-    selected = select_lots(set(snapshot.by_subject), product, lot, as_of)  # refuses bad input
+    selected = select_lots(snapshot.subjects, product, lot, as_of)  # refuses bad input
     listing.save()  # only then are newly parsed records kept in the cache
     day = as_of or _dt.date.today()
     context = Context(snapshot, repository.catalog, day)
-    lots = [LotReport(name, lot_name, _results(rules.release, outcomes))
-            for (name, lot_name), outcomes in zip(selected, evaluate_lots(rules.release, context, selected))]
-    audited = [Result(rule, AFTER_SALES_CHECKS[rule.check](rule, context))
-               for rule in (rules.after_sales if after_sales else ())]
+    checked = rules.after_sales if after_sales else ()
+    lot_outcomes, after_sales_outcomes = evaluate(rules.release, checked, context, selected)
+    lots = [LotReport(name, lot_name, rules.release, outcomes)
+            for (name, lot_name), outcomes in zip(selected, lot_outcomes)]
+    audited = [Result(rule, outcome) for rule, outcome in zip(checked, after_sales_outcomes)]
     return AuditReport(snapshot.commit, as_of, day, rules, lots, audited, len(snapshot.facts),
                        snapshot.unreadable)
 
@@ -134,7 +149,3 @@ def select_lots(subjects: set[tuple[str, ...]], product: str | None, lot: str | 
         lots += [(name, None) for name in products if name not in with_lots and (product is None or name == product)]
         lots.sort(key=lambda item: (item[0], item[1] or ""))
     return lots
-
-
-def _results(rules: tuple[Any, ...], outcomes: list[Any]) -> list[Result]:
-    return [Result(rule, outcome) for rule, outcome in zip(rules, outcomes)]

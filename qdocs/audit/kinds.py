@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("ok", "missing", "unsigned", "failed", "open", "expired", "overdue")
+#: what a ``record`` rule's unmet condition may be reported as (missing and unsigned are about the record itself)
 FINDING_STATUSES = ("failed", "open", "expired", "overdue")
 
 

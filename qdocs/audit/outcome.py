@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -18,24 +18,31 @@ _RANK = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
 class Outcome:
     """What a check found: the record ids that satisfy the rule, and every problem as (status, text)."""
 
-    __slots__ = ("findings", "_evidence")
+    __slots__ = ("findings", "_evidence", "_seen")
 
-    def __init__(self, findings: list[tuple[str, str]] | None = None, evidence: Iterable[str] = ()) -> None:
+    def __init__(self, findings: list[tuple[str, str]] | None = None, evidence: list[str] | None = None) -> None:
+        """``evidence``, when given, holds each id once."""
         self.findings = findings if findings is not None else []
-        self._evidence = dict.fromkeys(evidence)  # an ordered set
+        self._evidence = evidence if evidence is not None else []
+        self._seen: set[str] | None = None  # made when ids are added, to keep each once
 
     @property
     def evidence(self) -> list[str]:
-        return list(self._evidence)
+        return self._evidence
 
     def add(self, status: str, text: str) -> None:
         self.findings.append((status, text))
 
     def use(self, *record_ids: str) -> None:
-        self._evidence.update(dict.fromkeys(record_ids))
+        if self._seen is None:
+            self._seen = set(self._evidence)
+        for record_id in record_ids:
+            if record_id not in self._seen:
+                self._seen.add(record_id)
+                self._evidence.append(record_id)
 
     def merge(self, other: "Outcome") -> None:
-        self._evidence.update(other._evidence)
+        self.use(*other._evidence)
         self.findings.extend(finding for finding in other.findings if finding not in self.findings)
 
     @property

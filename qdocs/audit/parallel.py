@@ -1,8 +1,8 @@
 """Evaluating many lots on two cores.
 
 The records are read once; then a forked child (sharing them copy-on-write)
-evaluates the second half of the lots while this process evaluates the first,
-and sends back its outcomes as plain tuples through a pipe.  Lots of one product
+evaluates the later lots and the after-sales rules while this process evaluates
+the first lots, and sends back its outcomes as plain tuples through a pipe.  Lots of one product
 stay on one side, so what is shared between them is computed once.  Anything
 going wrong in the child (or no ``fork``) falls back to evaluating here.
 """
@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .outcome import Outcome
+from .aftersales import CHECKS as AFTER_SALES
 from .release import evaluate_lot
 
 if TYPE_CHECKING:
@@ -21,12 +22,14 @@ if TYPE_CHECKING:
     from .rules import Rule
 
 PARALLEL_FROM = 400  # lots; below this a fork costs more than it saves
+PARENT_SHARE = 60  # per cent of the lots evaluated here; the child also takes the after-sales rules
 
 
-def evaluate_lots(rules: tuple["Rule", ...], context: "Context",
-                  lots: list[tuple[str, str | None]]) -> list[list[Outcome]]:
+def evaluate(release: tuple["Rule", ...], after_sales: tuple["Rule", ...], context: "Context",
+             lots: list[tuple[str, str | None]]) -> tuple[list[list[Outcome]], list[Outcome]]:
+    """The outcomes of the release rules for every lot, and of the after-sales rules."""
     if len(lots) < PARALLEL_FROM or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-        return [evaluate_lot(rules, context, product, lot) for product, lot in lots]
+        return _lots(release, context, lots), _after_sales(after_sales, context)
     middle = _split(lots)
     reader, writer = os.pipe()
     child = os.fork()
@@ -34,26 +37,35 @@ def evaluate_lots(rules: tuple["Rule", ...], context: "Context",
         status = 1
         try:
             os.close(reader)
-            outcomes = [evaluate_lot(rules, context, product, lot) for product, lot in lots[middle:]]
-            _write_all(writer, marshal.dumps([[(outcome.findings, outcome.evidence) for outcome in lot]
-                                              for lot in outcomes]))
+            outcomes = [*_lots(release, context, lots[middle:]), _after_sales(after_sales, context)]
+            _write_all(writer, marshal.dumps([[(outcome.findings, outcome.evidence) for outcome in group]
+                                              for group in outcomes]))
             status = 0
         finally:
             os._exit(status)
     os.close(writer)
-    mine = [evaluate_lot(rules, context, product, lot) for product, lot in lots[:middle]]
+    mine = _lots(release, context, lots[:middle])
     with os.fdopen(reader, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(child, 0)
     theirs = _decode(data) if os.waitstatus_to_exitcode(status) == 0 else None
-    if theirs is None or len(theirs) != len(lots) - middle:
-        theirs = [evaluate_lot(rules, context, product, lot) for product, lot in lots[middle:]]
-    return mine + theirs
+    if theirs is None or len(theirs) != len(lots) - middle + 1:
+        return mine + _lots(release, context, lots[middle:]), _after_sales(after_sales, context)
+    return mine + theirs[:-1], theirs[-1]
+
+
+def _lots(release: tuple["Rule", ...], context: "Context", lots: list[tuple[str, str | None]]) -> list[list[Outcome]]:
+    return [evaluate_lot(release, context, product, lot) for product, lot in lots]
+
+
+def _after_sales(rules: tuple["Rule", ...], context: "Context") -> list[Outcome]:
+    return [AFTER_SALES[rule.check](rule, context) for rule in rules]
 
 
 def _split(lots: list[tuple[str, str | None]]) -> int:
-    """About half, moved forward to the start of a product."""
-    middle = len(lots) // 2
+    """A share for this process (which also builds the report from all the outcomes) ending
+    where a product's lots end."""
+    middle = len(lots) * PARENT_SHARE // 100
     while 0 < middle < len(lots) and lots[middle][0] == lots[middle - 1][0]:
         middle += 1
     return middle

@@ -60,15 +60,9 @@ def supplier_list(repository: "Repository", as_of: _dt.date | None = None) -> Su
     rules, snapshot = load(repository, as_of)
     day = as_of or _dt.date.today()
     months = validity_months(rules)
-    evaluations: dict[str, list[Any]] = {}
-    suppliers: set[str] = set()
-    for subject, facts in snapshot.by_subject.items():
-        if subject[0] in ("supplier", "contract"):
-            suppliers.add(subject[1])
-            for fact in facts:
-                if fact.type == "supplier-evaluation" and fact.live:
-                    evaluations.setdefault(subject[1], []).append(fact)
-    entries = [_entry(supplier, evaluations.get(supplier, []), day, months) for supplier in sorted(suppliers)]
+    suppliers = sorted({subject[1] for subject in snapshot.subjects if subject[0] in ("supplier", "contract")})
+    entries = [_entry(supplier, snapshot.live(("supplier", supplier), "supplier-evaluation"), day, months)
+               for supplier in suppliers]
     return SupplierList(snapshot.commit, day, as_of, entries)
 
 

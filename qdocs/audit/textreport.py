@@ -64,15 +64,20 @@ def _matrix(report: "AuditReport", paint: _Paint) -> list[str]:
         rule.id.ljust(width) for rule, width in zip(rules, widths))
     lines = [paint(head.rstrip(), _BOLD)]
     problems: list[str] = []
+    cell_texts: dict[tuple[str, bool, int], str] = {}
     for lot in report.lots:
-        cells = " ".join(paint.status(result, width) for result, width in zip(lot.results, widths))
-        lines.append(f"{lot.product:<{product_width}}  {(lot.lot or '-'):<{lot_width}}  {cells}".rstrip())
-        label = f"{lot.product} / {lot.lot}" if lot.lot else lot.product
-        for result in lot.results:
-            code = _RED if result.rule.blocks else _YELLOW
-            for status, text in result.outcome.findings:
-                problems.append(f"  {label}  {result.rule.id} {result.rule.clause}  "
-                                f"{paint(status, code)} ({result.rule.severity}): {text}")
+        cells = []
+        for rule, outcome, width in zip(rules, lot.outcomes, widths):
+            key = (outcome.status, rule.blocks, width)
+            if key not in cell_texts:
+                cell_texts[key] = paint.status(Result(rule, outcome), width)
+            cells.append(cell_texts[key])
+            if outcome.findings:
+                label = f"{lot.product} / {lot.lot}" if lot.lot else lot.product
+                code = _RED if rule.blocks else _YELLOW
+                problems.extend(f"  {label}  {rule.id} {rule.clause}  {paint(status, code)} ({rule.severity}): {text}"
+                                for status, text in outcome.findings)
+        lines.append(f"{lot.product:<{product_width}}  {(lot.lot or '-'):<{lot_width}}  {' '.join(cells)}".rstrip())
     if problems:
         lines.append(paint("problems:", _BOLD))
         lines.extend(problems)
