@@ -31,14 +31,13 @@ Usage::
     python bench/bench_records.py --show FILE      # the table of a saved --json result
     python bench/bench_records.py --only a,b       # some sections only
 
-Expected runtime on 2 cores (AMD EPYC, one render 35-60 ms): full 13 to 16
-minutes (measured 13 and 16 on a shared machine, load average 2 to 7).  Most
-of it cannot be shortened without
-shrinking what is measured: 7 to 9 minutes are the 10,000-record batch of (d)
-(every record is rendered), and 2 to 3 minutes are git's own background
-``gc --auto`` after that batch, which the script waits for so that it does not
-disturb (c).  ``--large 5000`` halves those parts (figures then no longer at the
-sizes the targets are set for).  --quick takes 1.5 to 2.5 minutes.
+Expected runtime on 2 cores (AMD EPYC, one render 30-60 ms): full about 8
+minutes at commit 9483e58 on a shared machine (13 to 16 minutes at earlier
+commits, when git's background ``gc --auto`` after the big batch ran up to 3
+minutes).  About 6 of the 8 minutes are the 10,000-record batch of (d), where
+every record is rendered; the script then waits for git's background gc so that
+it does not disturb (c).  ``--large 5000`` halves that part (figures then no
+longer at the sizes the targets are set for).  --quick takes 1 to 2.5 minutes.
 Work happens in a temporary folder under bench/out/ (git-ignored), removed at
 the end unless --keep.
 """
