@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 from typing import TYPE_CHECKING, Any, Callable
 
 from .catalog import RecordType
@@ -83,6 +84,10 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
                 )
                 entries.append(write_record(repository, cache, record_type, record, change))
                 records.append(record)
+                if index % 50 == 49:
+                    # python-docx documents are reference cycles holding lxml memory that only a full
+                    # collection frees; left to itself the peak of a 10,000-record batch reached 275 MiB
+                    gc.collect()
                 if progress:
                     progress(index + 1)
             sequences[counter_key] = first + len(prepared) - 1
