@@ -67,11 +67,22 @@ class AuditReport:
     def blocking(self) -> bool:
         return any(lot.blocked for lot in self.lots) or any(result.blocking for result in self.after_sales)
 
+    def json_text(self, indent: int | None = None) -> str:
+        """The report as JSON text (``indent`` None: compact, for large reports read by tools)."""
+        import json
+
+        with paused_garbage_collector():
+            return json.dumps(self.to_json(), ensure_ascii=False, indent=indent)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "commit": self.commit, "as_of": self.as_of.isoformat() if self.as_of else None,
-            "day": self.day.isoformat(), "rules": self.rules.source, "records": self.records,
+            "day": self.day.isoformat(), "rules_file": self.rules.source, "records": self.records,
             "blocking": self.blocking, "unreadable": self.unreadable,
+            "rules": [{"id": rule.id, "clause": rule.clause, "severity": rule.severity, "check": rule.check,
+                       "section": rule.section, "description": {"zh": rule.description.zh,
+                                                                "en": rule.description.en}}
+                      for rule in (*self.rules.release, *self.rules.after_sales)],
             "lots": [lot.to_json() for lot in self.lots],
             "after_sales": [result.to_json() for result in self.after_sales],
         }

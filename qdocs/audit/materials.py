@@ -44,27 +44,30 @@ def _material_lot(rule: "Rule", context: "Context", row: dict[str, Any]) -> Outc
     parameters = rule.parameters
     outcome = Outcome()
     material_lot, planned_supplier = row.get("material_lot"), row.get("supplier_id")
-    described = f"material lot {material_lot} ({row.get('material') or '?'}, {planned_supplier or '?'})"
+
+    def described() -> str:
+        return f"material lot {material_lot} ({row.get('material') or '?'}, {planned_supplier or '?'})"
+
     inspections = context.records(("material-lot", material_lot), "incoming-inspection")
     counting = [fact for fact in inspections if fact.counts]
     passed = [fact for fact in counting if fact.get("conclusion") in parameters["passed"]]
     if not inspections:
-        outcome.add("missing", f"no incoming inspection for {described}")
+        outcome.add("missing", f"no incoming inspection for {described()}")
         return outcome
     if not counting:
-        outcome.add("unsigned", not_signed(inspections, f"incoming inspection of {described}:"))
+        outcome.add("unsigned", not_signed(inspections, f"incoming inspection of {described()}:"))
         return outcome
     if not passed:
         record = latest(counting, "inspection_date")
         outcome.use(record.id)
-        outcome.add("failed", f"incoming inspection {record.id} of {described}: conclusion "
+        outcome.add("failed", f"incoming inspection {record.id} of {described()}: conclusion "
                               f"{record.get('conclusion')} (needs {' or '.join(parameters['passed'])})")
         return outcome
     inspection = latest(passed, "inspection_date")
     outcome.use(inspection.id)
     supplier = inspection.get("supplier_id") or planned_supplier
     if planned_supplier and supplier != planned_supplier:
-        outcome.add("failed", f"{described}: the plan names supplier {planned_supplier}, "
+        outcome.add("failed", f"{described()}: the plan names supplier {planned_supplier}, "
                               f"its incoming inspection {inspection.id} names {supplier}")
     day = str(inspection.get("inspection_date") or "")
     outcome.merge(context.memo(("evaluation", rule.id, supplier, day),
@@ -72,8 +75,8 @@ def _material_lot(rule: "Rule", context: "Context", row: dict[str, Any]) -> Outc
     contract = inspection.get("contract_no")
     outcome.merge(context.memo(("contract", rule.id, supplier, contract),
                                lambda: _contract_reviewed(parameters, context, supplier, contract)))
-    for index, (status, text) in enumerate(outcome.findings):
-        outcome.findings[index] = (status, text.replace(INSPECTION, inspection.id))
+    if outcome.findings:
+        outcome.findings = [(status, text.replace(INSPECTION, inspection.id)) for status, text in outcome.findings]
     return outcome
 
 

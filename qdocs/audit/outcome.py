@@ -18,32 +18,28 @@ _RANK = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
 class Outcome:
     """What a check found: the record ids that satisfy the rule, and every problem as (status, text)."""
 
-    __slots__ = ("findings", "_evidence", "_seen")
+    __slots__ = ("findings", "_evidence")
 
     def __init__(self, findings: list[tuple[str, str]] | None = None, evidence: list[str] | None = None) -> None:
-        """``evidence``, when given, holds each id once."""
         self.findings = findings if findings is not None else []
         self._evidence = evidence if evidence is not None else []
-        self._seen: set[str] | None = None  # made when ids are added, to keep each once
 
     @property
     def evidence(self) -> list[str]:
-        return self._evidence
+        """The ids, each once, in the order first used."""
+        return list(dict.fromkeys(self._evidence))
 
     def add(self, status: str, text: str) -> None:
         self.findings.append((status, text))
 
     def use(self, *record_ids: str) -> None:
-        if self._seen is None:
-            self._seen = set(self._evidence)
-        for record_id in record_ids:
-            if record_id not in self._seen:
-                self._seen.add(record_id)
-                self._evidence.append(record_id)
+        self._evidence.extend(record_ids)
 
     def merge(self, other: "Outcome") -> None:
-        self.use(*other._evidence)
-        self.findings.extend(finding for finding in other.findings if finding not in self.findings)
+        self._evidence.extend(other._evidence)
+        for finding in other.findings:
+            if finding not in self.findings:
+                self.findings.append(finding)
 
     @property
     def status(self) -> str:
@@ -66,9 +62,9 @@ class Result:
         return self.rule.blocks and self.status != "ok"
 
     def to_json(self) -> dict[str, Any]:
+        """The rule's descriptions are listed once, in the report's ``rules``."""
         return {
             "rule": self.rule.id, "clause": self.rule.clause, "severity": self.rule.severity,
-            "description": {"zh": self.rule.description.zh, "en": self.rule.description.en},
             "status": self.status, "evidence": list(self.outcome.evidence),
             "findings": [{"status": status, "text": text} for status, text in self.outcome.findings],
         }
@@ -88,6 +84,8 @@ class Namer:
 
 def latest(facts: list["Fact"], date_field: str | None = None) -> "Fact":
     """The newest of ``facts``: by ``date_field`` when given, then by creation time and id."""
+    if len(facts) == 1:
+        return facts[0]
     if date_field:
         return max(facts, key=lambda fact: (str(fact.get(date_field) or ""), fact.created, fact.id))
     return max(facts, key=lambda fact: (fact.created, fact.id))

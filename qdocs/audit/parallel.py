@@ -1,10 +1,11 @@
 """Evaluating many lots on two cores.
 
-The records are read once; then a forked child (sharing them copy-on-write)
-evaluates the later lots and the after-sales rules while this process evaluates
-the first lots, and sends back its outcomes as plain tuples through a pipe.  Lots of one product
-stay on one side, so what is shared between them is computed once.  Anything
-going wrong in the child (or no ``fork``) falls back to evaluating here.
+The records are read once; then, when another core is free, a forked child
+(sharing them copy-on-write) evaluates the later lots and the after-sales rules
+while this process evaluates the first lots, and sends back its outcomes as
+plain tuples through a pipe.  Lots of one product stay on one side, so what is
+shared between them is computed once.  Anything going wrong in the child (or no
+``fork``) falls back to evaluating here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ PARENT_SHARE = 60  # per cent of the lots evaluated here; the child also takes t
 def evaluate(release: tuple["Rule", ...], after_sales: tuple["Rule", ...], context: "Context",
              lots: list[tuple[str, str | None]]) -> tuple[list[list[Outcome]], list[Outcome]]:
     """The outcomes of the release rules for every lot, and of the after-sales rules."""
-    if len(lots) < PARALLEL_FROM or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if len(lots) < PARALLEL_FROM or not hasattr(os, "fork") or not second_core_free():
         return _lots(release, context, lots), _after_sales(after_sales, context)
     middle = _split(lots)
     reader, writer = os.pipe()
@@ -52,6 +53,17 @@ def evaluate(release: tuple["Rule", ...], after_sales: tuple["Rule", ...], conte
     if theirs is None or len(theirs) != len(lots) - middle + 1:
         return mine + _lots(release, context, lots[middle:]), _after_sales(after_sales, context)
     return mine + theirs[:-1], theirs[-1]
+
+
+def second_core_free() -> bool:
+    """Another core is idle enough to be worth a fork: the child's first writes to the shared
+    records copy their memory pages, which only pays off when it runs truly in parallel (on a
+    busy machine evaluating here is faster)."""
+    cores = os.cpu_count() or 1
+    try:
+        return cores > 1 and os.getloadavg()[0] < cores - 0.5
+    except OSError:  # no load average on this system
+        return cores > 1
 
 
 def _lots(release: tuple["Rule", ...], context: "Context", lots: list[tuple[str, str | None]]) -> list[list[Outcome]]:

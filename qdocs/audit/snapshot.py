@@ -99,11 +99,13 @@ class Listing:
         self.cache.save([blob for blob, _ in self.entries])
 
 
-def list_records(root: Path, projection: Projection, commit: str | None = None) -> Listing:
+def list_records(root: Path, projection: Projection, commit: str | None = None,
+                 cache: FactCache | None = None) -> Listing:
     """The records of ``commit`` (None: HEAD, listed from the index when it matches HEAD),
     with the fact cache loaded while git lists them."""
     root = Path(root)
-    cache = FactCache(root, projection)
+    loaded = cache is not None
+    cache = cache or FactCache(root, projection)
     with tempfile.TemporaryFile() as listing, tempfile.TemporaryFile() as errors:
         if commit is None:
             head = _git_text(root, "rev-parse", "--verify", "HEAD")
@@ -112,13 +114,14 @@ def list_records(root: Path, projection: Projection, commit: str | None = None) 
         else:
             head, same = commit, None
             lister = _start(root, ["ls-tree", "-r", "-z", commit, "--", *SCOPES], listing, errors)
-        cache.load()  # while git lists
+        if not loaded:
+            cache.load()  # while git lists
         index_matches = same is None or same.wait() == 0
         _finish(lister, errors, "list the records")
         listing.seek(0)
         content = listing.read()
     if not index_matches:  # staged but uncommitted changes (a writer at work): read HEAD itself
-        return list_records(root, projection, head)
+        return list_records(root, projection, head, cache)
     entries = _entries(content)
     return Listing(root, head, entries, cache, projection)
 

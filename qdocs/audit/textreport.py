@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .outcome import Result
+from .snapshot import paused_garbage_collector
 
 if TYPE_CHECKING:
     from .evaluation import AuditReport, LotReport
@@ -34,6 +35,11 @@ class _Paint:
 
 
 def audit_lines(report: "AuditReport", colour: bool = False, detail: bool = False) -> list[str]:
+    with paused_garbage_collector():
+        return _audit_lines(report, colour, detail)
+
+
+def _audit_lines(report: "AuditReport", colour: bool, detail: bool) -> list[str]:
     paint = _Paint(colour)
     when = f"as of {report.as_of}" if report.as_of else f"today {report.day}"
     lots = [lot for lot in report.lots if lot.lot is not None]
