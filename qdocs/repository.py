@@ -42,7 +42,8 @@ SITE_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 DEFAULT_SITE = "S1"
 CONFIG_PATH = ".qdocs/config.yaml"
 _PLACEHOLDERS = {".gitkeep", ".keep"}
-_REPOSITORY_GITIGNORE = "# caches qdocs can always rebuild from the records\n.qdocs/index/\n.qdocs/cache/\n"
+_REPOSITORY_GITIGNORE = ("# caches qdocs can always rebuild from the records\n.qdocs/index/\n.qdocs/cache/\n"
+                         "# the placeholder that keeps an empty records/ folder in the project's own git\n/.gitkeep\n/.keep\n")
 # -delta: .docx and .pdf are already compressed; delta search on them only costs gc time
 _REPOSITORY_GITATTRIBUTES = "*.docx binary -delta\n*.pdf binary -delta\n*.png binary -delta\n"
 
@@ -101,9 +102,6 @@ class Repository:
         self.git.run("init", "-q")
         self.git.run("symbolic-ref", "HEAD", "refs/heads/main")
         _tune(self.git)
-        for placeholder in _PLACEHOLDERS:
-            with contextlib.suppress(FileNotFoundError):
-                (self.root / placeholder).unlink()
         config = {
             "format": FORMAT_VERSION,
             "company": {"zh": self.catalog.company.zh, "en": self.catalog.company.en},
