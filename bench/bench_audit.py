@@ -354,7 +354,19 @@ def child(root: str, arguments: list[str]) -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"cpu": round(time.process_time() - started, 3),
                       "children": round(children.ru_utime + children.ru_stime, 3), "exit": code,
-                      "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}), file=sys.stderr)
+                      "rss": peak_memory_mb()}), file=sys.stderr)
+
+
+def peak_memory_mb() -> int:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss it is not inherited from the
+    benchmark process that started this one)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def main() -> None:

@@ -199,3 +199,36 @@ def test_json_and_html_reports(complete, tmp_path: Path):
     assert row[12] == ("missing", "block") and row[13] == ("BLOCKED", "block")
     assert f"no final inspection report / inspection certificate for lot {PRODUCT} / {LOT}" in text
     assert "after-sales" in text.lower() and "A4" in text
+
+
+def test_each_release_rule_fails_when_its_evidence_goes(complete):
+    """R1-R11 one after another: void (or fail) what satisfies a rule and that rule, with its clause,
+    turns missing (or failed) while the others keep their status."""
+    steps = [("market-survey", "R1", "missing"), ("design-review", "R2", "missing"),
+             ("sample-test", "R3", "failed"), ("process-document", "R4", "missing"),
+             ("finished-product-inspection", "R10", "failed"), ("production-plan", "R5", "missing")]
+    broken: dict[str, str] = {}
+    for type_id, rule, status in steps:
+        (record_id,) = ids_of(complete, type_id)
+        if status == "failed":
+            assert complete("revise", record_id, "--set", "conclusion=fail", "--reason", "re-test").exit_code == 0
+            complete.sign([record_id])
+        else:
+            assert complete("void", record_id, "--reason", "withdrawn").exit_code == 0
+        broken[rule] = status
+        code, report = complete.audit_json("--lot", LOT)
+        results = results_of(report)
+        assert code == 1 and results[rule]["status"] == status, (rule, results[rule])
+        assert all(results[other]["status"] == expected for other, expected in broken.items()
+                   if other not in ("R6", "R7", "R9")), results
+    # without a process document R7 cannot check key operations; without a plan R6, R8's
+    # material lots and R9 have nothing to go on
+    assert results["R7"]["findings"][0]["text"].startswith("no approved process document for PUMP-X200")
+    for rule in ("R6", "R9"):
+        assert results[rule]["status"] == "missing" and "no production plan for lot" in \
+            results[rule]["findings"][0]["text"]
+    result = complete("release-check", PRODUCT, "--lot", LOT)
+    assert result.exit_code == 1
+    for rule, clause in (("R1", "§2.1.1"), ("R2", "§2.1.2"), ("R3", "§2.1.3"), ("R4", "§2.3.2"), ("R5", "§2.3.1"),
+                         ("R10", "§2.4.1")):
+        assert f"  {rule} {clause} " in result.stdout
