@@ -35,6 +35,8 @@ def corpus(tmp_path_factory, catalog) -> dict:
         "valve": make("final-inspection", product="VALVE-DN50", lot="V2026-001", model="VALVE-DN50",
                       product_name="闸阀 Gate valve", inspection_date="2026-03-05"),
         "complaint": make("customer-inquiry", details="机械密封泄漏，客户投诉。The customer complains of leaking seals."),
+        "reports": make("customer-inquiry", case="C-2026-002",
+                        details="附试验报告和检验报表。The gland of the pump leaks slowly."),
         "supplier": make("supplier-evaluation"),
         "nonconformance": make("nonconformance"),
     }
@@ -91,9 +93,20 @@ def test_fielded_queries(search, corpus):
     assert found_ids(search("product:VALVE-DN50", "--json")) == [ids["valve"]]
     assert found_ids(search("lot:L2026-032", "--json")) == [ids["april"]]
     assert found_ids(search("conclusion:fail", "--json")) == [ids["april"]]
-    assert found_ids(search("type:customer-inquiry", "--json")) == [ids["complaint"]]
+    assert sorted(found_ids(search("type:customer-inquiry", "--json"))) == [ids["complaint"], ids["reports"]]
     assert found_ids(search(f"id:{ids['supplier']}", "--json")) == [ids["supplier"]]
     assert set(found_ids(search("status:draft", "--json"))) == set(ids.values())
+
+
+def test_quoted_phrases_are_exact(search, corpus):
+    reports = corpus["ids"]["reports"]
+    # every three-character piece of 检验报告 is in the record (检验报表, 试验报告), never the word
+    assert reports in found_ids(search("检验报告", "--json"))
+    assert reports not in found_ids(search('"检验报告"', "--json"))
+    assert found_ids(search('"试验报告"', "--json")) == [reports]
+    assert found_ids(search('"gland of the pump"', "--json")) == [reports]
+    assert found_ids(search('"glands of pumps"', "--json")) == [reports]
+    assert search('"pump gland"').exit_code == 1
 
 
 def test_boolean_phrase_and_wildcard_queries(search, corpus):
@@ -194,7 +207,7 @@ def test_ranking_is_whoosh_bm25f(search, corpus):
     opened = index.open_dir(str(SearchIndex(corpus["repository"]).generations.current()))
     with opened.searcher() as searcher:
         for text in ("检验", "泄漏 OR leakage", "检验 AND NOT 泄漏", "NOT 检验", "type:final-inspection AND 合格", "阀",
-                     "valv*", "le*", '"leakage test"', "(闸阀 OR 华泰) AND status:draft", "date:2026-03 AND 检验",
+                     "valv*", "le*", "(闸阀 OR 华泰) AND status:draft", "date:2026-03 AND 检验",
                      "leak* OR 泄漏"):
             parsed = engine.widen_single_characters(engine.parse(opened.schema, text), searcher.reader())
             ours = engine.best(searcher, parsed, engine.documents(searcher, parsed), 10)

@@ -11,12 +11,12 @@ How a run of CJK characters ``c1 c2 … cn`` is indexed (position ``i`` is the
 offset of the n-gram's first character in the run):
 
 - bigrams ``c1c2, c2c3, …`` and trigrams ``c1c2c3, c2c3c4, …``: a query word of
-  two or three characters is then found exactly by one term (and its last
-  bigram), a longer word by all of its trigrams, without comparing positions,
-  which in a pure-Python engine costs more than everything else together.  The
-  only inexactness: a record holding every trigram of a word of four or more
-  characters, but never all together; a quoted phrase compares positions and
-  is exact;
+  two or three characters is then found exactly by one term, a longer word by
+  all of its trigrams, without positions (the index
+  keeps none: in a pure-Python engine they cost more than everything else
+  together).  The only inexactness: a record holding every trigram of a word of
+  four or more characters, but never all together; a quoted phrase is checked
+  against the record's text and is exact;
 - the last character ``cn`` as a unigram, so every character starts some term:
   a one-character query ``c`` becomes the terms of up to two characters
   starting with ``c`` (see :func:`single_cjk_character`);
@@ -36,11 +36,11 @@ import unicodedata
 from typing import Callable, Iterator, NamedTuple
 
 #: Han (with extension A and compatibility ideographs), kana and Hangul.
-_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 #: A letter or digit of a non-CJK word (a regular-expression class).
-WORD_CLASS = rf"[^\W_{_CJK_CLASS}]"
-_PIECES = re.compile(rf"(?P<cjk>[{_CJK_CLASS}]+)|(?P<word>{WORD_CLASS}+(?:\.{WORD_CLASS}+)*)")
-_CJK_ONLY = re.compile(rf"^[{_CJK_CLASS}]+$")
+WORD_CLASS = rf"[^\W_{CJK_CLASS}]"
+_PIECES = re.compile(rf"(?P<cjk>[{CJK_CLASS}]+)|(?P<word>{WORD_CLASS}+(?:\.{WORD_CLASS}+)*)")
+_CJK_ONLY = re.compile(rf"^[{CJK_CLASS}]+$")
 
 #: The stop words of Whoosh's and Lucene's English analyzers.
 STOP_WORDS = frozenset("""
@@ -63,8 +63,7 @@ def terms(text: str, stem: Stemmer, query: bool = False) -> Iterator[Term]:
     """The terms of ``text`` with positions and character offsets, in position order.
 
     The index side gives every term above.  The query side gives what finds a
-    word: one term for one or two characters, else its trigrams and its last
-    bigram (so that the positions of a quoted phrase line up with the index's).
+    word: one term for one or two characters, else its trigrams.
     """
     position = 0
     for match in _PIECES.finditer(text):
@@ -84,7 +83,6 @@ def terms(text: str, stem: Stemmer, query: bool = False) -> Iterator[Term]:
         elif query:
             for offset in range(size - 2):
                 yield Term(run[offset:offset + 3], position + offset, start + offset, start + offset + 3)
-            yield Term(run[-2:], position + size - 2, start + size - 2, start + size)
         else:
             for offset in range(size - 1):
                 yield Term(run[offset:offset + 2], position + offset, start + offset, start + offset + 2)

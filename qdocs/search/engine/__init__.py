@@ -24,7 +24,7 @@ from whoosh import index
 
 from ..model import Filters, Found, Hit
 from ..snippets import snippet
-from .evaluation import best, count_types, documents
+from .evaluation import best, count_types, documents, forget_blocks
 from .parsing import needles, parse, restriction, widen_single_characters
 from .schema import SegmentBuilder, Writer, commit_segments, create, stem
 
@@ -39,6 +39,7 @@ ENGINE_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, AttributeE
 def search(directory: Path, text: str, filters: Filters, limit: int) -> Found:
     """The best ``limit`` records, ranked (BM25F), with snippets and counts per type."""
     searcher = _searcher(directory)
+    forget_blocks(searcher)
     try:
         parsed = parse(searcher.schema, text)
         spans = needles(parsed).finder(stem)
@@ -56,6 +57,8 @@ def search(directory: Path, text: str, filters: Filters, limit: int) -> Found:
     except ENGINE_ERRORS:
         _forget()
         raise
+    finally:
+        forget_blocks(searcher)
 
 
 #: The searcher of the last index searched, kept open while that index is unchanged:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any, Iterable
 
 from whoosh import fields, qparser, query
 
-from ..analysis import cjk_text, single_cjk_character
+from ..analysis import CJK_CLASS, STOP_WORDS, cjk_text, single_cjk_character
 from ..model import Filters, QuerySyntaxError
 from ..snippets import Needles
 
@@ -100,19 +101,38 @@ def needles(parsed: query.Query) -> Needles:
     return found
 
 
-def _add_words(found: Needles, words: list[str]) -> None:
-    """Chinese n-grams of one word joined back into the word; other words by their stem."""
-    chained = ""
-    for word in words:
-        if not cjk_text(word):
-            found.stems.add(word)
-        elif chained and chained.endswith(word[:-1]):
-            chained += word[-1]
-        elif chained and word in chained:
-            continue
+def phrase_pattern(words: list[str]) -> re.Pattern:
+    """A quoted phrase as a pattern over the stored text: its words in order, next to
+    each other (only spaces, punctuation or dropped stop words between them); Chinese
+    n-grams joined back into the characters typed, English words by their stem."""
+    pieces: list[str] = []
+    for part in _joined(words):
+        if cjk_text(part):
+            pieces.append(re.escape(part))
         else:
-            if chained:
-                found.exact.add(chained)
-            chained = word
-    if chained:
-        found.exact.add(chained)
+            stem = part[:-1] if part.endswith("i") and len(part) > 2 else part
+            pieces.append(rf"(?<![A-Za-z0-9]){re.escape(stem)}[A-Za-z0-9]*")
+    return re.compile(_GAP.join(pieces), re.IGNORECASE)
+
+
+_SEPARATOR = rf"[^A-Za-z0-9{CJK_CLASS}]*"
+_GAP = rf"{_SEPARATOR}(?:(?:{'|'.join(sorted(STOP_WORDS))}){_SEPARATOR}){{0,2}}?"
+
+
+def _joined(words: list[str]) -> list[str]:
+    """Chinese n-grams of one word joined back into the word; other words as they are."""
+    parts: list[str] = []
+    for word in words:
+        if cjk_text(word) and parts and cjk_text(parts[-1]):
+            if parts[-1].endswith(word[:-1]):
+                parts[-1] += word[-1]
+                continue
+            if word in parts[-1]:
+                continue
+        parts.append(word)
+    return parts
+
+
+def _add_words(found: Needles, words: list[str]) -> None:
+    for part in _joined(words):
+        (found.exact if cjk_text(part) else found.stems).add(part)
