@@ -541,6 +541,10 @@ def _day(value: str | None, option: str) -> Any:
         raise UsageError(f"{option} {value!r}: write a date as YYYY-MM-DD, e.g. 2026-03-01") from None
 
 
+def _iso_day(value: Any) -> str | None:
+    return value.date().isoformat() if hasattr(value, "date") else value
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--type", "type_id", metavar="TYPE", help="Only this record type.")
@@ -584,7 +588,7 @@ def search(context: click.Context, query: str, type_id: str | None, product: str
         _echo_json({"query": query, "total": found.total, "per_type": counts, "results": [
             {"id": hit.fields.get("id"), "type": hit.fields.get("type"), "subject": hit.fields.get("subject"),
              "status": hit.fields.get("status"), "revision": hit.fields.get("revision"),
-             "date": hit.fields.get("date"), "path": hit.fields.get("path"), "score": round(hit.score, 4),
+             "date": _iso_day(hit.fields.get("date")), "path": hit.fields.get("path"), "score": round(hit.score, 4),
              "snippet": hit.marked("«", "»")} for hit in found.hits]})
     else:
         start, end = (("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("«", "»"))
@@ -595,7 +599,8 @@ def search(context: click.Context, query: str, type_id: str | None, product: str
             click.echo(f"    {hit.marked(start, end)}")
         if found.total:
             shown = f" (showing {len(found.hits)})" if len(found.hits) < found.total else ""
-            click.echo(f"{found.total} record(s){shown}: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+            per_type = ", ".join(f"{name} {count}" for name, count in counts.items())
+            click.echo(f"{found.total} record(s){shown}: {per_type}")
         else:
             click.echo("no records match", err=True)
     context.exit(0 if found.total else 1)

@@ -14,7 +14,8 @@ def texts(text: str, query: bool = False) -> list[str]:
 
 
 def test_chinese_runs_become_bigrams_trigrams_and_a_last_unigram():
-    assert texts("出厂检验报告") == ["出厂", "出厂检", "厂检", "厂检验", "检验", "检验报", "验报", "验报告", "报告", "告"]
+    assert texts("出厂检验报告") == ["出厂", "出厂检", "厂检", "厂检验", "检验", "检验报",
+                                "验报", "验报告", "报告", "告"]
     positions = [term.position for term in terms("出厂检验报告", _stem)]
     assert positions == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
 

@@ -155,7 +155,8 @@ def test_results_are_ranked_counted_per_type_and_limited(search, corpus):
     scores = [hit["score"] for hit in answer["results"]]
     assert scores == sorted(scores, reverse=True)
     for hit in answer["results"]:
-        assert set(hit) >= {"id", "type", "subject", "status", "revision", "snippet"}
+        assert set(hit) >= {"id", "type", "subject", "status", "revision", "date", "snippet"}
+        assert len(hit["date"]) == 10 and hit["date"][4] == "-"
         assert "«泄漏»" in hit["snippet"] or "«leakage»" in hit["snippet"].lower()
     text = search("泄漏")
     assert text.exit_code == 0

@@ -111,7 +111,8 @@ class SearchIndex:
         except IndexUnreadable as error:
             self.repository.notices.append(f"the search index is unreadable ({error}); the next search rebuilds it")
         except RepositoryBusyError:
-            self.repository.notices.append("the search index is busy; it catches up with this change on the next search")
+            self.repository.notices.append(
+                "the search index is busy; it catches up with this change on the next search")
 
     def catch_up(self, wait: float | None = None) -> int:
         """Index the records changed between the indexed commit and HEAD; returns how many."""

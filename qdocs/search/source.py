@@ -3,9 +3,9 @@
 The index is a function of a commit: it indexes what HEAD holds, never a work
 tree another process may be writing to at that moment.  A record is a folder
 named by its id holding ``record.yaml``, ``record.docx`` and, when present,
-PDFs under ``attachments/`` listed with their titles in ``attachments.yaml``.  Its *fingerprint* is the list of blob ids of those
-files, so ``qdocs index status`` can tell a stale entry without reading any
-document.
+PDFs under ``attachments/`` listed with their titles in ``attachments.yaml``.
+Its *fingerprint* is the list of blob ids of those files, so ``qdocs index
+status`` can tell a stale entry without reading any document.
 """
 
 from __future__ import annotations

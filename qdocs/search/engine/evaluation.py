@@ -19,6 +19,7 @@ pinned Whoosh 2.7.4.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import operator
 from typing import Any, Iterator
@@ -91,8 +92,13 @@ def best(searcher: Any, parsed: query.Query, matching: set[int], limit: int) -> 
     except _Unsupported:
         found = searcher.search(parsed, filter=matching, limit=limit)
         return [(hit.docnum, hit.score) for hit in found]
-    ranked = sorted(zip(keys, map(scores.get, keys, itertools.repeat(0.0))), key=operator.itemgetter(1),
-                    reverse=True)
+    values = list(map(scores.get, keys, itertools.repeat(0.0)))
+    if len(values) > 4 * limit:  # only what can be in the best ``limit`` is sorted
+        threshold = heapq.nlargest(limit, values)[-1]
+        ranked = [(number, value) for number, value in zip(keys, values) if value >= threshold]
+    else:
+        ranked = list(zip(keys, values))
+    ranked.sort(key=operator.itemgetter(1), reverse=True)  # stable: equal scores stay in document order
     return ranked[:limit]
 
 
