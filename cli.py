@@ -6,6 +6,7 @@ release-check); 2 the input was wrong and nothing was written.
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import json
 import os
@@ -35,7 +36,34 @@ class QdocsGroup(click.Group):
 
 
 def main() -> None:
-    cli(prog_name="qdocs")
+    """The ``qdocs`` command.  Once the command is done (its files closed and synced,
+    its lock released, its child processes waited for, the atexit handlers of the
+    libraries run), the process ends without Python's interpreter teardown, which
+    frees every object of every module one by one: about 30 ms, a tenth of a
+    ``qdocs new``, that nobody waits for gladly (Instagram's servers skip it the same
+    way).  An unexpected exception ends the normal way."""
+    atexit.register(_end_without_teardown)
+    try:
+        cli(prog_name="qdocs")
+    except SystemExit as done:
+        _ENDING["status"] = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        raise
+    except BaseException:
+        atexit.unregister(_end_without_teardown)
+        raise
+
+
+_ENDING = {"status": 0}
+
+
+def _end_without_teardown() -> None:
+    """Registered first, so it runs after every other atexit handler."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(_ENDING["status"])
 
 
 @click.group(cls=QdocsGroup, context_settings={"help_option_names": ["-h", "--help"]})

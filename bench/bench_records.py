@@ -69,8 +69,15 @@ CHECKOUT = PROJECT
 
 
 def use_project(path: Path) -> None:
+    """Measure the qdocs tree at ``path``, byte-compiled first as ``pip install`` does
+    (otherwise, with PYTHONDONTWRITEBYTECODE set, every process of (b) would compile
+    qdocs' modules from source while docxtpl's come compiled from site-packages)."""
+    import compileall
+
     global PROJECT
     PROJECT = path.resolve()
+    compileall.compile_dir(str(PROJECT / "qdocs"), quiet=1)
+    compileall.compile_file(str(PROJECT / "cli.py"), quiet=1)
     sys.path.insert(0, str(PROJECT))
 
 TYPE_ID = "final-inspection"

@@ -178,10 +178,10 @@ def _cache_file(text: str) -> Path:
     """Where the parsed form of a catalog text is kept: building Python objects from
     the YAML costs about 30 ms per command, reading the same data as JSON about 2 ms."""
     import hashlib
-    import os
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qdocs"
-    return base / f"catalog-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}.json"
+    from .usercache import cache_directory
+
+    return cache_directory() / f"catalog-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}.json"
 
 
 def _cached_raw(text: str) -> Any:

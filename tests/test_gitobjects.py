@@ -1,0 +1,90 @@
+"""Commits written in process (qdocs.gitobjects) are the commits git itself writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qdocs import gitobjects
+from qdocs.gitcommand import Git
+from qdocs.repository import Repository
+from tests.conftest import example_values, git
+
+
+def _plain_repository(path: Path) -> Git:
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    (path / "a.txt").write_text("one & <two>\n", encoding="utf-8")
+    return Git(path)
+
+
+def test_a_commit_object_is_byte_for_byte_what_git_commit_tree_writes(tmp_path: Path):
+    repository = _plain_repository(tmp_path / "r")
+    repository.run("update-index", "--add", "a.txt")
+    tree = repository.text("write-tree")
+    message = "create FIR-S1-2026-0001\n\nRecord: FIR-S1-2026-0001\nAction: create\n检验 ✓\n"
+    ours = gitobjects.write_commit(tmp_path / "r" / ".git", tree, None, "张三 Zhang", "zhang@qdocs.local", message,
+                                   (1767225600, "+0800"))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "张三 Zhang", "GIT_AUTHOR_EMAIL": "zhang@qdocs.local",
+           "GIT_COMMITTER_NAME": "张三 Zhang", "GIT_COMMITTER_EMAIL": "zhang@qdocs.local",
+           "GIT_AUTHOR_DATE": "1767225600 +0800", "GIT_COMMITTER_DATE": "1767225600 +0800"}
+    theirs = subprocess.run(["git", "commit-tree", tree, "-F", "-"], cwd=tmp_path / "r", input=message.encode(),
+                            env=env, capture_output=True, check=True).stdout.decode().strip()
+    assert ours == theirs
+    assert git(tmp_path / "r", "cat-file", "-t", ours).strip() == "commit"
+
+
+def test_moving_the_branch_writes_the_ref_and_both_reflogs(tmp_path: Path):
+    repository = _plain_repository(tmp_path / "r")
+    git_dir = tmp_path / "r" / ".git"
+    repository.run("update-index", "--add", "a.txt")
+    tree = repository.text("write-tree")
+    first = gitobjects.write_commit(git_dir, tree, None, "qa", "qa@qdocs.local", "first\n")
+    assert gitobjects.branch_of_head(git_dir) == "refs/heads/main"
+    assert gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "qdocs: first")
+    second = gitobjects.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
+    assert gitobjects.move_branch(git_dir, "refs/heads/main", second, first, "qa <qa@qdocs.local>", "qdocs: second")
+    assert git(tmp_path / "r", "rev-parse", "HEAD").strip() == second
+    assert git(tmp_path / "r", "log", "--format=%s").split() == ["second", "first"]
+    assert git(tmp_path / "r", "reflog", "--format=%gs").splitlines() == ["qdocs: second", "qdocs: first"]
+    assert git(tmp_path / "r", "reflog", "show", "--format=%gs", "main").splitlines() == ["qdocs: second", "qdocs: first"]
+    subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=tmp_path / "r", check=True, capture_output=True)
+    with pytest.raises(RuntimeError, match="moved"):
+        gitobjects.move_branch(git_dir, "refs/heads/main", first, first, "qa <qa@qdocs.local>", "stale")
+    assert git(tmp_path / "r", "rev-parse", "HEAD").strip() == second
+
+
+def test_a_locked_or_packed_branch_is_left_to_git(tmp_path: Path):
+    repository = _plain_repository(tmp_path / "r")
+    git_dir = tmp_path / "r" / ".git"
+    repository.run("update-index", "--add", "a.txt")
+    tree = repository.text("write-tree")
+    first = gitobjects.write_commit(git_dir, tree, None, "qa", "qa@qdocs.local", "first\n")
+    (git_dir / "refs" / "heads" / "main.lock").write_text("", encoding="ascii")
+    assert not gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "locked")
+    (git_dir / "refs" / "heads" / "main.lock").unlink()
+    assert gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "first")
+    subprocess.run(["git", "pack-refs", "--all"], cwd=tmp_path / "r", check=True)
+    assert not (git_dir / "refs" / "heads" / "main").exists()
+    second = gitobjects.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
+    assert not gitobjects.move_branch(git_dir, "refs/heads/main", second, first, "qa <qa@qdocs.local>", "packed")
+    assert git(tmp_path / "r", "rev-parse", "HEAD").strip() == first
+
+
+def test_records_commit_in_process_and_after_git_packs_the_refs(repo_path: Path, catalog):
+    repository = Repository.open(repo_path)
+    first = repository.create("final-inspection", example_values(catalog, "final-inspection"), "李四 Li")
+    assert git(repo_path, "log", "-1", "--format=%an|%ae|%s").strip() == (
+        f"李四 Li|___Li@qdocs.local|create {first.id} (final-inspection, PUMP-X200 / L2026-031)")
+    subprocess.run(["git", "pack-refs", "--all"], cwd=repo_path, check=True)  # what git gc does
+    second = repository.create("final-inspection", {**example_values(catalog, "final-inspection"), "lot": "L2"}, "qa")
+    assert [line.split(" (")[0] for line in git(repo_path, "log", "-2", "--format=%s").splitlines()] == [
+        f"create {second.id}", f"create {first.id}"]
+    third = repository.create("final-inspection", {**example_values(catalog, "final-inspection"), "lot": "L3"},
+                              "Dr. Wang.")  # git would trim the final '.', so git writes this one
+    assert git(repo_path, "log", "-1", "--format=%an").strip() == "Dr. Wang"
+    assert third.id.endswith("0003")
+    assert git(repo_path, "status", "--porcelain") == ""
+    subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=repo_path, check=True, capture_output=True)
