@@ -33,6 +33,24 @@ def _plain_identity(text: str) -> bool:
         character in text for character in "<>\n\r\0")
 
 
+#: see Git._tree_in_process
+REFRESH_EVERY = 64
+
+
+def _git_environment_set() -> bool:
+    """Dates or places set for git in the environment: git reads them itself."""
+    return any(name in os.environ for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "GIT_INDEX_FILE",
+                                               "GIT_DIR", "GIT_OBJECT_DIRECTORY", "GIT_CONFIG_PARAMETERS",
+                                               "GIT_ALTERNATE_OBJECT_DIRECTORIES"))
+
+
+def _write_quietly(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="ascii")
+    except OSError:
+        pass
+
+
 class Git:
     """Run git in one repository."""
 
@@ -78,38 +96,24 @@ class Git:
         output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
         return output or None
 
-    def add(self, paths: list[str]) -> None:
-        """Stage every change (also deletions) under ``paths``."""
-        if paths:
-            self.run("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input="\0".join(paths).encode())
-
-    def commit(self, message: str, author: str, email: str, when: str | None = None) -> str:
-        env = {
-            "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
-        }
-        if when:
-            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
-        self.run("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "--allow-empty-message", "-F", "-",
-                 input=message.encode("utf-8"), env=env)
-        return self.text("rev-parse", "HEAD")
-
     def commit_files(self, files: list[str], message: str, author: str, email: str, parent: str | None) -> str:
         """Commit exactly ``files`` (as they are on disk) on top of ``parent``, with plumbing.
 
         ``git add`` + ``git commit`` refresh the stat data of every tracked file:
-        on a 10,000-record repository that alone was 100 ms per action.  Updating
-        the index entries of the written files, writing the tree (git's cache-tree
-        rebuilds only the changed folders) and moving HEAD from ``parent`` to the
-        new commit touches only what changed, and HEAD moves only if it still is
-        ``parent``.
+        on a 10,000-record repository that alone was 100 ms per action.  Here only
+        what changed is touched: ``git update-index`` of the written files (which
+        also stores their blobs), the new trees along their paths
+        (:mod:`qdocs.gittrees`), the commit object and the move of HEAD from
+        ``parent`` to it (:mod:`qdocs.gitobjects`; HEAD moves only if it still is
+        ``parent``).  Where those modules decline, ``git write-tree``,
+        ``commit-tree`` and ``update-ref`` do the same.
         """
         env = {
             "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
         }
         self.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(files).encode("utf-8"))
-        tree = self.text("write-tree")
+        tree = self._tree_in_process(files, parent) or self.text("write-tree")
         reason = "qdocs: " + message.splitlines()[0][:200]
         commit = self._commit_in_process(tree, parent, author, email, message, reason)
         if commit is None:
@@ -118,6 +122,33 @@ class Git:
             self.run("update-ref", "-m", reason, "HEAD", commit, parent or "0" * 40)
         self._collect_garbage_now_and_then()
         return commit
+
+    def _tree_in_process(self, files: list[str], parent: str | None) -> str | None:
+        """The commit's tree from the parent's trees along the changed paths
+        (:mod:`qdocs.gittrees`), None when git must write it.  Every
+        ``REFRESH_EVERY``-th action also runs ``git write-tree`` for its side effect:
+        it brings the index's cache-tree up to date, which ``git status`` and
+        ``git diff-index`` (the audit's check of the index against HEAD) use to skip
+        unchanged folders."""
+        from .gittrees import UnsupportedTree, blob_entry, build_tree
+
+        if parent is None or _git_environment_set():
+            return None
+        counter = self.root / ".git" / "qdocs" / "trees-since-refresh"
+        try:
+            count = int(counter.read_text(encoding="ascii") or 0) + 1
+        except (OSError, ValueError):
+            count = 1
+        if count >= REFRESH_EVERY:
+            _write_quietly(counter, "0")
+            return None
+        try:
+            changes = {path: blob_entry(self.root / path) for path in files}
+            tree = build_tree(self.root, parent, changes, _BASE_ENV)
+        except (UnsupportedTree, OSError, ValueError):
+            return None
+        _write_quietly(counter, str(count))
+        return tree
 
     def _commit_in_process(self, tree: str, parent: str | None, author: str, email: str, message: str,
                            reason: str) -> str | None:
@@ -130,9 +161,8 @@ class Git:
         branch = gitobjects.branch_of_head(git_dir)
         if branch is None or not _plain_identity(author) or not _plain_identity(email):
             return None
-        if any(name in os.environ for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "GIT_INDEX_FILE",
-                                               "GIT_DIR", "GIT_OBJECT_DIRECTORY", "GIT_CONFIG_PARAMETERS")):
-            return None  # dates or places set for git: git reads them itself
+        if _git_environment_set():
+            return None
         when = gitobjects.now()
         commit = gitobjects.write_commit(git_dir, tree, parent, author, email, message, when)
         try:

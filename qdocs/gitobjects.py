@@ -64,10 +64,8 @@ def write_object(git_dir: Path, kind: str, body: bytes) -> str:
         return object_id
     target.parent.mkdir(exist_ok=True)
     temporary = target.parent / f"tmp_obj_{os.getpid()}_{object_id[2:10]}"
-    with open(temporary, "wb") as handle:
+    with open(temporary, "wb") as handle:  # not synced: git's default for loose objects
         handle.write(zlib.compress(data))
-        handle.flush()
-        os.fsync(handle.fileno())
     os.chmod(temporary, 0o444)
     os.replace(temporary, target)
     return object_id

@@ -88,3 +88,92 @@ def test_records_commit_in_process_and_after_git_packs_the_refs(repo_path: Path,
     assert third.id.endswith("0003")
     assert git(repo_path, "status", "--porcelain") == ""
     subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=repo_path, check=True, capture_output=True)
+
+
+def _tree_case(root: Path, files: dict[str, str]) -> Git:
+    repository = _plain_repository(root)
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    repository.run("add", "-A")
+    repository.run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    return repository
+
+
+def _built_and_written(root: Path, repository: Git, changed: list[str]) -> tuple[str, str]:
+    from qdocs.gittrees import blob_entry, build_tree
+
+    repository.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(changed).encode())
+    parent = repository.text("rev-parse", "HEAD")
+    built = build_tree(root, parent, {path: blob_entry(root / path) for path in changed}, {})
+    return built, repository.text("write-tree")
+
+
+def test_trees_built_along_the_changed_paths_are_the_trees_git_writes(tmp_path: Path):
+    root = tmp_path / "r"
+    repository = _tree_case(root, {
+        "lot/P/L1/FIR-1/record.yaml": "a", "lot/P/L1/FIR-1/record.docx": "b", "lot/P/L1.x": "c",
+        "lot/P/L1-x/f": "d", "lot/P/L10/f": "e", ".qdocs/events/S1/0001.yaml": "f", "lot/Q/only/f": "g",
+    })
+    for path, text in {"lot/P/L1/FIR-2/record.yaml": "new", "lot/P/L1/FIR-1/record.yaml": "changed & <新>",
+                       "lot/P/L1/FIR-2/附件 1.pdf": "中文名", ".qdocs/events/S1/0002.yaml": "next",
+                       "a-top/x": "top", "lot/P/L1/FIR-1/run.sh": "#!/bin/sh\n"}.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    os.chmod(root / "lot/P/L1/FIR-1/run.sh", 0o755)
+    (root / "lot/Q/only/f").unlink()  # its folders become empty and go
+    (root / "lot/P/L1.x").unlink()
+    changed = ["lot/P/L1/FIR-2/record.yaml", "lot/P/L1/FIR-1/record.yaml", "lot/P/L1/FIR-2/附件 1.pdf",
+               ".qdocs/events/S1/0002.yaml", "a-top/x", "lot/P/L1/FIR-1/run.sh", "lot/Q/only/f", "lot/P/L1.x"]
+    built, written = _built_and_written(root, repository, changed)
+    assert built == written
+    subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=root, check=True, capture_output=True)
+
+
+def test_a_change_already_staged_elsewhere_is_not_committed_with_the_action(tmp_path: Path):
+    from qdocs.gittrees import blob_entry, build_tree
+
+    root = tmp_path / "r"
+    repository = _tree_case(root, {"lot/P/L1/FIR-1/record.yaml": "a", "notes.txt": "mine"})
+    (root / "notes.txt").write_text("staged by hand", encoding="utf-8")
+    repository.run("add", "notes.txt")
+    (root / "lot/P/L1/FIR-1/record.yaml").write_text("b", encoding="utf-8")
+    repository.run("update-index", "lot/P/L1/FIR-1/record.yaml")
+    parent = repository.text("rev-parse", "HEAD")
+    tree = build_tree(root, parent, {"lot/P/L1/FIR-1/record.yaml": blob_entry(root / "lot/P/L1/FIR-1/record.yaml")}, {})
+    assert git(root, "cat-file", "-p", f"{tree}:notes.txt") == "mine"
+    assert git(root, "cat-file", "-p", f"{tree}:lot/P/L1/FIR-1/record.yaml") == "b"
+
+
+def test_a_file_in_place_of_a_folder_is_left_to_git(tmp_path: Path):
+    from qdocs.gittrees import UnsupportedTree, blob_entry, build_tree
+
+    root = tmp_path / "r"
+    repository = _tree_case(root, {"lot/P/f": "a"})
+    parent = repository.text("rev-parse", "HEAD")
+    (root / "x").mkdir()
+    (root / "x" / "y").write_text("z", encoding="utf-8")
+    with pytest.raises(UnsupportedTree):
+        build_tree(root, parent, {"lot/P/f/g": ("100644", "0" * 40)}, {})
+    with pytest.raises(UnsupportedTree):
+        build_tree(root, parent, {"lot": blob_entry(root / "x" / "y")}, {})
+    os.symlink("y", root / "x" / "link")
+    with pytest.raises(UnsupportedTree):
+        blob_entry(root / "x" / "link")
+
+
+def test_the_index_cache_tree_is_brought_up_to_date_now_and_then(repo_path: Path, catalog):
+    from qdocs.gitcommand import REFRESH_EVERY
+
+    repository = Repository.open(repo_path)
+    values = example_values(catalog, "final-inspection")
+    records = repository.create_batch("final-inspection", [{**values, "lot": f"L{n}"} for n in range(3)], "qa")
+    counter = repo_path / ".git" / "qdocs" / "trees-since-refresh"
+    counter.write_text(str(REFRESH_EVERY - 1), encoding="ascii")
+    repository.revise(records[0].id, {**values, "lot": "L0", "quantity": 7}, "count", "qa")
+    assert counter.read_text(encoding="ascii") == "0"  # git wrote this tree, and its cache-tree
+    repository.revise(records[1].id, {**values, "lot": "L1", "quantity": 8}, "count", "qa")
+    assert counter.read_text(encoding="ascii") == "1"
+    assert git(repo_path, "status", "--porcelain") == ""
+    assert git(repo_path, "diff-index", "--cached", "HEAD") == ""
+    subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=repo_path, check=True, capture_output=True)
