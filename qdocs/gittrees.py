@@ -52,36 +52,35 @@ def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, s
     """The id of the root tree of ``parent`` with ``changes`` applied (path → (mode, blob
     id), or None to remove).  The blobs must already be in the object database."""
     git_dir = root / ".git"
-    folders = {""}
-    for path in changes:
+    files_in: dict[str, list[tuple[bytes, tuple[bytes, str] | None]]] = {}
+    subfolders: dict[str, set[str]] = {}
+    for path, change in changes.items():
         parts = path.split("/")
         if any(part in ("", ".", "..", ".git") for part in parts):
             raise UnsupportedTree(f"path {path!r}")
+        files_in.setdefault("/".join(parts[:-1]), []).append((parts[-1].encode("utf-8"), change))
         for depth in range(1, len(parts)):
-            folders.add("/".join(parts[:depth]))
-    old = _read_trees(root, parent, sorted(folders), environment) if parent else {}
+            subfolders.setdefault("/".join(parts[:depth - 1]), set()).add("/".join(parts[:depth]))
+    folders = sorted({"", *files_in, *subfolders})
+    old = _read_trees(root, parent, folders, environment) if parent else {}
     new_ids: dict[str, str | None] = {}
     for folder in sorted(folders, key=lambda name: name.count("/") + (name != ""), reverse=True):
         entries = dict(old.get(folder) or {})
-        prefix = folder + "/" if folder else ""
-        for path, change in changes.items():
-            if path.rpartition("/")[0] == folder:
-                name = path[len(prefix):].encode("utf-8")
-                if name in entries and entries[name][0] == _TREE_MODE:
-                    raise UnsupportedTree(f"{path} replaces a folder")
-                if change is None:
-                    entries.pop(name, None)
-                else:
-                    entries[name] = change
-        for child, child_id in new_ids.items():
-            if child and child.rpartition("/")[0] == folder and child != folder:
-                name = child[len(prefix):].encode("utf-8")
-                if name in entries and entries[name][0] != _TREE_MODE:
-                    raise UnsupportedTree(f"{child} replaces a file")
-                if child_id is None:
-                    entries.pop(name, None)
-                else:
-                    entries[name] = (_TREE_MODE, child_id)
+        for name, change in files_in.get(folder, ()):
+            if name in entries and entries[name][0] == _TREE_MODE:
+                raise UnsupportedTree(f"{folder}/{name.decode()} replaces a folder")
+            if change is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = change
+        for child in subfolders.get(folder, ()):
+            name, child_id = child.rpartition("/")[2].encode("utf-8"), new_ids[child]
+            if name in entries and entries[name][0] != _TREE_MODE:
+                raise UnsupportedTree(f"{child} replaces a file")
+            if child_id is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = (_TREE_MODE, child_id)
         if not entries and folder:
             new_ids[folder] = None
         else:
