@@ -32,10 +32,11 @@ Usage::
     python bench/bench_records.py --only a,b       # some sections only
 
 Expected runtime on 2 cores (AMD EPYC, one render 25-60 ms): full about 7
-minutes at commit d02fe8e on an idle machine (8 at 9483e58 on a shared one (13 to 16 minutes at earlier
-commits, when git's background ``gc --auto`` after the big batch ran up to 3
-minutes).  About 6 of the 8 minutes are the 10,000-record batch of (d), where
-every record is rendered; the script then waits for git's background gc so that
+minutes at commit d02fe8e on an idle machine (8 at 9483e58 on a shared one, 13
+to 16 at earlier commits, when git's background ``gc --auto`` after the big
+batch ran up to 3 minutes).  About 5 of the 7 minutes are the 10,000-record
+batch of (d), where every record is rendered; the script then waits for git's
+background gc so that
 it does not disturb (c).  ``--large 5000`` halves that part (figures then no
 longer at the sizes the targets are set for).  --quick takes 1 to 2.5 minutes.
 Work happens in a temporary folder under bench/out/ (git-ignored), removed at
