@@ -11,6 +11,8 @@ matters is the ratio of medians (target: at most 2x).
 
     python bench/bench_verify.py                 # 10,000 signed records (about 10 minutes)
     python bench/bench_verify.py --records 1000  # quick
+    python bench/bench_verify.py --keep /tmp/v10k   # keep the built repository ...
+    python bench/bench_verify.py --reuse /tmp/v10k  # ... and measure it again later
 """
 
 from __future__ import annotations
@@ -87,12 +89,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the repository in DIR and keep it (a later --reuse DIR measures it again)")
+    parser.add_argument("--reuse", type=Path, metavar="DIR", help="measure the repository kept by --keep DIR")
     arguments = parser.parse_args()
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory(prefix="qdocs-bench-verify-") as directory:
         started = time.perf_counter()
-        repository = build(Path(directory), arguments.records)
-        print(f"built {arguments.records} signed records in {time.perf_counter() - started:.0f} s")
+        if arguments.reuse:
+            repository = Repository.open(arguments.reuse / "records")
+            arguments.records = len(repository.records())
+            print(f"reusing {arguments.records} signed records in {arguments.reuse}")
+        else:
+            target = arguments.keep or Path(directory)
+            target.mkdir(parents=True, exist_ok=True)
+            repository = build(target, arguments.records)
+            print(f"built {arguments.records} signed records in {time.perf_counter() - started:.0f} s")
         work = prepare_floor(repository)
         qdocs_times, floor_times = [], []
         for _ in range(arguments.rounds):

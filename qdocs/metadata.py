@@ -49,6 +49,35 @@ class MetadataCache:
                               json.dumps(raw, ensure_ascii=False, default=str)))
         return raw, digest
 
+    def digests_and_bodies(self) -> dict[str, tuple[str, str]]:
+        """Every cached file's sha256 and parsed form, by path, in one query (for a
+        reader of every record, such as ``verify``: one query instead of one per record)."""
+        if self._disabled:
+            return {}
+        try:
+            connection = self._connect()
+            if connection is None:
+                return {}
+            return {path: (digest, body) for path, digest, body in
+                    connection.execute("SELECT path, digest, body FROM records")}
+        except sqlite3.Error:
+            self._reset()
+            return {}
+
+    def parse(self, relative: str, content: bytes, known: dict[str, tuple[str, str]]) -> tuple[dict[str, Any], str]:
+        """The parsed form of ``record.yaml`` bytes already read, and their sha256; from
+        ``known`` (:meth:`digests_and_bodies`) when the digest matches, else parsed and
+        kept for :meth:`flush`."""
+        digest = hashlib.sha256(content).hexdigest()
+        row = known.get(relative)
+        if row is not None and row[0] == digest:
+            return json.loads(row[1]), digest
+        raw = yamlio.load(content.decode("utf-8"))
+        status = os.stat(self.root / relative)
+        self._pending.append((relative, status.st_size, status.st_mtime_ns, digest,
+                              json.dumps(raw, ensure_ascii=False, default=str)))
+        return raw, digest
+
     def flush(self) -> None:
         """Store what was parsed; silently skipped when the cache cannot be written."""
         if not self._pending or self._disabled:

@@ -84,16 +84,46 @@ def record_folders(repository: "Repository", product: str | None = None, lot: st
         yield from _walk(repository.root, folder, depth)
 
 
-def _walk(root, folder: str, depth: int) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def record_folders_with_names(repository: "Repository") -> Iterator[tuple[str, list[str]]]:
+    """Every record folder, in the order of :func:`record_folders`, with the names of the
+    entries it holds (one directory read per record, where a check would otherwise ask
+    for each file it expects)."""
+    root = str(repository.root)
+    for folder in _candidate_folders(repository, None, None):
+        scope = folder.split("/", 1)[0]
+        depth = len(SCOPES[scope]) + 1 - folder.count("/")
+        for parent in _descend(root, folder, depth - 1):
+            for name in _subfolders(f"{root}/{parent}"):
+                try:
+                    names = os.listdir(f"{root}/{parent}/{name}")
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                if "record.yaml" in names:
+                    yield f"{parent}/{name}", names
+
+
+def _subfolders(path: str) -> list[str]:
     try:
-        names = sorted(entry.name for entry in os.scandir(root / folder)
-                       if not entry.name.startswith(".") and entry.is_dir())
+        return sorted(entry.name for entry in os.scandir(path) if not entry.name.startswith(".") and entry.is_dir())
     except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _descend(root: str, folder: str, levels: int) -> Iterator[str]:
+    """The folders ``levels`` below ``folder`` (0: the folder itself), sorted."""
+    if levels <= 0:
+        yield folder
         return
-    for name in names:
+    for name in _subfolders(f"{root}/{folder}"):
+        yield from _descend(root, f"{folder}/{name}", levels - 1)
+
+
+def _walk(root, folder: str, depth: int) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Record folders ``depth`` levels below ``folder``: those holding a record.yaml."""
+    for name in _subfolders(f"{root}/{folder}"):
         child = f"{folder}/{name}"
         if depth == 1:
-            if os.path.isfile(root / child / "record.yaml"):
+            if os.path.isfile(f"{root}/{child}/record.yaml"):
                 yield child
         else:
             yield from _walk(root, child, depth - 1)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .events import sha256_hex
 from .records import Record
@@ -67,39 +68,66 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
     findings: list[Finding] = []
     trail = Trail.load(repository, findings)
     if record_ids:
-        records = [repository.get(record_id) for record_id in record_ids]
+        records = [(repository.get(record_id), None) for record_id in record_ids]
     else:
-        from .queries import iter_records
-
-        records = list(iter_records(repository, with_digest=True))
-        present = {record.id for record in records}
+        records = list(_every_record(repository))
+        present = {record.id for record, _ in records}
         for record_id, event in sorted(trail.last_event.items()):
             if record_id not in present:
                 findings.append(Finding(record_id, f"missing from the repository: its folder is gone "
                                                    f"(last action: {event['action']} by {event['actor']} at {event['time']})"))
     signatures = 0
-    for number, record in enumerate(records, start=1):
+    for number, (record, names) in enumerate(records, start=1):
         signatures += len(record.signatures)
-        findings.extend(check_record(repository, trail, record))
+        findings.extend(check_record(repository, trail, record, names))
         if progress:
             progress(number)
     return VerifyReport(findings, len(records), signatures, trail.event_count)
 
 
-def check_record(repository: "Repository", trail: Any, record: Record) -> list[Finding]:
+def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]]:
+    """Each record folder's record (parsed through the metadata cache, with the sha256 of
+    its ``record.yaml``) and the names in the folder, read with as few system calls as
+    the check needs."""
+    from .queries import record_folders_with_names
+
+    cache = repository.metadata
+    known = cache.digests_and_bodies()
+    root = str(repository.root)
+    try:
+        for folder, names in record_folders_with_names(repository):
+            with open(f"{root}/{folder}/record.yaml", "rb") as handle:
+                raw, digest = cache.parse(f"{folder}/record.yaml", handle.read(), known)
+            record = Record.from_dict(raw, folder)
+            record.yaml_sha256 = digest
+            yield record, names
+    finally:
+        cache.flush()
+
+
+def check_record(repository: "Repository", trail: Any, record: Record, names: list[str] | None = None) -> list[Finding]:
+    """What is wrong with one record; ``names``, when known, are the entries of its folder."""
     found: list[Finding] = []
-    folder = repository.root / record.path
-    docx_hash = sha256_hex((folder / "record.docx").read_bytes()) if (folder / "record.docx").is_file() else None
+    folder = f"{repository.root}/{record.path}"
+    try:
+        with open(f"{folder}/record.docx", "rb") as handle:
+            docx_hash: str | None = sha256_hex(handle.read())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        docx_hash = None
     if docx_hash is None:
         found.append(Finding(record.id, "record.docx is missing"))
     elif docx_hash != record.docx_sha256:
         found.append(Finding(record.id, "record.docx does not match its recorded sha256 (the document was changed)"))
-    found.extend(_check_attachments(folder, record))
+    if names is None or "attachments.yaml" in names or "attachments" in names:
+        found.extend(_check_attachments(Path(folder), record))
     event = trail.last_event.get(record.id)
     if event is None:
         found.append(Finding(record.id, "no action in the event chain created this record"))
         return found
-    yaml_hash = record.yaml_sha256 or sha256_hex((folder / "record.yaml").read_bytes())
+    yaml_hash = record.yaml_sha256
+    if yaml_hash is None:
+        with open(f"{folder}/record.yaml", "rb") as handle:
+            yaml_hash = sha256_hex(handle.read())
     if yaml_hash != event.get("record_sha256"):
         found.append(Finding(record.id, f"record.yaml differs from what its last action wrote "
                                         f"({event['action']} by {event['actor']} at {event['time']})"))
