@@ -20,6 +20,14 @@ def _plain_repository(path: Path) -> Git:
     return Git(path)
 
 
+def _first_commit_object(root: Path) -> tuple[Path, str, str]:
+    """A plain repository with one file staged, its tree and a first commit object (no branch yet)."""
+    repository = _plain_repository(root)
+    repository.run("update-index", "--add", "a.txt")
+    tree = repository.text("write-tree")
+    return root / ".git", tree, gitobjects.write_commit(root / ".git", tree, None, "qa", "qa@qdocs.local", "first\n")
+
+
 def test_a_commit_object_is_byte_for_byte_what_git_commit_tree_writes(tmp_path: Path):
     repository = _plain_repository(tmp_path / "r")
     repository.run("update-index", "--add", "a.txt")
@@ -37,11 +45,7 @@ def test_a_commit_object_is_byte_for_byte_what_git_commit_tree_writes(tmp_path: 
 
 
 def test_moving_the_branch_writes_the_ref_and_both_reflogs(tmp_path: Path):
-    repository = _plain_repository(tmp_path / "r")
-    git_dir = tmp_path / "r" / ".git"
-    repository.run("update-index", "--add", "a.txt")
-    tree = repository.text("write-tree")
-    first = gitobjects.write_commit(git_dir, tree, None, "qa", "qa@qdocs.local", "first\n")
+    git_dir, tree, first = _first_commit_object(tmp_path / "r")
     assert gitobjects.branch_of_head(git_dir) == "refs/heads/main"
     assert gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "qdocs: first")
     second = gitobjects.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
@@ -57,11 +61,7 @@ def test_moving_the_branch_writes_the_ref_and_both_reflogs(tmp_path: Path):
 
 
 def test_a_locked_or_packed_branch_is_left_to_git(tmp_path: Path):
-    repository = _plain_repository(tmp_path / "r")
-    git_dir = tmp_path / "r" / ".git"
-    repository.run("update-index", "--add", "a.txt")
-    tree = repository.text("write-tree")
-    first = gitobjects.write_commit(git_dir, tree, None, "qa", "qa@qdocs.local", "first\n")
+    git_dir, tree, first = _first_commit_object(tmp_path / "r")
     (git_dir / "refs" / "heads" / "main.lock").write_text("", encoding="ascii")
     assert not gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "locked")
     (git_dir / "refs" / "heads" / "main.lock").unlink()
