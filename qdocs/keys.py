@@ -68,15 +68,7 @@ def create_key(repository: "Repository", name: str, passphrase: str, actor: str,
     key_fingerprint = fingerprint(public_raw)
     target = private_key_path(name, key_fingerprint, home)
     temporary = target.with_suffix(".pem.new")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as error:
-        raise StorageError(f"cannot store the private key in {target.parent}: {error.strerror}") from None
+    write_private_file(temporary, pem, "private key")
     try:
         with repository.transaction("create key", [], []) as change:
             user = load_user(repository, name)
@@ -120,3 +112,16 @@ def public_key_from_text(text: str):  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+
+
+def write_private_file(target: Path, content: bytes, what: str) -> None:
+    """Write a secret only its owner may read (0600, in a 0700 folder), synced to disk."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise StorageError(f"cannot store the {what} in {target.parent}: {error.strerror}") from None

@@ -11,12 +11,11 @@ replaced one moves to ``.qdocs/company-certs/`` and still validates older copies
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StorageError, UsageError
-from ..keys import MIN_PASSPHRASE, PassphraseError, qdocs_home
+from ..errors import UsageError
+from ..keys import MIN_PASSPHRASE, PassphraseError, qdocs_home, write_private_file
 from ..records import now_text
 from . import PdfSignatureError
 from .certificates import certificate_fingerprint, create_certificate, read_pkcs12
@@ -63,7 +62,7 @@ def install_certificate(repository: "Repository", actor: str, passphrase: str | 
     bundle = pkcs12.serialize_key_and_certificates(b"qdocs company", key, certificate, chain or None,
                                                    serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
     target = key_file(fingerprint, home)
-    _write_private(target, bundle)
+    write_private_file(target, bundle, "company key")
     try:
         with repository.transaction("company certificate", [], []) as change:
             stamp = now_text()
@@ -129,14 +128,3 @@ def _fingerprint_of_pem(pem: bytes) -> str:
     certificate = x509.load_pem_x509_certificates(pem)[0]
     return certificate_fingerprint(certificate.public_bytes(serialization.Encoding.DER))
 
-
-def _write_private(target: Path, content: bytes) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as error:
-        raise StorageError(f"cannot store the company key in {target.parent}: {error.strerror}") from None
