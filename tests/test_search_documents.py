@@ -17,6 +17,7 @@ from qdocs.docxtext import document_lines
 from qdocs.repository import Repository
 from qdocs.search.documents import pdf_text
 from tests.conftest import example_values, git
+from tests.pdfs import build_pdf, page_objects
 
 
 def python_docx_lines(content: bytes) -> list[str]:
@@ -95,25 +96,7 @@ def test_document_text_equals_python_docx_on_record_documents(repo_path: Path, c
 
 def minimal_pdf(text: str) -> bytes:
     """A one-page PDF showing ``text`` in Helvetica, with a correct cross-reference table."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    output = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(output))
-        output += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    start = len(output)
-    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    output += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
-    return bytes(output)
+    return build_pdf(page_objects(text))
 
 
 def test_pdf_text_is_read_and_a_damaged_pdf_gives_none():
