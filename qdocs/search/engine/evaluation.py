@@ -117,6 +117,17 @@ def count_types(searcher: Any, matching: set[int]) -> dict[str, int]:
 
 def _term_documents(searcher: Any, fieldname: str, text: Any, within: set[int] | None = None) -> set[int]:
     found: set[int] = set()
+    for reader, offset, matcher, deleted in _segment_postings(searcher, fieldname, text):
+        for ids, _ in _cached_blocks(searcher, reader, fieldname, text, matcher,
+                                     _local(within, offset, reader.doc_count_all())):
+            found.update(map(offset.__add__, ids) if offset else ids)
+        found.difference_update(map(offset.__add__, deleted))
+    return found if within is None else found & within
+
+
+def _segment_postings(searcher: Any, fieldname: str, text: Any) -> Iterator[tuple[Any, int, Any, frozenset]]:
+    """Per segment holding the term: its reader, document offset, raw postings matcher
+    and the documents deleted in it (Whoosh wraps the matcher to hide them)."""
     for subsearcher, offset in _segments(searcher):
         reader = subsearcher.reader()
         try:
@@ -126,11 +137,7 @@ def _term_documents(searcher: Any, fieldname: str, text: Any, within: set[int] |
         deleted: frozenset = frozenset()
         if isinstance(matcher, FilterMatcher):
             matcher, deleted = matcher.child, matcher._ids
-        for ids, _ in _cached_blocks(searcher, reader, fieldname, text, matcher,
-                                     _local(within, offset, reader.doc_count_all())):
-            found.update(map(offset.__add__, ids) if offset else ids)
-        found.difference_update(map(offset.__add__, deleted))
-    return found if within is None else found & within
+        yield reader, offset, matcher, deleted
 
 
 def forget_blocks(searcher: Any) -> None:
@@ -254,14 +261,7 @@ def _term_scores(searcher: Any, fieldname: str, text: Any, boost: float, keys: l
     factor = searcher.idf(fieldname, text) * (k1 + 1) * boost
     norms = [k1 * ((1 - b) + b * (byte_to_length(value) if value else 1) / average) for value in range(256)]
     scores: dict[int, float] = {}
-    for subsearcher, offset in _segments(searcher):
-        reader = subsearcher.reader()
-        try:
-            matcher = reader.postings(fieldname, text)
-        except TermNotFound:
-            continue
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child
+    for reader, offset, matcher, _ in _segment_postings(searcher, fieldname, text):
         lengths = _lengths(reader, fieldname)
         candidates = _local_sorted(keys, offset, reader.doc_count_all())
         for ids, weights in _cached_blocks(searcher, reader, fieldname, text, matcher, candidates):
