@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .context import table_values
 from .dates import add_months, parse_day
-from .outcome import Outcome, latest, not_signed
+from .outcome import Outcome, counting, latest
 
 if TYPE_CHECKING:
     from .context import Context
@@ -49,16 +49,13 @@ def _material_lot(rule: "Rule", context: "Context", row: dict[str, Any]) -> Outc
         return f"material lot {material_lot} ({row.get('material') or '?'}, {planned_supplier or '?'})"
 
     inspections = context.records(("material-lot", material_lot), "incoming-inspection")
-    counting = [fact for fact in inspections if fact.counts]
-    passed = [fact for fact in counting if fact.get("conclusion") in parameters["passed"]]
-    if not inspections:
-        outcome.add("missing", f"no incoming inspection for {described()}")
+    on_file = counting(outcome, inspections, lambda: f"no incoming inspection for {described()}",
+                       lambda: f"incoming inspection of {described()}:")
+    if not on_file:
         return outcome
-    if not counting:
-        outcome.add("unsigned", not_signed(inspections, f"incoming inspection of {described()}:"))
-        return outcome
+    passed = [fact for fact in on_file if fact.get("conclusion") in parameters["passed"]]
     if not passed:
-        record = latest(counting, "inspection_date")
+        record = latest(on_file, "inspection_date")
         outcome.use(record.id)
         outcome.add("failed", f"incoming inspection {record.id} of {described()}: conclusion "
                               f"{record.get('conclusion')} (needs {' or '.join(parameters['passed'])})")
@@ -94,16 +91,13 @@ def _supplier_in_date(parameters: dict[str, Any], context: "Context", supplier: 
     """The supplier's evaluation in force on ``day`` qualified it and was still valid."""
     outcome = Outcome()
     evaluations = context.of_supplier(supplier, "supplier-evaluation")
-    counting = [fact for fact in evaluations if fact.counts]
-    if not evaluations:
-        outcome.add("missing", f"no supplier evaluation for {supplier} (supplier of {INSPECTION})")
+    on_file = counting(outcome, evaluations, lambda: f"no supplier evaluation for {supplier} (supplier of {INSPECTION})",
+                       lambda: f"supplier evaluation of {supplier}:")
+    if not on_file:
         return outcome
-    if not counting:
-        outcome.add("unsigned", not_signed(evaluations, f"supplier evaluation of {supplier}:"))
-        return outcome
-    before = [fact for fact in counting if str(fact.get("evaluation_date") or "") <= day]
+    before = [fact for fact in on_file if str(fact.get("evaluation_date") or "") <= day]
     if not before:
-        first = min(counting, key=lambda fact: str(fact.get("evaluation_date")))
+        first = min(on_file, key=lambda fact: str(fact.get("evaluation_date")))
         outcome.add("missing", f"supplier {supplier} was not evaluated by {day}, the inspection date of "
                                f"{INSPECTION} (first evaluation {first.id} of {first.get('evaluation_date')})")
         return outcome
@@ -126,14 +120,11 @@ def _contract_reviewed(parameters: dict[str, Any], context: "Context", supplier:
     reviews = [fact for fact in context.of_supplier(supplier, "purchase-contract-review")
                if not contract or fact.subject[2] == contract]
     named = f"{supplier}" + (f" contract {contract}" if contract else "")
-    counting = [fact for fact in reviews if fact.counts]
-    if not reviews:
-        outcome.add("missing", f"no purchase contract review for {named} (named by {INSPECTION})")
+    on_file = counting(outcome, reviews, lambda: f"no purchase contract review for {named} (named by {INSPECTION})",
+                       lambda: f"purchase contract review of {named}:")
+    if not on_file:
         return outcome
-    if not counting:
-        outcome.add("unsigned", not_signed(reviews, f"purchase contract review of {named}:"))
-        return outcome
-    review = latest(counting)
+    review = latest(on_file)
     outcome.use(review.id)
     if review.get("legal_conclusion") not in parameters["contract_conclusions"]:
         outcome.add("failed", f"purchase contract review {review.id} of {named}: legal conclusion "

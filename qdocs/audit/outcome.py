@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -94,3 +94,16 @@ def latest(facts: list["Fact"], date_field: str | None = None) -> "Fact":
 def not_signed(facts: list["Fact"], what: str) -> str:
     listed = ", ".join(f"{fact.id} ({fact.status})" for fact in facts)
     return f"{what} {listed} {'is' if len(facts) == 1 else 'are'} not fully signed"
+
+
+def counting(outcome: Outcome, facts: list["Fact"], missing: str | Callable[[], str],
+             unsigned: str | Callable[[], str]) -> list["Fact"]:
+    """The ``facts`` that count (approved, current revision); when none do, ``outcome``
+    says why: ``missing`` when there are no facts at all, else which are not fully signed
+    (``unsigned`` names them).  Messages may be given as functions, made only when needed."""
+    counted = [fact for fact in facts if fact.counts]
+    if not facts:
+        outcome.add("missing", missing if isinstance(missing, str) else missing())
+    elif not counted:
+        outcome.add("unsigned", not_signed(facts, unsigned if isinstance(unsigned, str) else unsigned()))
+    return counted
