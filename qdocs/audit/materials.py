@@ -91,7 +91,8 @@ def _supplier_in_date(parameters: dict[str, Any], context: "Context", supplier: 
     """The supplier's evaluation in force on ``day`` qualified it and was still valid."""
     outcome = Outcome()
     evaluations = context.of_supplier(supplier, "supplier-evaluation")
-    on_file = counting(outcome, evaluations, lambda: f"no supplier evaluation for {supplier} (supplier of {INSPECTION})",
+    on_file = counting(outcome, evaluations,
+                       lambda: f"no supplier evaluation for {supplier} (supplier of {INSPECTION})",
                        lambda: f"supplier evaluation of {supplier}:")
     if not on_file:
         return outcome
