@@ -9,7 +9,7 @@ against git history, and checking roles, order and key validity.
 Both are run alternately, several times, in one process; the figure that
 matters is the ratio of medians (target: at most 2x).
 
-    python bench/bench_verify.py                 # 10,000 signed records (about 10 minutes)
+    python bench/bench_verify.py                 # 10,000 signed records (about 20 minutes, mostly building)
     python bench/bench_verify.py --records 1000  # quick
     python bench/bench_verify.py --keep /tmp/v10k   # keep the built repository ...
     python bench/bench_verify.py --reuse /tmp/v10k  # ... and measure it again later
