@@ -15,6 +15,8 @@ nonconformance, a missing incoming inspection) so every kind of check has work.
 
 Measured side by side, alternating, several rounds, on the warm caches:
 
+  read             the bytes of every committed ``record.yaml``, nothing parsed:
+                   the least that loading all the metadata can cost
   load (library)   ``list(iter_records(repository))``: every current record.yaml
                    read from the work tree through the sqlite parse cache
   load (audit)     the audit's own metadata load: git index + fact cache
@@ -25,7 +27,7 @@ Targets: ``qdocs audit`` <= 3 s, and <= 1.5x the time to just load the metadata.
 The first (cold) audit, which parses every record once on two cores, and the
 first ``iter_records`` (which fills its own cache) are timed and reported too.
 
-    python bench/bench_audit.py                       # 1,000 x 10 (about 6 minutes)
+    python bench/bench_audit.py                       # 1,000 x 10 (about 6 minutes on an idle machine)
     python bench/bench_audit.py --products 100        # quick
 """
 
@@ -311,6 +313,19 @@ def load_library(root: Path) -> int:
         repository.close()
 
 
+def read_bytes(root: Path) -> int:
+    """The least any loader does: read the bytes of every committed record.yaml (listed from
+    git's index), parsing nothing."""
+    listing = subprocess.run(["git", "ls-files", "-z", "--", "*/record.yaml"], cwd=root, capture_output=True,
+                             check=True).stdout
+    total = 0
+    for name in listing.split(b"\0"):
+        if name:
+            with open(os.path.join(os.fsencode(root), name), "rb") as handle:
+                total += len(handle.read())
+    return total
+
+
 def load_audit(root: Path) -> int:
     from qdocs.audit.evaluation import load
 
@@ -392,12 +407,14 @@ def main() -> None:
         print(f"first audit (parses every record once, 2 processes): {seconds:.1f} s")
         seconds, loaded = timed(load_library, root)
         print(f"first iter_records (fills its sqlite parse cache): {seconds:.1f} s, {loaded} records")
-    rows: dict[str, list[float]] = {"load (library iter_records)": [], "load (audit: git index + facts)": [],
+    rows: dict[str, list[float]] = {"read (every record.yaml's bytes)": [],
+                                    "load (library iter_records)": [], "load (audit: git index + facts)": [],
                                     "audit in process (+ text report)": [], "qdocs audit (process, wall)": [],
                                     "qdocs audit (process, CPU of qdocs)": [],
                                     "qdocs audit (CPU of its children)": []}
     last: dict[str, float] = {}
     for _ in range(arguments.rounds):
+        rows["read (every record.yaml's bytes)"].append(timed(read_bytes, root)[0])
         rows["load (library iter_records)"].append(timed(load_library, root)[0])
         rows["load (audit: git index + facts)"].append(timed(load_audit, root)[0])
         rows["audit in process (+ text report)"].append(timed(audit_in_process, root)[0])
@@ -411,7 +428,8 @@ def main() -> None:
     audit = medians["qdocs audit (process, wall)"]
     print(f"qdocs audit: {audit:.2f} s wall, {medians['qdocs audit (process, CPU of qdocs)']:.2f} s CPU "
           f"(target <= 3 s), exit {last['exit']}, peak RSS {last['rss']} MB")
-    for name in ("load (library iter_records)", "load (audit: git index + facts)"):
+    for name in ("read (every record.yaml's bytes)", "load (library iter_records)",
+                 "load (audit: git index + facts)"):
         print(f"ratio qdocs audit (wall) / {name}: {audit / medians[name]:.2f}x (target <= 1.5x)")
     today = _dt.date.today().isoformat()
     for name, arguments_ in (("qdocs audit --json", ("audit", "--json")),
