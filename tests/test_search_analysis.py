@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import subprocess
 import sys
 
-from qdocs.search.analysis import single_cjk_character, term_positions, terms
+from qdocs.search.analysis import index_terms, single_cjk_character, terms
 from qdocs.search.engine import stem as _stem
 
 
@@ -29,12 +30,11 @@ def test_query_side_gives_one_term_for_up_to_three_characters_and_trigrams_beyon
     assert {(term.text, term.position) for term in terms("出厂检验 report", _stem, query=True)} <= index_side
 
 
-def test_index_terms_gathered_by_position_equal_the_terms():
+def test_index_terms_counted_in_one_pass_equal_the_terms():
     text = "出厂检验报告 The Inspections of PUMP-X200 泵 a 阀门 ＰＵＭＰ１２０ テスト 검사 检验检验"
-    gathered: dict[str, list[int]] = {}
-    for term in terms(text, _stem):
-        gathered.setdefault(term.text, []).append(term.position)
-    assert term_positions(text, _stem) == gathered
+    counted, groups = index_terms(text, _stem)
+    assert counted == collections.Counter(term.text for term in terms(text, _stem))
+    assert groups == {"inspect pump": 1, "pump x200": 1, "inspect pump x200": 1}
 
 
 def test_a_lone_character_is_one_term_and_flagged_for_prefix_search():
@@ -72,3 +72,15 @@ def test_analysis_starts_fast_without_a_dictionary():
             "list(terms('出厂检验报告 inspections', str.lower)); print(time.perf_counter() - t)")
     seconds = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert seconds < 0.2
+
+
+def test_words_next_to_each_other_are_grouped_in_twos_and_threes():
+    from qdocs.search.analysis import phrase_groups, word_groups
+
+    groups = word_groups("The gland of the pump leaks; 检验 seal ring. Seal ring!", _stem)
+    assert groups == {"gland pump": 1, "pump leak": 1, "gland pump leak": 1, "seal ring": 2, "ring seal": 1,
+                      "seal ring seal": 1, "ring seal ring": 1}
+    assert phrase_groups(["gland", "pump"]) == ["gland pump"]
+    assert phrase_groups(["gland", "pump", "leak"]) == ["gland pump leak"]
+    assert phrase_groups(["worn", "seal", "ring", "found"]) == ["worn seal ring", "seal ring found"]
+    assert phrase_groups(["检验", "seal"]) is None and phrase_groups(["seal"]) is None

@@ -195,9 +195,20 @@ def test_search_writes_nothing_git_sees(corpus):
     assert (Path(corpus["path"]) / ".qdocs" / "index" / "CURRENT").is_file()
 
 
+def _as_words(parsed, searcher):
+    """A prefix of the text as the words it covers (the index also holds groups of words,
+    which a prefix does not mean), for Whoosh to score the same terms."""
+    from whoosh import query
+
+    if isinstance(parsed, query.MultiTerm) and parsed.field() == "content":
+        words = [text for text in parsed._btexts(searcher.reader()) if b" " not in text]
+        return query.Or([query.Term("content", word.decode("utf-8")) for word in words], boost=parsed.boost)
+    return parsed if parsed.is_leaf() else parsed.apply(lambda child: _as_words(child, searcher))
+
+
 def test_ranking_is_whoosh_bm25f(search, corpus):
     """The block-wise scorer ranks exactly as Whoosh's own collector does (a prefix is
-    the sum of its terms' scores, as Whoosh scores one of a few terms; for hundreds
+    the sum of its words' scores, as Whoosh scores one of a few terms; for hundreds
     of terms on a small index Whoosh switches to a constant score)."""
     from whoosh import index
 
@@ -212,6 +223,29 @@ def test_ranking_is_whoosh_bm25f(search, corpus):
                      "leak* OR 泄漏"):
             parsed = engine.widen_single_characters(engine.parse(opened.schema, text), searcher.reader())
             ours = engine.best(searcher, parsed, engine.documents(searcher, parsed), 10)
-            theirs = [(hit.docnum, hit.score) for hit in searcher.search(parsed, limit=10)]
+            theirs = [(hit.docnum, hit.score) for hit in searcher.search(_as_words(parsed, searcher), limit=10)]
             assert [number for number, _ in ours] == [number for number, _ in theirs], (text, ours, theirs)
             assert [round(score, 6) for _, score in ours] == [round(score, 6) for _, score in theirs], text
+
+
+def test_a_phrase_needs_its_words_together_not_only_pairwise(tmp_path: Path, catalog):
+    """Phrases of words are found through groups of two and three words the index keeps:
+    "seal ring seal" must not match a record that has "seal ring" and "ring seal" apart."""
+    path = tmp_path / "records"
+    repository, _ = Repository.init(path, "S1", "tester")
+    worn = repository.create("customer-inquiry", {**example_values(catalog, "customer-inquiry"),
+                                                  "details": "Worn seal ring found; the ring seal was replaced."},
+                             "tester").id
+    runner = CliRunner()
+
+    def ids(text: str) -> list[str]:
+        return found_ids(runner.invoke(cli.cli, ["--repo", str(path), "search", text, "--json"],
+                                       catch_exceptions=False))
+
+    assert ids('"seal ring"') == [worn] and ids('"ring seal"') == [worn]
+    assert ids('"worn seal ring"') == [worn]
+    assert ids('"worn seal ring found"') == [worn]
+    assert ids('"seal ring seal"') == []
+    assert ids('"worn seal ring seal"') == []
+    assert ids('"found the ring"') == [worn]  # a stop word between words does not part them
+    assert ids("seal*") == [worn]

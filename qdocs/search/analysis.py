@@ -22,6 +22,10 @@ offset of the n-gram's first character in the run):
   starting with ``c`` (see :func:`single_cjk_character`);
 - a run of one character is that character.
 
+Groups of two and three words next to each other (``mechan seal``) are index
+terms too, so that a quoted phrase of words is found by one term instead of
+being checked against every record's text (:func:`word_groups`).
+
 Other words are case-folded (with NFKC, so full-width ``ＡＢＣ１２３`` is ``abc123``),
 English stop words are dropped and the rest stemmed (``inspections`` →
 ``inspect``).  Nothing here imports the search engine: the engine module wraps
@@ -41,6 +45,9 @@ CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 WORD_CLASS = rf"[^\W_{CJK_CLASS}]"
 _PIECES = re.compile(rf"(?P<cjk>[{CJK_CLASS}]+)|(?P<word>{WORD_CLASS}+(?:\.{WORD_CLASS}+)*)")
 _CJK_ONLY = re.compile(rf"^[{CJK_CLASS}]+$")
+_WORD_ONLY = re.compile(rf"^{WORD_CLASS}+(?:\.{WORD_CLASS}+)*$")
+#: Between the words of a group term ("mechan seal"); no word holds one.
+GROUP_SEPARATOR = " "
 
 #: The stop words of Whoosh's and Lucene's English analyzers.
 STOP_WORDS = frozenset("""
@@ -92,28 +99,56 @@ def terms(text: str, stem: Stemmer, query: bool = False) -> Iterator[Term]:
         position += max(size - 1, 1)
 
 
-def term_positions(text: str, stem: Stemmer) -> dict[str, list[int]]:
-    """Each index term of ``text`` with its positions: what :func:`terms` gives on
-    the index side, gathered the way an index stores it, at a third of the cost."""
-    found: dict[str, list[int]] = collections.defaultdict(list)
-    position = 0
+def word_groups(text: str, stem: Stemmer) -> dict[str, int]:
+    """The groups of two and of three words standing next to each other in ``text``
+    (words as the index has them; stop words between them do not separate them, any
+    CJK text does), each with how often it occurs: the index keeps them so that a
+    quoted phrase of words is found by one term (see :func:`phrase_groups`), the
+    way Chinese n-grams find a Chinese word, without positions."""
+    return index_terms(text, stem)[1]
+
+
+def phrase_groups(words: list[str]) -> list[str] | None:
+    """The index terms that find a quoted phrase of words (see :func:`word_groups`):
+    the phrase itself for two or three words, its overlapping groups of three for
+    more (those then hold the words in order, to be checked against the text).
+    None when the phrase is not made of words only (Chinese is found by its n-grams)."""
+    if len(words) < 2 or any(GROUP_SEPARATOR in word or not _WORD_ONLY.match(word) for word in words):
+        return None
+    if len(words) <= 3:
+        return [GROUP_SEPARATOR.join(words)]
+    return [GROUP_SEPARATOR.join(words[start:start + 3]) for start in range(len(words) - 2)]
+
+
+def index_terms(text: str, stem: Stemmer) -> tuple[dict[str, int], dict[str, int]]:
+    """Each index term of ``text`` with how often it occurs (what :func:`terms` gives on
+    the index side, counted the way the index stores it, in a third of the time), and
+    each group of words (:func:`word_groups`), from one pass over the text."""
+    found: dict[str, int] = collections.defaultdict(int)
+    groups: dict[str, int] = collections.defaultdict(int)
+    before = after = ""  # the last two words of the current run of words, for groups
     for match in _PIECES.finditer(text):
         piece = match.group()
         if match.lastgroup == "word":
             word = fold(piece)
             if word not in STOP_WORDS:
-                found[stem(word) if word.isalpha() else word].append(position)
-            position += 1
+                term = stem(word) if word.isalpha() else word
+                found[term] += 1
+                if after:
+                    groups[f"{after} {term}"] += 1
+                    if before:
+                        groups[f"{before} {after} {term}"] += 1
+                before, after = after, term
             continue
+        before = after = ""
         run = _fold_run(piece)
         last = len(run) - 1
         for offset in range(last):
-            found[run[offset:offset + 2]].append(position + offset)
+            found[run[offset:offset + 2]] += 1
             if offset < last - 1:
-                found[run[offset:offset + 3]].append(position + offset)
-        found[run[-1]].append(position + max(last - 1, 0))
-        position += max(last, 1)
-    return found
+                found[run[offset:offset + 3]] += 1
+        found[run[-1]] += 1
+    return found, groups
 
 
 def single_cjk_character(text: str) -> bool:

@@ -27,7 +27,7 @@ from ..locking import RepositoryLock
 from . import INDEX_FOLDER
 
 #: Bump when the schema or the analysis changes: older indexes are rebuilt.
-FORMAT = 3
+FORMAT = 4
 NO_INDEX = "no search index"
 
 

@@ -10,7 +10,7 @@ at a time; qdocs serialises writers with its own lock (:mod:`qdocs.search.index`
 
 - :mod:`.schema`: fields, the Chinese/English analysis wrapped for Whoosh, writing;
 - :mod:`.parsing`: the query syntax, filters, what a snippet marks;
-- :mod:`.evaluation`: matches, BM25F ranking and counts a posting block at a time.
+- :mod:`.evaluation`: matches, BM25F ranking and counts over whole posting lists (NumPy).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from whoosh import index
 
 from ..model import Filters, Found, Hit
 from ..snippets import snippet
-from .evaluation import best, count_types, documents, forget_blocks
+from .evaluation import best, count, count_types, documents, forget_blocks
 from .parsing import needles, parse, restriction, widen_single_characters
 from .schema import SegmentBuilder, Writer, commit_segments, create, stem
 
@@ -53,7 +53,7 @@ def search(directory: Path, text: str, filters: Filters, limit: int) -> Found:
             stored = searcher.stored_fields(number)
             content = stored.pop("content", "")
             hits.append(Hit(stored, score, snippet(content, spans(content))))
-        return Found(hits, len(matching), count_types(searcher, matching))
+        return Found(hits, count(matching), count_types(searcher, matching))
     except ENGINE_ERRORS:
         _forget()
         raise

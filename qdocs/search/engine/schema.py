@@ -17,10 +17,11 @@ from whoosh import columns, fields, formats, index, query
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.util.times import datetime_to_long
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.writing import PostingPool, SegmentWriter
 
 from ...subjects import SUBJECT_KEYS
-from ..analysis import fold, term_positions, terms
+from ..analysis import fold, index_terms, terms
 from ..model import QuerySyntaxError
 
 #: Porter stemmer, cached: the same few thousand words come up again and again.
@@ -59,16 +60,31 @@ class TermCounts(formats.Format):
     """Index side of the text field: each term with how often it occurs (the weight
     BM25F needs) and nothing per posting besides, so a block of postings reads in
     microseconds.  Positions would cost half the index and most of a search's time
-    at 100,000 records; a quoted phrase is checked against the stored text instead
-    (see :mod:`.evaluation`).  Terms come straight from :func:`.analysis.term_positions`
+    at 100,000 records; instead, groups of two and three words next to each other are
+    terms too (:func:`.analysis.word_groups`, with a frequency of 0 so that they leave
+    the field's length and BM25F alone), which find a quoted phrase of words, and a
+    phrase with Chinese is checked against the stored text (see :mod:`.evaluation`).  Terms come straight from :func:`.analysis.term_positions`
     (the analyzer's terms, without a Token object per term)."""
 
     posting_size = 0
 
     def word_values(self, value: str, analyzer: Any, **kwargs: Any) -> Iterator[tuple[str, int, float, bytes]]:
         boost = self.field_boost
-        for word, positions in term_positions(value, stem).items():
-            yield word, len(positions), len(positions) * boost, b""
+        words, groups = index_terms(value, stem)
+        for word, times in words.items():
+            yield word, times, times * boost, b""
+        for group, times in groups.items():  # found by phrases, never scored:
+            yield group, 0, times * boost, b""  # a frequency of 0 leaves the field's length alone
+
+    def postings(self, fieldname: str, value: str, docnum: int,
+                 boost: float) -> tuple[list[tuple[str, bytes, int, float, bytes]], int]:
+        """What :meth:`word_values` gives, as the writer's pool items, and the field's
+        length: one list built at once (see ``_SegmentWriter.add_document``)."""
+        words, groups = index_terms(value, stem)
+        boost *= self.field_boost
+        items = [(fieldname, word.encode("utf-8"), docnum, times * boost, b"") for word, times in words.items()]
+        items.extend((fieldname, group.encode("utf-8"), docnum, times * boost, b"") for group, times in groups.items())
+        return items, sum(words.values())
 
     def decode_frequency(self, value: bytes) -> int:
         raise NotImplementedError("frequencies are the postings' weights")
@@ -127,8 +143,48 @@ class _SegmentWriter(SegmentWriter):
     from memory instead of from the file once per posting."""
 
     def __init__(self, *arguments: Any, **options: Any) -> None:
+        options.setdefault("codec", _Codec())
         super().__init__(*arguments, **options)
         self.pool.__class__ = _ChunkedPostingPool
+        self._plain = not any(field.separate_spelling() or field.vector for _, field in self.schema.items())
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's ``add_document`` (2.7.4) for a schema without spelling or vectors,
+        with each field's postings handed to the pool as one list: a record has about
+        600 postings, and Whoosh's loop costs a few microseconds each."""
+        if not self._plain:
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter, schema, docnum, pool = self.perdocwriter, self.schema, self.docnum, self.pool
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                boost = self._field_boost(fields, fieldname, docboost)
+                if isinstance(field.format, TermCounts):
+                    items, length = field.format.postings(fieldname, value, docnum, boost)
+                else:
+                    items = []
+                    for tbytes, frequency, weight, vbytes in field.index(value):
+                        length += frequency
+                        items.append((fieldname, tbytes, docnum, weight * boost, vbytes))
+                if not field.scorable:
+                    length = 0
+                pool.add_many(fieldname, items)
+            stored = fields.get(f"_stored_{fieldname}", value)
+            perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
+            if field.column_type and stored is not None:
+                perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(stored))
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def per_document_reader(self) -> Any:
         return _Lengths(super().per_document_reader())
@@ -136,6 +192,25 @@ class _SegmentWriter(SegmentWriter):
 
 class _ChunkedPostingPool(PostingPool):
     CHUNK = 2_000  # items per pickle: merging many runs holds one chunk of each in memory
+
+    def add_many(self, fieldname: str, items: list[tuple[str, bytes, int, float, bytes | None]]) -> None:
+        """Items of one field, as :meth:`add` would add them one by one."""
+        if not items:
+            return
+        self.fieldnames.add(fieldname)
+        self.currentsize += (170 + len(fieldname)) * len(items)  # Whoosh's estimate for terms of 5 bytes
+        self.current.extend(items)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Whoosh's ``add`` without its type assertions (a microsecond a posting, and a
+        record has about 600): the same memory estimate, the same runs."""
+        self.fieldnames.add(item[0])
+        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
 
     def _write_run(self, handle: Any, items: list[Any]) -> None:
         for start in range(0, len(items), self.CHUNK):
@@ -156,16 +231,107 @@ class _ChunkedPostingPool(PostingPool):
             self._remove_run(path)
 
 
+#: Postings per block.  Whoosh's default of 128 suits reading a posting list one
+#: posting at a time; qdocs reads whole lists (:mod:`.evaluation`), where each block
+#: costs a seek, a read and two unpicklings: at 100,000 records blocks of 1,024 took
+#: the p95 of the benchmark's queries from 47 to 38 ms.
+BLOCK_POSTINGS = 1024
+
+
+class _Codec(W3Codec):
+    """Whoosh 2.7.4's codec with bigger blocks, writing postings through the lean
+    writers below."""
+
+    def __init__(self) -> None:
+        super().__init__(blocklimit=BLOCK_POSTINGS)
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                               compression=self._compression, inlinelimit=self._inlinelimit)
+
+    def field_writer(self, storage: Any, segment: Any) -> Any:
+        return _FieldWriter(self, storage, segment)
+
+
+class _PostingsWriter(W3PostingsWriter):
+    def add_posting(self, id_: Any, weight: float, vbytes: bytes, length: int | None = None) -> None:
+        """Whoosh's ``add_posting`` without its type assertions; the same block."""
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+
+class _FieldWriter(W3FieldWriter):
+    def add_postings(self, schema: Any, lengths: Any, items: Iterator[tuple[str, bytes, int, float, Any]]) -> None:
+        """Whoosh's loop over the sorted postings (``FieldWriter.add_postings``) with
+        each document's field length taken from a table, not asked per posting."""
+        lastfn: str | None = None
+        lasttext: bytes | None = None
+        table: list[int] = []
+        writer: Any = None
+        for fieldname, btext, docnum, weight, value in items:
+            if fieldname != lastfn:
+                if lasttext is not None:
+                    self.finish_term()
+                if lastfn is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                lastfn, lasttext = fieldname, None
+                table = lengths.table(fieldname) if isinstance(lengths, _Lengths) else []
+            if docnum == -1:  # Whoosh's marker of a spelling word: not a posting
+                continue
+            if btext != lasttext:
+                if lasttext is not None:
+                    self.finish_term()
+                self.start_term(btext)
+                lasttext, writer = btext, self._postwriter
+            length = table[docnum] if docnum < len(table) else (
+                lengths.doc_field_length(docnum, fieldname) if lengths else 0)
+            # _PostingsWriter.add_posting, written out: this loop runs once per posting
+            if len(writer._ids) >= writer._blocklimit:
+                writer._write_block()
+            writer._ids.append(docnum)
+            writer._weights.append(weight)
+            if weight > writer._maxweight:
+                writer._maxweight = weight
+            if value:
+                writer._values.append(value)
+            if length:
+                if writer._minlength is None or length < writer._minlength:
+                    writer._minlength = length
+                if length > writer._maxlength:
+                    writer._maxlength = length
+        if lasttext is not None:
+            self.finish_term()
+        if lastfn is not None:
+            self.finish_field()
+
+
 class _Lengths:
     def __init__(self, reader: Any) -> None:
         self._reader = reader
         self._tables: dict[str, list[int]] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+    def table(self, fieldname: str) -> list[int]:
+        """Every document's length of ``fieldname`` (0 where it has none)."""
         table = self._tables.get(fieldname)
         if table is None:
             table = self._tables[fieldname] = [
                 self._reader.doc_field_length(number, fieldname, 0) for number in range(self._reader.doc_count_all())]
+        return table
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        table = self.table(fieldname)
         return table[docnum] if docnum < len(table) and table[docnum] else default
 
     def __getattr__(self, name: str) -> Any:
