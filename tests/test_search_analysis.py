@@ -84,3 +84,6 @@ def test_words_next_to_each_other_are_grouped_in_twos_and_threes():
     assert phrase_groups(["gland", "pump", "leak"]) == ["gland pump leak"]
     assert phrase_groups(["worn", "seal", "ring", "found"]) == ["worn seal ring", "seal ring found"]
     assert phrase_groups(["检验", "seal"]) is None and phrase_groups(["seal"]) is None
+    # numbers are not grouped and part groups; a phrase with one is checked against the text
+    assert word_groups("H 32.1 m at 2900 rpm, pump X200", _stem) == {"rpm pump": 1, "pump x200": 1, "rpm pump x200": 1}
+    assert phrase_groups(["32.1", "m"]) is None and phrase_groups(["pump", "x200"]) == ["pump x200"]

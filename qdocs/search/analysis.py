@@ -102,9 +102,11 @@ def terms(text: str, stem: Stemmer, query: bool = False) -> Iterator[Term]:
 def word_groups(text: str, stem: Stemmer) -> dict[str, int]:
     """The groups of two and of three words standing next to each other in ``text``
     (words as the index has them; stop words between them do not separate them, any
-    CJK text does), each with how often it occurs: the index keeps them so that a
-    quoted phrase of words is found by one term (see :func:`phrase_groups`), the
-    way Chinese n-grams find a Chinese word, without positions."""
+    CJK text or number does), each with how often it occurs: the index keeps them so
+    that a quoted phrase of words is found by one term (see :func:`phrase_groups`),
+    the way Chinese n-grams find a Chinese word, without positions.  Numbers are left
+    out (measurements would make millions of groups found by nobody): a phrase with a
+    number is checked against the text."""
     return index_terms(text, stem)[1]
 
 
@@ -112,8 +114,10 @@ def phrase_groups(words: list[str]) -> list[str] | None:
     """The index terms that find a quoted phrase of words (see :func:`word_groups`):
     the phrase itself for two or three words, its overlapping groups of three for
     more (those then hold the words in order, to be checked against the text).
-    None when the phrase is not made of words only (Chinese is found by its n-grams)."""
-    if len(words) < 2 or any(GROUP_SEPARATOR in word or not _WORD_ONLY.match(word) for word in words):
+    None when the phrase is not made of words with letters only (Chinese is found by
+    its n-grams, numbers are not grouped)."""
+    if len(words) < 2 or any(GROUP_SEPARATOR in word or not _WORD_ONLY.match(word) or not _has_letter(word)
+                             for word in words):
         return None
     if len(words) <= 3:
         return [GROUP_SEPARATOR.join(words)]
@@ -132,8 +136,12 @@ def index_terms(text: str, stem: Stemmer) -> tuple[dict[str, int], dict[str, int
         if match.lastgroup == "word":
             word = fold(piece)
             if word not in STOP_WORDS:
-                term = stem(word) if word.isalpha() else word
+                alphabetic = word.isalpha()
+                term = stem(word) if alphabetic else word
                 found[term] += 1
+                if not (alphabetic or _has_letter(word)):  # a number: not grouped, and it parts groups
+                    before = after = ""
+                    continue
                 if after:
                     groups[f"{after} {term}"] += 1
                     if before:
@@ -149,6 +157,10 @@ def index_terms(text: str, stem: Stemmer) -> tuple[dict[str, int], dict[str, int
                 found[run[offset:offset + 3]] += 1
         found[run[-1]] += 1
     return found, groups
+
+
+def _has_letter(word: str) -> bool:
+    return any(map(str.isalpha, word))
 
 
 def single_cjk_character(text: str) -> bool:
