@@ -17,7 +17,7 @@ from whoosh import columns, fields, formats, index, query
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.util.times import datetime_to_long
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 from whoosh.writing import PostingPool, SegmentWriter
 
 from ...subjects import SUBJECT_KEYS
@@ -240,35 +240,13 @@ BLOCK_POSTINGS = 1024
 
 class _Codec(W3Codec):
     """Whoosh 2.7.4's codec with bigger blocks, writing postings through the lean
-    writers below."""
+    field writer below."""
 
     def __init__(self) -> None:
         super().__init__(blocklimit=BLOCK_POSTINGS)
 
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
-        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                               compression=self._compression, inlinelimit=self._inlinelimit)
-
     def field_writer(self, storage: Any, segment: Any) -> Any:
         return _FieldWriter(self, storage, segment)
-
-
-class _PostingsWriter(W3PostingsWriter):
-    def add_posting(self, id_: Any, weight: float, vbytes: bytes, length: int | None = None) -> None:
-        """Whoosh's ``add_posting`` without its type assertions; the same block."""
-        if len(self._ids) >= self._blocklimit:
-            self._write_block()
-        self._ids.append(id_)
-        self._weights.append(weight)
-        if weight > self._maxweight:
-            self._maxweight = weight
-        if vbytes:
-            self._values.append(vbytes)
-        if length:
-            if self._minlength is None or length < self._minlength:
-                self._minlength = length
-            if length > self._maxlength:
-                self._maxlength = length
 
 
 class _FieldWriter(W3FieldWriter):
@@ -297,7 +275,7 @@ class _FieldWriter(W3FieldWriter):
                 lasttext, writer = btext, self._postwriter
             length = table[docnum] if docnum < len(table) else (
                 lengths.doc_field_length(docnum, fieldname) if lengths else 0)
-            # _PostingsWriter.add_posting, written out: this loop runs once per posting
+            # W3PostingsWriter.add_posting without its type assertions: this runs once per posting
             if len(writer._ids) >= writer._blocklimit:
                 writer._write_block()
             writer._ids.append(docnum)
