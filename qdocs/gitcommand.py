@@ -159,9 +159,7 @@ class Git:
 
         git_dir = self.root / ".git"
         branch = gitobjects.branch_of_head(git_dir)
-        if branch is None or not _plain_identity(author) or not _plain_identity(email):
-            return None
-        if _git_environment_set():
+        if branch is None or not _plain_identity(author) or not _plain_identity(email) or _git_environment_set():
             return None
         when = gitobjects.now()
         commit = gitobjects.write_commit(git_dir, tree, parent, author, email, message, when)

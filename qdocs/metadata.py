@@ -30,24 +30,15 @@ class MetadataCache:
         self._pending: list[tuple[str, int, int, str, str]] = []
         self._disabled = False
 
-    def read(self, relative: str, with_digest: bool = False) -> tuple[dict[str, Any], str | None]:
-        """The parsed ``record.yaml`` at ``relative`` and, when asked, the sha256 of its bytes."""
+    def read(self, relative: str) -> tuple[dict[str, Any], str | None]:
+        """The parsed ``record.yaml`` at ``relative``, and the sha256 of its bytes when
+        they had to be read (the file changed since it was cached)."""
         path = self.root / relative
         status = os.stat(path)
         row = self._row(relative)
-        if row and not with_digest and row[0] == status.st_size and row[1] == status.st_mtime_ns:
+        if row and row[0] == status.st_size and row[1] == status.st_mtime_ns:
             return json.loads(row[3]), None
-        content = path.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
-        if row and row[2] == digest:
-            raw = json.loads(row[3])
-            if row[0] != status.st_size or row[1] != status.st_mtime_ns:
-                self._pending.append((relative, status.st_size, status.st_mtime_ns, digest, row[3]))
-            return raw, digest
-        raw = yamlio.load(content.decode("utf-8"))
-        self._pending.append((relative, status.st_size, status.st_mtime_ns, digest,
-                              json.dumps(raw, ensure_ascii=False, default=str)))
-        return raw, digest
+        return self._parsed(relative, path.read_bytes(), (row[2], row[3]) if row else None, status)
 
     def digests_and_bodies(self) -> dict[str, tuple[str, str]]:
         """Every cached file's sha256 and parsed form, by path, in one query (for a
@@ -68,12 +59,19 @@ class MetadataCache:
         """The parsed form of ``record.yaml`` bytes already read, and their sha256; from
         ``known`` (:meth:`digests_and_bodies`) when the digest matches, else parsed and
         kept for :meth:`flush`."""
+        return self._parsed(relative, content, known.get(relative), None)
+
+    def _parsed(self, relative: str, content: bytes, cached: tuple[str, str] | None,
+                status: os.stat_result | None) -> tuple[dict[str, Any], str]:
+        """``content`` parsed: from ``cached`` (digest, body) when the digest matches (its
+        size and time stored again when ``status`` is given), else from the YAML."""
         digest = hashlib.sha256(content).hexdigest()
-        row = known.get(relative)
-        if row is not None and row[0] == digest:
-            return json.loads(row[1]), digest
+        if cached is not None and cached[0] == digest:
+            if status is not None:
+                self._pending.append((relative, status.st_size, status.st_mtime_ns, digest, cached[1]))
+            return json.loads(cached[1]), digest
         raw = yamlio.load(content.decode("utf-8"))
-        status = os.stat(self.root / relative)
+        status = status or os.stat(self.root / relative)
         self._pending.append((relative, status.st_size, status.st_mtime_ns, digest,
                               json.dumps(raw, ensure_ascii=False, default=str)))
         return raw, digest

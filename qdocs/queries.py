@@ -44,10 +44,8 @@ def get_record(repository: "Repository", record_id: str) -> Record:
 
 
 def iter_records(repository: "Repository", type_id: str | None = None, product: str | None = None,
-                 lot: str | None = None, status: str | None = None, with_digest: bool = False) -> Iterator[Record]:
-    """Every current record, filtered; sorted by id within each folder walk.
-
-    With ``with_digest`` each record carries the sha256 of its ``record.yaml`` bytes."""
+                 lot: str | None = None, status: str | None = None) -> Iterator[Record]:
+    """Every current record, filtered; sorted by id within each folder walk."""
     for key, value in (("product", product), ("lot", lot)):
         if value is not None:
             problem = subject_id_problem(key, value)
@@ -56,7 +54,7 @@ def iter_records(repository: "Repository", type_id: str | None = None, product: 
     cache = repository.metadata
     try:
         for folder in record_folders(repository, product, lot):
-            raw, digest = cache.read(f"{folder}/record.yaml", with_digest)
+            raw, digest = cache.read(f"{folder}/record.yaml")
             record = Record.from_dict(raw, folder)
             record.yaml_sha256 = digest
             if type_id and record.type != type_id:
@@ -78,10 +76,10 @@ def record_folders(repository: "Repository", product: str | None = None, lot: st
 
     Record folders sit at a fixed depth under their scope (``lot/<product>/<lot>/<id>``),
     so the walk reads exactly those directories."""
-    for folder in _candidate_folders(repository, product, lot):
-        scope = folder.split("/", 1)[0]
-        depth = len(SCOPES[scope]) + 1 - folder.count("/")
-        yield from _walk(repository.root, folder, depth)
+    root = str(repository.root)
+    for parent, name in _record_candidates(repository, product, lot):
+        if os.path.isfile(f"{root}/{parent}/{name}/record.yaml"):
+            yield f"{parent}/{name}"
 
 
 def record_folders_with_names(repository: "Repository") -> Iterator[tuple[str, list[str]]]:
@@ -89,17 +87,23 @@ def record_folders_with_names(repository: "Repository") -> Iterator[tuple[str, l
     entries it holds (one directory read per record, where a check would otherwise ask
     for each file it expects)."""
     root = str(repository.root)
-    for folder in _candidate_folders(repository, None, None):
-        scope = folder.split("/", 1)[0]
-        depth = len(SCOPES[scope]) + 1 - folder.count("/")
+    for parent, name in _record_candidates(repository, None, None):
+        try:
+            names = os.listdir(f"{root}/{parent}/{name}")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if "record.yaml" in names:
+            yield f"{parent}/{name}", names
+
+
+def _record_candidates(repository: "Repository", product: str | None, lot: str | None) -> Iterator[tuple[str, str]]:
+    """(parent folder, name) of every folder at a record's depth, sorted."""
+    root = str(repository.root)
+    for folder in _candidate_folders(repository, product, lot):
+        depth = len(SCOPES[folder.split("/", 1)[0]]) + 1 - folder.count("/")
         for parent in _descend(root, folder, depth - 1):
             for name in _subfolders(f"{root}/{parent}"):
-                try:
-                    names = os.listdir(f"{root}/{parent}/{name}")
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                if "record.yaml" in names:
-                    yield f"{parent}/{name}", names
+                yield parent, name
 
 
 def _subfolders(path: str) -> list[str]:
@@ -116,17 +120,6 @@ def _descend(root: str, folder: str, levels: int) -> Iterator[str]:
         return
     for name in _subfolders(f"{root}/{folder}"):
         yield from _descend(root, f"{folder}/{name}", levels - 1)
-
-
-def _walk(root, folder: str, depth: int) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Record folders ``depth`` levels below ``folder``: those holding a record.yaml."""
-    for name in _subfolders(f"{root}/{folder}"):
-        child = f"{folder}/{name}"
-        if depth == 1:
-            if os.path.isfile(f"{root}/{child}/record.yaml"):
-                yield child
-        else:
-            yield from _walk(root, child, depth - 1)
 
 
 def history(repository: "Repository", record_id: str) -> list[HistoryEntry]:

@@ -116,8 +116,7 @@ def phrase_groups(words: list[str]) -> list[str] | None:
     more (those then hold the words in order, to be checked against the text).
     None when the phrase is not made of words with letters only (Chinese is found by
     its n-grams, numbers are not grouped)."""
-    if len(words) < 2 or any(GROUP_SEPARATOR in word or not _WORD_ONLY.match(word) or not _has_letter(word)
-                             for word in words):
+    if len(words) < 2 or not all(_WORD_ONLY.match(word) and _has_letter(word) for word in words):
         return None
     if len(words) <= 3:
         return [GROUP_SEPARATOR.join(words)]
@@ -143,9 +142,9 @@ def index_terms(text: str, stem: Stemmer) -> tuple[dict[str, int], dict[str, int
                     before = after = ""
                     continue
                 if after:
-                    groups[f"{after} {term}"] += 1
+                    groups[after + GROUP_SEPARATOR + term] += 1
                     if before:
-                        groups[f"{before} {after} {term}"] += 1
+                        groups[before + GROUP_SEPARATOR + after + GROUP_SEPARATOR + term] += 1
                 before, after = after, term
             continue
         before = after = ""

@@ -172,8 +172,7 @@ def _term_mask(searcher: Any, fieldname: str, text: Any, within: Mask | None) ->
 # -- reading posting lists -----------------------------------------------------------
 
 
-def _postings(searcher: Any, fieldname: str, text: Any, within: Mask | None = None,
-              weights: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def _postings(searcher: Any, fieldname: str, text: Any, within: Mask | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A term's (document numbers, weights) over every segment, deleted documents
     included; read once per search, except that with a sparse ``within`` only the
     blocks that can hold those documents are read (and nothing is kept)."""
@@ -296,8 +295,10 @@ class _Arrays:
             names = [name.decode("utf-8") if isinstance(name, bytes) else name
                      for name in searcher.reader().field_terms("type")]
             codes = np.full(self.size, len(names), dtype=np.int32)
-            for subsearcher, offset in _segments(searcher):
-                _segment_types(subsearcher.reader(), names, codes, offset)
+            segments = _segments(searcher)
+            if not all(_segment_types(subsearcher.reader(), names, codes, offset) for subsearcher, offset in segments):
+                for number, name in enumerate(names):  # no type column: from the type terms
+                    codes[_postings(searcher, "type", name)[0]] = number
             self._types = (names, codes)
         return self._types
 
@@ -317,36 +318,25 @@ def _arrays(searcher: Any) -> _Arrays:
 
 
 def _deleted(reader: Any) -> Iterator[int]:
-    deleted = getattr(reader, "_perdoc", None)
-    if deleted is not None and hasattr(deleted, "deleted_docs"):
-        return iter(deleted.deleted_docs())
+    per_document = getattr(reader, "_perdoc", None)
+    if per_document is not None and hasattr(per_document, "deleted_docs"):
+        return iter(per_document.deleted_docs())
     return (number for number in range(reader.doc_count_all()) if reader.is_deleted(number))
 
 
-def _segment_types(reader: Any, names: list[str], codes: np.ndarray, offset: int) -> None:
+def _segment_types(reader: Any, names: list[str], codes: np.ndarray, offset: int) -> bool:
     """Each document's type number in one segment, from the type column (one byte or
-    two a document, read at once), or from the type terms' postings without one."""
+    two a document, read at once); False when the segment has no such column."""
     count = reader.doc_count_all()
     column = reader.column_reader("type", translate=False) if reader.has_column("type") else None
-    if isinstance(column, RefBytesColumn.Reader):
-        dtype = np.dtype(">" + column._typecode.replace("B", "u1").replace("H", "u2").replace("I", "u4"))
-        references = np.frombuffer(column._dbfile.get(column._basepos, count * column._itemsize), dtype=dtype)
-        numbers = {name: number for number, name in enumerate(names)}
-        table = np.array([numbers.get(value.decode("utf-8"), len(names)) for value in column._uniques],
-                         dtype=np.int32)
-        codes[offset:offset + count] = table[references]
-        return
-    for number, name in enumerate(names):
-        for ids, _ in _blocks_of(reader, "type", name):
-            codes[offset + np.array(ids, dtype=np.int64)] = number
-
-
-def _blocks_of(reader: Any, fieldname: str, text: str) -> Iterator[tuple[Any, Any]]:
-    try:
-        matcher = reader.postings(fieldname, text)
-    except TermNotFound:
-        return
-    yield from _blocks(matcher.child if isinstance(matcher, FilterMatcher) else matcher, None)
+    if not isinstance(column, RefBytesColumn.Reader):
+        return False
+    dtype = np.dtype(">" + column._typecode.replace("B", "u1").replace("H", "u2").replace("I", "u4"))
+    references = np.frombuffer(column._dbfile.get(column._basepos, count * column._itemsize), dtype=dtype)
+    numbers = {name: number for number, name in enumerate(names)}
+    table = np.array([numbers.get(value.decode("utf-8"), len(names)) for value in column._uniques], dtype=np.int32)
+    codes[offset:offset + count] = table[references]
+    return True
 
 
 def _segment_lengths(reader: Any, fieldname: str) -> bytes:

@@ -16,8 +16,8 @@ from typing import Any, Iterator
 from whoosh import columns, fields, formats, index, query
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
-from whoosh.util.times import datetime_to_long
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.util.times import datetime_to_long
 from whoosh.writing import PostingPool, SegmentWriter
 
 from ...subjects import SUBJECT_KEYS
@@ -63,8 +63,9 @@ class TermCounts(formats.Format):
     at 100,000 records; instead, groups of two and three words next to each other are
     terms too (:func:`.analysis.word_groups`, with a frequency of 0 so that they leave
     the field's length and BM25F alone), which find a quoted phrase of words, and a
-    phrase with Chinese is checked against the stored text (see :mod:`.evaluation`).  Terms come straight from :func:`.analysis.term_positions`
-    (the analyzer's terms, without a Token object per term)."""
+    phrase with Chinese is checked against the stored text (see :mod:`.evaluation`).
+    Terms come straight from :func:`.analysis.index_terms` (the analyzer's terms,
+    counted, without a Token object per term)."""
 
     posting_size = 0
 
