@@ -14,6 +14,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from . import clock
 from .errors import StorageError
 
 _BASE_ENV = {
@@ -58,7 +59,7 @@ class Git:
         self.root = Path(root)
 
     def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, check: bool = True) -> bytes:
-        full_env = {**os.environ, **_BASE_ENV, **(env or {})}
+        full_env = {**os.environ, **_BASE_ENV, **clock.git_dates(), **(env or {})}
         try:
             completed = subprocess.run(
                 ["git", *args], cwd=self.root, input=input, env=full_env,

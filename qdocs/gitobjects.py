@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import zlib
 from pathlib import Path
+
+from . import clock
 
 _EMPTY = "0" * 40
 
@@ -124,8 +125,6 @@ def _packed(git_dir: Path, branch: str) -> bool:
 
 
 def now() -> tuple[int, str]:
-    """Seconds since the epoch and the local zone, as git writes them (``+0800``)."""
-    seconds = int(time.time())
-    offset = time.localtime(seconds).tm_gmtoff // 60
-    sign = "+" if offset >= 0 else "-"
-    return seconds, f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+    """The clock's seconds since the epoch and the local zone, as git writes them (``+0800``)."""
+    moment = clock.now()
+    return int(moment.timestamp()), moment.strftime("%z")

@@ -8,11 +8,11 @@ fixed order so git diffs stay readable.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import clock
 from . import yamlio
 from .errors import UsageError
 from .subjects import Subject, subject_from_dict
@@ -117,7 +117,8 @@ class Record:
 
 
 def now_text() -> str:
-    return _dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+    """The clock's current moment as stored in records: local time with its offset."""
+    return clock.now().isoformat()
 
 
 def format_record_id(prefix: str, site: str, year: int, number: int) -> str:

@@ -21,6 +21,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import clock
 from .catalog import RecordType
 from .errors import RecordStateError, UsageError
 from .events import canonical_json, sha256_hex
@@ -78,7 +79,7 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
         private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase,
                                        home)
         stamp = Stamp.now(signer)
-        moment = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        moment = clock.utc_now().isoformat().replace("+00:00", "Z")
         cache = repository.templates
         with repository.transaction("sign", [record.path for record, _, _ in plans], list(record_ids)) as change:
             head = change.events.head.hash

@@ -84,14 +84,18 @@ def test_supplier_renewal_and_maintenance_due(complete):
     assert a4["status"] == "overdue" and len(a4["findings"]) == 2  # EQ-BAL-02 and EQ-CNC-07
 
 
-def test_qualified_supplier_list_marks_expired_and_not_qualified(complete, tmp_path: Path):
+def test_qualified_supplier_list_marks_expired_and_not_qualified(complete, tmp_path: Path, monkeypatch):
+    # the list is made on 2026-12-01 with records made that day, whatever the real date
+    day = "2026-12-01T10:00:00+08:00"
+    monkeypatch.setenv("QDOCS_CLOCK", day)
     expired = complete.new("supplier-evaluation", example(
         complete.catalog, "supplier-evaluation", supplier="SUP-OLD", supplier_name="旧厂 Old Works",
-        evaluation_date="2025-01-05", next_assessment_due="2026-01-05"))
+        evaluation_date="2025-01-05", next_assessment_due="2026-01-05"), when=day)
     refused = complete.new("supplier-evaluation", example(
-        complete.catalog, "supplier-evaluation", supplier="SUP-BAD", conclusion="not-qualified"))
-    complete.new("supplier-evaluation", example(complete.catalog, "supplier-evaluation", supplier="SUP-NEW"))
-    complete.sign([expired, refused])
+        complete.catalog, "supplier-evaluation", supplier="SUP-BAD", conclusion="not-qualified"), when=day)
+    complete.new("supplier-evaluation", example(complete.catalog, "supplier-evaluation", supplier="SUP-NEW"),
+                 when=day)
+    complete.sign([expired, refused], when=day)
     document = tmp_path / "suppliers.docx"
     result = complete("suppliers", "--as-of", "2026-12-01", "--json", "--docx", str(document))
     assert result.exit_code == 0, result.output

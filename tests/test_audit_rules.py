@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from qdocs import clock
+
 from qdocs.audit.evaluation import run_audit
 from qdocs.audit.located import RulesError
 from qdocs.audit.rules import default_rules_path, parse_rules, read_rules
@@ -107,7 +109,7 @@ def test_severity_and_parameters_come_from_the_file(repo_path: Path, catalog):
     assert product.lot is None and [result.status for result in product.results][:4] == ["unsigned", "missing",
                                                                                            "missing", "missing"]
     assert [result.blocking for result in product.results][:2] == [False, True]
-    assert report.day == datetime.date.today()
+    assert report.day == clock.today()
 
 
 def _example(catalog, type_id: str) -> dict:

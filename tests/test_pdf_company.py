@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qdocs import clock
 from tests.conftest import git
 from tests.test_pdf_attachments import text_pdf
 
@@ -133,7 +134,7 @@ def make_pkcs12(tmp_path: Path, passphrase: str, non_repudiation: bool = True) -
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Example Manufacturing Signing")])
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = clock.utc_now()
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                    .serial_number(7).not_valid_before(now - _dt.timedelta(days=1))
                    .not_valid_after(now + _dt.timedelta(days=30))

@@ -7,6 +7,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from .. import clock
 from ..errors import UsageError
 from ..subjects import subject_id_problem
 from .context import Context
@@ -118,7 +119,7 @@ def _run_audit(repository: "Repository", product: str | None, lot: str | None, a
     snapshot = listing.read(progress)
     selected = select_lots(snapshot.subjects, product, lot, as_of)  # refuses bad input
     listing.save()  # only then are newly parsed records kept in the cache
-    day = as_of or _dt.date.today()
+    day = as_of or clock.today()
     context = Context(snapshot, repository.catalog, day)
     checked = rules.after_sales if after_sales else ()
     lot_outcomes, after_sales_outcomes = evaluate(rules.release, checked, context, selected)

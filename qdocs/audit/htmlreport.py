@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import clock
 from ..errors import StorageError
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def render_html(report: "AuditReport", company: str = "") -> str:
     lots = [lot for lot in report.lots if lot.lot is not None]
     blocked = [lot for lot in report.lots if lot.blocked]
     when = f"as of the end of {report.as_of}" if report.as_of else f"on {report.day}"
-    generated = _dt.datetime.now().astimezone().replace(microsecond=0).isoformat(sep=" ")
+    generated = clock.now().isoformat(sep=" ")
     parts = [
         "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>质量记录审核 Quality records audit {e(str(report.day))}</title>",

@@ -8,6 +8,7 @@ import datetime as _dt
 import hashlib
 from typing import Any
 
+from .. import clock
 from ..errors import UsageError
 from ..keys import PassphraseError
 
@@ -26,7 +27,7 @@ def create_certificate(name: str, days: int) -> tuple[Any, Any]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name[:64]),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, name[:64])])
-    start = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
+    start = clock.utc_now() - _dt.timedelta(minutes=5)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
                .serial_number(x509.random_serial_number()).not_valid_before(start)
                .not_valid_after(start + _dt.timedelta(days=days))
@@ -59,6 +60,6 @@ def read_pkcs12(content: bytes, passphrase: str, source: str) -> tuple[Any, Any,
                              "would reject its signatures; ask for a document-signing certificate")
     except x509.ExtensionNotFound:
         pass
-    if certificate.not_valid_after_utc <= _dt.datetime.now(_dt.timezone.utc):
+    if certificate.not_valid_after_utc <= clock.utc_now():
         raise UsageError(f"{source}: the certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}")
     return key, certificate, list(chain)

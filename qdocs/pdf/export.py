@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from .. import clock
 from ..errors import RecordStateError, StorageError, UsageError
 from .office import Office
 from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
@@ -46,7 +47,7 @@ def load_copies(repository: "Repository", record_ids: list[str], revision: str |
 
 
 def printed_now() -> str:
-    moment = _dt.datetime.now().astimezone()
+    moment = clock.now()
     offset = moment.strftime("%z")
     return moment.strftime("%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
 

@@ -19,6 +19,7 @@ import resource
 import sys
 from typing import Any
 
+from .. import clock
 from .hostile import LOOP, Refused, refuse_active_content, refuse_loops
 
 MAX_PAGES = 5000
@@ -65,7 +66,8 @@ def validate(data: bytes, trusted: list[str]) -> dict[str, Any]:
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     results = []
     for signature in reader.embedded_signatures:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
+                                    moment=clock.utc_now())
         status = validate_pdf_signature(signature, context)
         reason = signature.sig_object.get("/Reason")
         results.append({

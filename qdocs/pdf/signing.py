@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from .. import clock
+
 FIELD_NAME = "QdocsCompanySignature"
 
 
@@ -27,8 +29,22 @@ def sign_pdf(content: bytes, signer: Any, reason: str, location: str) -> bytes:
         docmdp_permissions=MDPPerm.NO_CHANGES,
     )
     output = io.BytesIO()
-    signers.PdfSigner(metadata, signer=signer).sign_pdf(writer, output=output)
+    _clocked_signer_class()(metadata, signer=signer).sign_pdf(writer, output=output)
     return output.getvalue()
+
+
+def _clocked_signer_class() -> Any:
+    """pyHanko's ``PdfSigner`` with the signing time from qdocs' clock: pyHanko reads the
+    machine's clock in its signing session and offers no argument for it."""
+    from pyhanko.sign import signers
+
+    class ClockedPdfSigner(signers.PdfSigner):
+        def init_signing_session(self, *arguments: Any, **options: Any) -> Any:
+            session = super().init_signing_session(*arguments, **options)
+            session.system_time = clock.now()
+            return session
+
+    return ClockedPdfSigner
 
 
 def company_signer(key: Any, certificate: Any, chain: list[Any]) -> Any:
