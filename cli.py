@@ -166,14 +166,72 @@ def _values(data_file: str | None, assignments: tuple[str, ...], subject: dict[s
 @cli.command()
 @click.argument("path", required=False)
 @click.option("--site", metavar="CODE", help="Site code used in document numbers (default S1).")
+@click.option("--admin", "admin_name", metavar="NAME", help="A new repository's first administrator (user name).")
+@click.option("--full-name", metavar="TEXT", help="The first administrator's printed name.")
 @click.pass_context
-def init(context: click.Context, path: str | None, site: str | None) -> None:
-    """Create a records repository (default ./records), or register this copy's site."""
-    from qdocs.repository import Repository
+def init(context: click.Context, path: str | None, site: str | None, admin_name: str | None,
+         full_name: str | None) -> None:
+    """Create a records repository (default ./records) with its first administrator, or
+    register this copy's site.  The administrator's key passphrase: prompt or QDOCS_PASSPHRASE."""
+    from qdocs.repository import CONFIG_PATH, Repository
+    from qdocs.trust.genesis import Enrollment
 
-    repository, message = Repository.init(path or context.obj["repository_path"], site, context.obj["actor"])
+    target = Path(path or context.obj["repository_path"])
+    administrator = None
+    if not (target / CONFIG_PATH).is_file():
+        if admin_name is None and sys.stdin.isatty():
+            admin_name = click.prompt("First administrator (user name, e.g. li.admin)")
+            full_name = full_name or click.prompt("Printed name of the administrator")
+        if admin_name:
+            administrator = Enrollment(admin_name, full_name or "", lambda: _passphrase(confirm=True))
+    repository, message = Repository.init(target, site, context.obj["actor"], administrator=administrator)
     context.obj["repository"] = repository
     click.echo(message)
+
+
+@cli.command()
+@click.option("--admin", "admin_name", required=True, metavar="NAME", help="The root administrator (user name).")
+@click.option("--full-name", required=True, metavar="TEXT", help="The root administrator's printed name.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def migrate(context: click.Context, admin_name: str, full_name: str, as_json: bool) -> None:
+    """Give a repository made before controlled forms and trust its root administrator: its users
+    are attested, the forms copied into forms/ and approved.  Nothing is lost."""
+    from qdocs.trust.genesis import Enrollment, migrate as migrate_repository
+
+    result = migrate_repository(_repository(context), Enrollment(admin_name, full_name,
+                                                                 lambda: _passphrase(confirm=True)))
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(f"root administrator {result['root']}, key {result['fingerprint']} (write it down)")
+    click.echo(f"attested {len(result['users_attested'])} earlier user(s): {', '.join(result['users_attested']) or '-'}")
+    click.echo(f"{len(result['forms'])} form(s) in forms/, approved; private key: {result['private_key_file']}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def trust(context: click.Context, as_json: bool) -> None:
+    """The root of trust (compare its fingerprint with the one kept on paper), the administrators
+    and the forms in force."""
+    from qdocs.trust.report import trust_report
+
+    report = trust_report(_repository(context))
+    if as_json:
+        _echo_json(report)
+        return
+    root = report["root"]
+    if root is None:
+        click.echo("no root of trust: this repository was made before trust existed (qdocs migrate)")
+    else:
+        click.echo(f"root        {root['fingerprint']}  {root['user']} ({root['full_name']}), {root['created']}")
+    click.echo(f"admins      {', '.join(report['admins']) or '-'}")
+    for form in report["forms"]:
+        click.echo(f"form        {form['path']:<44} version {form['version']}  {form['state']}")
+    for finding in report["findings"]:
+        click.echo(f"finding     {finding['record']}: {finding['message']}")
+    context.exit(1 if report["findings"] else 0)
 
 
 @cli.command()
@@ -421,20 +479,42 @@ def open_record(context: click.Context, record_id: str, revision: str | None, ou
 # -- users, keys, signatures ----------------------------------------------------
 
 
-def _passphrase(confirm: bool = False) -> str:
-    """From QDOCS_PASSPHRASE (automation) or a hidden prompt on a terminal."""
+def _passphrase(confirm: bool = False, whose: str = "") -> str:
+    """The passphrase of the person acting: QDOCS_PASSPHRASE (automation) or a hidden prompt."""
     from qdocs.errors import UsageError
 
     if os.environ.get("QDOCS_PASSPHRASE"):
         return os.environ["QDOCS_PASSPHRASE"]
     if not sys.stdin.isatty():
         raise UsageError("a passphrase is needed: type it at a terminal, or set QDOCS_PASSPHRASE")
-    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return click.prompt(f"Passphrase{' of ' + whose if whose else ''}", hide_input=True, confirmation_prompt=confirm)
+
+
+def _new_passphrase(owner: str) -> str:
+    """The passphrase that will protect a new key: QDOCS_NEW_PASSPHRASE or a prompt, typed twice."""
+    from qdocs.errors import UsageError
+
+    if os.environ.get("QDOCS_NEW_PASSPHRASE"):
+        return os.environ["QDOCS_NEW_PASSPHRASE"]
+    if not sys.stdin.isatty():
+        raise UsageError(f"a passphrase for {owner}'s new key is needed: type it at a terminal, "
+                         "or set QDOCS_NEW_PASSPHRASE")
+    return click.prompt(f"New passphrase for {owner}'s key", hide_input=True, confirmation_prompt=True)
+
+
+def _credentials(name: str):
+    from qdocs.trust.administration import Credentials
+
+    return Credentials(name, lambda: _passphrase(whose=name))
+
+
+_AS_ADMIN = click.option("--as", "admin", required=True, metavar="ADMIN",
+                         help="The administrator making the change (passphrase: prompt or QDOCS_PASSPHRASE).")
 
 
 @cli.group()
 def users() -> None:
-    """Users who sign, and their roles."""
+    """Users who sign, and their roles: every change is signed by an administrator."""
 
 
 @users.command("add")
@@ -442,42 +522,85 @@ def users() -> None:
 @click.option("--full-name", required=True, help="The printed name shown on signatures.")
 @click.option("--role", "roles", multiple=True, required=True, help="A role from the catalog (repeatable).")
 @click.option("--image", type=click.Path(path_type=Path), help="Signature image (PNG) shown in the signature block.")
+@_AS_ADMIN
 @click.pass_context
-def users_add(context: click.Context, name: str, full_name: str, roles: tuple[str, ...], image: Path | None) -> None:
-    """Add a user with roles."""
-    from qdocs.users import add_user
+def users_add(context: click.Context, name: str, full_name: str, roles: tuple[str, ...], image: Path | None,
+              admin: str) -> None:
+    """Add a user with roles.
 
-    user = add_user(_repository(context), name, full_name, list(roles), context.obj["actor"], image)
-    click.echo(f"added {user.name} ({user.full_name}): {', '.join(user.roles)}")
+    Example: qdocs users add zhang.san --full-name 张三 --role inspector --as li.admin"""
+    from qdocs.trust.administration import add_user
+
+    user = add_user(_repository(context), _credentials(admin), name, full_name, list(roles), image)
+    click.echo(f"added {user.name} ({user.full_name}): {', '.join(user.current_roles())}; "
+               f"next: qdocs keys create {user.name} --as {admin}")
+
+
+@users.command("grant")
+@click.argument("name")
+@click.option("--role", required=True, help="The role to grant.")
+@_AS_ADMIN
+@click.pass_context
+def users_grant(context: click.Context, name: str, role: str, admin: str) -> None:
+    """Grant a role (another administrator than the user).
+
+    Example: qdocs users grant zhang.san --role qc-manager --as li.admin"""
+    from qdocs.trust.administration import grant_role
+
+    user = grant_role(_repository(context), _credentials(admin), name, role)
+    click.echo(f"{user.name}: {', '.join(user.current_roles())}")
+
+
+@users.command("remove-role")
+@click.argument("name")
+@click.option("--role", required=True, help="The role to take away.")
+@click.option("--reason", required=True, help="Why, for the audit trail.")
+@_AS_ADMIN
+@click.pass_context
+def users_remove_role(context: click.Context, name: str, role: str, reason: str, admin: str) -> None:
+    """Take a role away; signatures given in it before stay valid.
+
+    Example: qdocs users remove-role zhang.san --role inspector --reason "moved to sales" --as li.admin"""
+    from qdocs.trust.administration import remove_role
+
+    user = remove_role(_repository(context), _credentials(admin), name, role, reason)
+    click.echo(f"{user.name}: {', '.join(user.current_roles()) or 'no role'}")
 
 
 @users.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def users_list(context: click.Context, as_json: bool) -> None:
-    """List users, their roles and keys."""
-    from qdocs.users import list_users
+    """List users, their roles and keys, as the signed trust log has them.
 
-    found = list_users(_repository(context))
+    Example: qdocs users list --json"""
+    from qdocs.trust.administration import trust_state
+    from qdocs.users import user_view
+
+    state = trust_state(_repository(context))
+    found = [state.users[name] for name in sorted(state.users)]
     if as_json:
-        _echo_json([user.to_dict() for user in found])
+        _echo_json([user_view(user) for user in found])
         return
     for user in found:
         key = user.current_key()
-        state = f"revoked {user.revoked['time']}" if user.revoked else (key["fingerprint"] if key else "no key")
-        click.echo(f"{user.name:<16} {user.full_name:<12} {','.join(user.roles):<32} {state}")
+        status = f"revoked {user.revoked_text}" if user.revoked_text else (key.fingerprint if key else "no key")
+        click.echo(f"{user.name:<18} {user.full_name:<12} {','.join(user.current_roles()):<32} {status}")
 
 
 @users.command("revoke")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why the user may no longer sign.")
+@_AS_ADMIN
 @click.pass_context
-def users_revoke(context: click.Context, name: str, reason: str) -> None:
-    """Revoke a user: no signature from now on; earlier ones stay valid."""
-    from qdocs.users import revoke_user
+def users_revoke(context: click.Context, name: str, reason: str, admin: str) -> None:
+    """Revoke a user: no signature from now on; earlier ones stay valid.
 
-    user = revoke_user(_repository(context), name, reason, context.obj["actor"])
-    click.echo(f"revoked {user.name} at {user.revoked['time']}")
+    Example: qdocs users revoke zhang.san --reason "left the company" --as li.admin"""
+    from qdocs.trust.administration import revoke_user
+
+    user = revoke_user(_repository(context), _credentials(admin), name, reason)
+    click.echo(f"revoked {user.name} at {user.revoked_text}")
 
 
 @cli.group()
@@ -487,17 +610,100 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("name")
-@click.option("--replace", is_flag=True, help="Rotate: retire the user's current key.")
+@click.option("--replace", is_flag=True, help="Replace the user's current key.")
+@click.option("--as", "admin", metavar="ADMIN", help="An administrator registers the key (a user's first key, "
+              "or a lost one); without it the user rotates their own key, signing with the current one.")
+@click.option("--reason", help="Why an administrator replaces a key (e.g. 'lost laptop').")
 @click.pass_context
-def keys_create(context: click.Context, name: str, replace: bool) -> None:
-    """Make an Ed25519 key pair for NAME (private key encrypted with a passphrase, outside the repository)."""
-    from qdocs.keys import create_key
-    from qdocs.users import load_user
+def keys_create(context: click.Context, name: str, replace: bool, admin: str | None, reason: str | None) -> None:
+    """Make an Ed25519 key pair for NAME: the private key encrypted with a new passphrase
+    (prompt or QDOCS_NEW_PASSPHRASE) in QDOCS_HOME, the public key registered in the repository.
+
+    Example: qdocs keys create zhang.san --as li.admin"""
+    from qdocs.errors import UsageError
+    from qdocs.trust.administration import register_key, rotate_key, trust_state
 
     repository = _repository(context)
-    load_user(repository, name)
-    entry = create_key(repository, name, _passphrase(confirm=True), context.obj["actor"], replace)
+    user = trust_state(repository).user(name)
+    has_key = bool(user and user.current_key())
+    if has_key and not replace:
+        raise UsageError(f"user {name} already has key {user.current_key().fingerprint}; give --replace to replace it")
+    if admin and admin != name:
+        entry = register_key(repository, _credentials(admin), name, lambda: _new_passphrase(name), reason)
+    elif has_key:
+        entry = rotate_key(repository, _credentials(name), lambda: _new_passphrase(name))
+    else:
+        raise UsageError(f"{name} has no key yet: an administrator registers a user's first key "
+                         f"(qdocs keys create {name} --as ADMIN)")
     click.echo(f"{entry['fingerprint']}  (private key: {entry['private_key_file']})")
+
+
+@cli.group()
+def forms() -> None:
+    """The forms (catalog, rules, Word templates in forms/): controlled documents, approved before use."""
+
+
+@forms.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def forms_status(context: click.Context, as_json: bool) -> None:
+    """Each form's approved version, and the changes waiting for approval.
+
+    Example: qdocs forms status"""
+    from qdocs.forms import form_states
+
+    states = form_states(_repository(context))
+    if as_json:
+        _echo_json([state.to_json() for state in states])
+        return
+    for state in states:
+        version = (state.approved or {}).get("version", "-")
+        by = f"approved by {state.approved['by']} {state.approved['time']}" if state.approved else "never approved"
+        click.echo(f"{state.path:<44} v{version:<3} {state.state:<9} {by}")
+    waiting = [state.path for state in states if state.state != "approved"]
+    click.echo(f"{len(states)} form(s); {len(waiting)} waiting for approval"
+               + (f": qdocs forms approve --as NAME" if waiting else ""))
+
+
+@forms.command("approve")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--as", "approver", required=True, metavar="NAME",
+              help="Who approves (a role the catalog lists under forms: approve; passphrase: prompt or QDOCS_PASSPHRASE).")
+@click.option("--comment", help="What changed and why, for the history of the form.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def forms_approve(context: click.Context, files: tuple[str, ...], approver: str, comment: str | None,
+                  as_json: bool) -> None:
+    """Put changed forms in force (default: every changed one), after checking they fit together.
+
+    Example: qdocs forms approve forms/final-inspection.docx --as wang.qc --comment "new torque item"
+    """
+    from qdocs.trust.administration import approve_forms
+
+    approved = approve_forms(_repository(context), _credentials(approver), list(files), comment)
+    if as_json:
+        _echo_json(approved)
+        return
+    for form in approved:
+        click.echo(f"{form['path']} version {form['version']} in force (sha256 {form['sha256'][:16]}…)")
+
+
+@cli.command()
+@click.option("-o", "--output", metavar="FILE", help="Also write the checkpoint to FILE.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_context
+def checkpoint(context: click.Context, output: str | None, as_json: bool) -> None:
+    """Print the head of the history (commit and every chain's last hash) to keep outside the
+    repository; qdocs verify --checkpoint reports when it is no longer in the history.
+
+    Example: qdocs checkpoint -o 2026-12-02.checkpoint"""
+    from qdocs.checkpoints import take_checkpoint
+
+    point = take_checkpoint(_repository(context), Path(output) if output else None)
+    if as_json:
+        _echo_json(point.to_json())
+    else:
+        click.echo(point.text())
 
 
 @cli.command()
@@ -528,27 +734,39 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
 
 @cli.command()
 @click.argument("record_ids", nargs=-1, metavar="[ID]...")
+@click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="A checkpoint kept outside the repository (qdocs checkpoint -o): report it if it is no longer "
+                   "in the history (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
-def verify(context: click.Context, record_ids: tuple[str, ...], as_json: bool) -> None:
-    """Check documents, signatures and the event chain. Exit 1 on findings."""
+def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
+    """Check documents, signatures, the trust chain (who may do what), the forms, the numbering
+    and the event chains. Exit 1 on findings.
+
+    Example: qdocs verify --checkpoint 2026-12-01.checkpoint"""
+    from qdocs.checkpoints import read_checkpoint
     from qdocs.verification import verify_repository
 
     repository = _repository(context)
+    points = [read_checkpoint(path) for path in checkpoint_files]
     total = len(record_ids) or sum(1 for _ in repository.git.find_files("**/record.yaml"))
     update, finish = _progress(total, "verifying")
     try:
-        report = verify_repository(repository, list(record_ids) or None, update)
+        report = verify_repository(repository, list(record_ids) or None, update, points)
     finally:
         finish()
     if as_json:
         _echo_json(report.to_json())
     else:
+        root = report.root
+        click.echo(f"root of trust: {root['fingerprint']} ({root['user']}, {root['created']})" if root
+                   else "root of trust: none (qdocs migrate)")
         for finding in report.findings:
             click.echo(str(finding))
         click.echo(f"{report.records_checked} record(s), {report.signatures_checked} signature(s), "
-                   f"{report.events_checked} event(s) checked: "
-                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}", err=True)
+                   f"{report.events_checked} event(s), {report.trust_entries} trust entr"
+                   f"{'y' if report.trust_entries == 1 else 'ies'} checked: "
+                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}")
     context.exit(0 if report.clean else 1)
 
 

@@ -78,7 +78,8 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
             for index, ((subject, data), record_id, folder) in enumerate(zip(prepared, ids, folders)):
                 record = Record(
                     id=record_id, type=type_id, subject=subject, revision="A", status="draft", data=data,
-                    template_sha256=template_sha256, docx_sha256="", created=stamp, changed=stamp,
+                    template_sha256=template_sha256, catalog_sha256=_controlled_catalog(repository),
+                    docx_sha256="", created=stamp, changed=stamp,
                     revisions=[{"revision": "A", "time": stamp.time, "actor": actor, "reason": "first issue"}],
                     path=folder,
                 )
@@ -126,6 +127,7 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
         current.signatures = []
         cache = repository.templates
         current.template_sha256 = cache.template_sha256(record_type)
+        current.catalog_sha256 = _controlled_catalog(repository)
         with repository.transaction("revise", [current.path], [record_id]) as change:
             entry = write_record(repository, cache, record_type, current, change)
             change.events.append("revise", actor, stamp.time, records=[entry], reason=reason)
@@ -188,3 +190,11 @@ def _reason(reason: str | None, action: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _controlled_catalog(repository: "Repository") -> str:
+    """The sha256 of the approved catalog a record is made with (empty where the repository
+    has no controlled forms)."""
+    from .forms import has_forms
+
+    return repository.catalog.sha256 if has_forms(repository.root) else ""

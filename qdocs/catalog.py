@@ -11,11 +11,11 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
-from .errors import CatalogError, UnknownTypeError
+from .errors import CatalogError, TemplateError, UnknownTypeError
 from .subjects import SCOPES, SUBJECT_KEYS
 
 FIELD_TYPES = ("text", "long-text", "date", "datetime", "number", "enum", "yes-no", "table")
@@ -109,6 +109,13 @@ class Catalog:
     roles: dict[str, Label]
     meanings: dict[str, Meaning]
     types: dict[str, RecordType] = field(default_factory=dict)
+    #: roles that may approve a change of the forms (``forms: {approve: [...]}``)
+    form_approvers: tuple[str, ...] = ()
+    #: where the templates' bytes come from: a records repository's approved forms
+    #: (:mod:`qdocs.forms`); None reads the files beside the catalog
+    template_reader: Callable[[RecordType], bytes] | None = None
+    #: sha256 of the catalog's own text
+    sha256: str = ""
 
     @property
     def template_dir(self) -> Path:
@@ -129,6 +136,16 @@ class Catalog:
 
     def template_path(self, record_type: RecordType) -> Path:
         return self.template_dir / record_type.template
+
+    def template_bytes(self, record_type: RecordType) -> bytes:
+        """The template in force for ``record_type``."""
+        if self.template_reader is not None:
+            return self.template_reader(record_type)
+        path = self.template_path(record_type)
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise TemplateError(f"template for {record_type.id} cannot be read: {path}: {error.strerror}") from None
 
 
 def default_template_dir() -> Path:
@@ -164,6 +181,21 @@ def _read_catalog(path: Path) -> Catalog:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise CatalogError(f"cannot read catalog {path}: {error.strerror}") from None
+    return catalog_from_text(text, path)
+
+
+_FROM_TEXT: dict[tuple[str, str], Catalog] = {}
+
+
+def catalog_from_text(text: str, path: Path) -> Catalog:
+    """A catalog from its text (a records repository's approved version, read from git);
+    ``path`` names it in messages and places its templates.  Parsed once per process."""
+    import hashlib
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    key = (digest, str(path))
+    if key in _FROM_TEXT:
+        return _FROM_TEXT[key]
     raw = _cached_raw(text)
     if raw is None:
         try:
@@ -171,7 +203,10 @@ def _read_catalog(path: Path) -> Catalog:
         except yaml.YAMLError as error:
             raise CatalogError(f"catalog {path} is not valid YAML: {error}".replace("\n", " ")) from None
         _store_raw(text, raw)
-    return _parse_catalog(raw, path)
+    catalog = _parse_catalog(raw, path)
+    catalog.sha256 = digest
+    _FROM_TEXT[key] = catalog
+    return catalog
 
 
 def _cache_file(text: str) -> Path:
@@ -216,7 +251,12 @@ def _parse_catalog(raw: Any, path: Path) -> Catalog:
         entry = _mapping(value, f"{where}: meaning {key}")
         meanings[str(key)] = Meaning(str(key), _label(entry, f"{where}: meaning {key}"), int(entry.get("stage", 1)))
     company = _label(mapping.get("company") or {"zh": "", "en": ""}, f"{where}: company")
-    catalog = Catalog(path=path, company=company, roles=roles, meanings=meanings)
+    forms = _mapping(mapping.get("forms") or {}, f"{where}: forms")
+    approvers = tuple(str(role) for role in forms.get("approve") or [])
+    for role in approvers:
+        if role not in roles:
+            raise CatalogError(f"{where}: forms: approve names unknown role {role!r}")
+    catalog = Catalog(path=path, company=company, roles=roles, meanings=meanings, form_approvers=approvers)
     types = mapping.get("types")
     if not isinstance(types, list) or not types:
         raise CatalogError(f"{where}: 'types' must be a non-empty list")

@@ -22,12 +22,14 @@ from pathlib import Path
 
 from .actions import prepare
 from .audit.demorecords import DEMO_LOT, DEMO_PRODUCT, demo_records
-from .keys import create_key
 from .repository import CONFIG_PATH, Repository
 from .signatures import sign_records
-from .users import add_user, list_users
+from .trust.administration import Credentials, add_user, register_key, trust_state
+from .trust.genesis import Enrollment
+from .trust.state import ADMIN_ROLE
 
 DEMO_PASSPHRASE = "demo-passphrase"
+DEMO_ADMIN = "demo.admin"
 
 
 def run_demo(path: str | Path, actor: str) -> list[str]:
@@ -35,12 +37,14 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     if (Path(path) / CONFIG_PATH).is_file():
         repository = Repository.open(path)
     else:
-        repository, message = Repository.init(path, None, actor)
+        home = Path(path).resolve() / ".git" / "qdocs" / "demo-keys"
+        administrator = Enrollment(DEMO_ADMIN, "系统管理员（演示）", DEMO_PASSPHRASE, home)
+        repository, message = Repository.init(path, None, actor, administrator=administrator)
         report.append(message)
     report.extend(repository.notices)
     repository.notices.clear()
     home = repository.root / ".git" / "qdocs" / "demo-keys"
-    signers = _demo_users(repository, actor, home, report)
+    signers = _demo_users(repository, home, report)
     # a demo record is there when a record of its type and subject is (in-process inspections: of its operation)
     existing = {(record.type, record.subject, record.data.get("operation")): record for record in repository.records()}
     created = signed = 0
@@ -73,18 +77,19 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     return report
 
 
-def _demo_users(repository: Repository, actor: str, home: Path, report: list[str]) -> dict[str, str]:
-    """One demo user per role, named after it (role ``qc-manager`` → user ``demo.qc-manager``)."""
-    known = {user.name: user for user in list_users(repository)}
+def _demo_users(repository: Repository, home: Path, report: list[str]) -> dict[str, str]:
+    """One demo user per role, named after it (role ``qc-manager`` → user ``demo.qc-manager``),
+    added and given a key by the demo administrator."""
+    admin = Credentials(DEMO_ADMIN, DEMO_PASSPHRASE, home)
     signers: dict[str, str] = {}
     for role, label in repository.catalog.roles.items():
-        name = f"demo.{role}"
-        if name not in known:
-            add_user(repository, name, f"{label.zh}（演示）", [role], actor)
+        name = DEMO_ADMIN if role == ADMIN_ROLE else f"demo.{role}"
+        state = trust_state(repository)
+        if state.user(name) is None:
+            add_user(repository, admin, name, f"{label.zh}（演示）", [role])
             report.append(f"added user {name} ({label.en}, demo)")
-        user = known.get(name)
-        if user is None or user.current_key() is None:
-            create_key(repository, name, DEMO_PASSPHRASE, actor, home=home)
+        if trust_state(repository).users[name].current_key() is None:
+            register_key(repository, admin, name, DEMO_PASSPHRASE)
         signers[role] = name
     return signers
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from . import clock
 from .errors import StorageError
@@ -58,7 +59,9 @@ class Git:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, check: bool = True) -> bytes:
+    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, check: bool = True,
+            status_only: bool = False) -> Any:
+        """git's output (bytes); with ``status_only`` its exit status instead."""
         full_env = {**os.environ, **_BASE_ENV, **clock.git_dates(), **(env or {})}
         try:
             completed = subprocess.run(
@@ -67,6 +70,8 @@ class Git:
             )
         except FileNotFoundError:
             raise StorageError("git is not installed: install git (e.g. apt-get install git)") from None
+        if status_only:
+            return completed.returncode
         if check and completed.returncode != 0:
             message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
             detail = message[-1] if message else f"exit {completed.returncode}"
@@ -96,6 +101,10 @@ class Git:
             pass
         output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
         return output or None
+
+    def is_ancestor(self, commit: str, descendant: str = "HEAD") -> bool:
+        """Whether ``commit`` is in the history of ``descendant``."""
+        return self.run("merge-base", "--is-ancestor", commit, descendant, check=False, status_only=True) == 0
 
     def commit_files(self, files: list[str], message: str, author: str, email: str, parent: str | None) -> str:
         """Commit exactly ``files`` (as they are on disk) on top of ``parent``, with plumbing.

@@ -4,8 +4,9 @@ The private key never enters the repository: it is stored encrypted with the
 user's passphrase in the user's configuration directory (``QDOCS_HOME``, else
 ``$XDG_CONFIG_HOME/qdocs`` or ``~/.config/qdocs``), one file per key named by its
 fingerprint.  The public key is committed in the user's file, and its creation
-is an event in the chain.  Creating a second key retires the first (rotation):
-signatures made before stay valid under the key their signer had then.
+is a signed entry of the trust log (:mod:`qdocs.trust`).  Registering a second key
+retires the first: signatures made before stay valid under the key their signer had
+then.
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import StorageError, UsageError
-from .records import now_text
-from .users import load_user, user_path
-from . import yamlio
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from .repository import Repository
 
 MIN_PASSPHRASE = 8
 
@@ -48,46 +46,56 @@ def private_key_path(user: str, key_fingerprint: str, home: Path | None = None) 
     return (home or qdocs_home()) / "keys" / f"{user}-{key_fingerprint.split(':', 1)[1]}.pem"
 
 
-def create_key(repository: "Repository", name: str, passphrase: str, actor: str, replace: bool = False,
-               home: Path | None = None) -> dict[str, Any]:
-    """Make a key pair for ``name``: private key encrypted at home, public key committed."""
+@dataclass(frozen=True)
+class KeyPair:
+    """A new Ed25519 key pair: the private key encrypted for its file, the public key for the repository."""
+
+    fingerprint: str
+    public_key: str
+    encrypted: bytes
+    private: "Ed25519PrivateKey"
+
+
+def new_key_pair(passphrase: str | None, owner: str) -> KeyPair:
+    """Make a key pair whose private part only ``passphrase`` opens."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    if passphrase is None or len(passphrase) < MIN_PASSPHRASE:
-        raise UsageError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
-    user = load_user(repository, name)
-    if not user.active:
-        raise UsageError(f"user {name} is revoked and cannot get a key")
-    if user.current_key() and not replace:
-        raise UsageError(f"user {name} already has key {user.current_key()['fingerprint']}; give --replace to rotate it")
+    check_new_passphrase(passphrase, owner)
     private = Ed25519PrivateKey.generate()
     public_raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
-    key_fingerprint = fingerprint(public_raw)
-    target = private_key_path(name, key_fingerprint, home)
-    temporary = target.with_suffix(".pem.new")
-    write_private_file(temporary, pem, "private key")
-    try:
-        with repository.transaction("create key", [], []) as change:
-            user = load_user(repository, name)
-            stamp = now_text()
-            for key in user.keys:
-                key.setdefault("retired", stamp)
-            entry = {"fingerprint": key_fingerprint, "public_key": base64.b64encode(public_raw).decode(),
-                     "created": stamp}
-            user.keys.append(entry)
-            change.write(user_path(name), yamlio.dump(user.to_dict()))
-            change.events.append("key-create", actor, stamp, user=name, fingerprint=key_fingerprint,
-                                 public_key=entry["public_key"])
-            change.commit(f"create signing key {key_fingerprint} for {name}", actor,
-                          {"Action": "key-create", "User": name, "Key": key_fingerprint})
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, target)
-    return {**entry, "user": name, "private_key_file": str(target)}
+    encrypted = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(str(passphrase).encode("utf-8")))
+    return KeyPair(fingerprint(public_raw), base64.b64encode(public_raw).decode("ascii"), encrypted, private)
+
+
+def check_new_passphrase(passphrase: str | None, owner: str) -> str:
+    if passphrase is None or len(passphrase) < MIN_PASSPHRASE:
+        raise UsageError(f"the passphrase of {owner}'s new key must have at least {MIN_PASSPHRASE} characters")
+    return passphrase
+
+
+def store_private_key(pair: KeyPair, owner: str, home: Path | None = None) -> Path:
+    """Write the encrypted private key beside its final name; :func:`keep_private_key`
+    gives it that name once the key's registration is committed."""
+    target = private_key_path(owner, pair.fingerprint, home)
+    write_private_file(target.with_suffix(".pem.new"), pair.encrypted, "private key")
+    return target
+
+
+def keep_private_key(target: Path) -> None:
+    os.replace(target.with_suffix(".pem.new"), target)
+
+
+def discard_private_key(target: Path) -> None:
+    target.with_suffix(".pem.new").unlink(missing_ok=True)
+
+
+def public_text(private: "Ed25519PrivateKey") -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode("ascii")
 
 
 def load_private_key(name: str, key_fingerprint: str, passphrase: str | None,

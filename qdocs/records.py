@@ -48,6 +48,7 @@ class Record:
     revisions: list[dict[str, Any]] = field(default_factory=list)
     void: dict[str, Any] | None = None
     signatures: list[dict[str, Any]] = field(default_factory=list)
+    catalog_sha256: str = ""  # the approved catalog it was made with; empty in records made before forms were controlled
     path: str = ""  # repository-relative folder; not stored in the file
     yaml_sha256: str | None = None  # sha256 of the record.yaml bytes read, when known; not stored
 
@@ -65,6 +66,7 @@ class Record:
             "created": {"time": self.created.time, "actor": self.created.actor},
             "changed": {"time": self.changed.time, "actor": self.changed.actor},
             "template_sha256": self.template_sha256,
+            **({"catalog_sha256": self.catalog_sha256} if self.catalog_sha256 else {}),
             "docx_sha256": self.docx_sha256,
             "revisions": self.revisions,
         }
@@ -75,7 +77,8 @@ class Record:
         return result
 
     def content_hash(self) -> str:
-        """sha256 of what the record says: id, type, revision, subject, data, template.
+        """sha256 of what the record says: id, type, revision, subject, data, template (and
+        the catalog, for records made with controlled forms).
         Signatures cover this, not the ``.docx`` bytes (which carry save times)."""
         from .events import canonical_json, sha256_hex
 
@@ -83,6 +86,7 @@ class Record:
             "id": self.id, "type": self.type, "revision": self.revision,
             "subject": {"scope": self.subject.scope, **self.subject.as_dict()},
             "data": self.data, "template_sha256": self.template_sha256,
+            **({"catalog_sha256": self.catalog_sha256} if self.catalog_sha256 else {}),
         }))
 
     def to_json(self) -> dict[str, Any]:
@@ -106,6 +110,7 @@ class Record:
             status=raw["status"],
             data=raw.get("data") or {},
             template_sha256=raw.get("template_sha256", ""),
+            catalog_sha256=raw.get("catalog_sha256", ""),
             docx_sha256=raw.get("docx_sha256", ""),
             created=Stamp(**raw["created"]),
             changed=Stamp(**raw["changed"]),

@@ -55,11 +55,7 @@ class TemplateCache:
 
     def template_bytes(self, record_type: RecordType) -> bytes:
         if record_type.id not in self._bytes:
-            path = self.catalog.template_path(record_type)
-            try:
-                self._bytes[record_type.id] = path.read_bytes()
-            except OSError as error:
-                raise TemplateError(f"template for {record_type.id} cannot be read: {path}: {error.strerror}") from None
+            self._bytes[record_type.id] = self.catalog.template_bytes(record_type)
         return self._bytes[record_type.id]
 
     def template_sha256(self, record_type: RecordType) -> str:

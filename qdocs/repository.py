@@ -36,6 +36,7 @@ from .records import Record, now_text
 
 if TYPE_CHECKING:
     from .rendering import TemplateCache
+    from .trust.genesis import Enrollment
 
 FORMAT_VERSION = 1
 SITE_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
@@ -54,7 +55,8 @@ class Repository:
     def __init__(self, root: Path, catalog: Catalog | None = None) -> None:
         self.root = Path(root).resolve()
         self.git = Git(self.root)
-        self.catalog = catalog or load_catalog()
+        self._catalog = catalog
+        self._trust_state: Any = None
         self.notices: list[str] = []
         self._local = self.root / ".git" / "qdocs"
         self.lock = RepositoryLock(self._local / "lock")
@@ -78,8 +80,9 @@ class Repository:
 
     @classmethod
     def init(cls, path: str | Path, site: str | None = None, actor: str = "qdocs",
-             catalog: Catalog | None = None) -> tuple["Repository", str]:
-        """Create a repository, or adopt an existing one idempotently.
+             catalog: Catalog | None = None, administrator: "Enrollment | None" = None) -> tuple["Repository", str]:
+        """Create a repository with its first administrator, or adopt an existing one
+        idempotently (a fresh clone registers its own site code).
 
         Returns the repository and what was done, as a sentence.
         """
@@ -93,32 +96,56 @@ class Repository:
             raise UsageError(f"{path} exists and is not a directory")
         if root.exists() and any(entry.name not in _PLACEHOLDERS for entry in root.iterdir()):
             raise UsageError(f"{path} is not empty and not a qdocs repository; choose an empty or new directory")
+        if administrator is None:
+            raise UsageError(f"a new records repository needs its first administrator: "
+                             f"qdocs init {path} --admin NAME --full-name TEXT")
+        administrator.checked()
+        from .keys import check_new_passphrase
+
+        passphrase = administrator.passphrase() if callable(administrator.passphrase) else administrator.passphrase
+        administrator.passphrase = check_new_passphrase(passphrase, administrator.name)
         root.mkdir(parents=True, exist_ok=True)
         repository = cls(root, catalog)
-        repository._create(site or DEFAULT_SITE, actor)
-        return repository, f"created records repository {root} (site {site or DEFAULT_SITE})"
+        fingerprint = repository._create(site or DEFAULT_SITE, administrator)
+        return repository, (f"created records repository {root} (site {site or DEFAULT_SITE}); root administrator "
+                            f"{administrator.name}, key {fingerprint}: write this fingerprint down and keep it "
+                            "apart from the repository")
 
-    def _create(self, site: str, actor: str) -> None:
+    def _create(self, site: str, administrator: "Enrollment") -> str:
+        from .forms import shipped_forms
+        from .keys import keep_private_key
+        from .trust.genesis import write_root
+
+        forms = shipped_forms()
+        company = load_catalog().company
         self.git.run("init", "-q")
         self.git.run("symbolic-ref", "HEAD", "refs/heads/main")
         _tune(self.git)
-        config = {
-            "format": FORMAT_VERSION,
-            "company": {"zh": self.catalog.company.zh, "en": self.catalog.company.en},
-            "created": now_text(),
-        }
+        config = {"format": FORMAT_VERSION, "company": {"zh": company.zh, "en": company.en}, "created": now_text()}
         self._set_local_site(site)
-        with self.transaction("init", [".gitignore", ".gitattributes"], []) as change:
-            stamp = now_text()
-            change.write(CONFIG_PATH, yamlio.dump(config))
-            change.write(".gitignore", _REPOSITORY_GITIGNORE)
-            change.write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
-            change.write(self._site_file(site), yamlio.dump({"site": site, "registered": stamp, "by": actor}))
-            from .audit.rules import RULES_PATH, default_rules_text  # release and audit rules (issue 5)
+        try:
+            with self.transaction("init", [".gitignore", ".gitattributes", "forms"], []) as change:
+                stamp = now_text()
+                change.write(CONFIG_PATH, yamlio.dump(config))
+                change.write(".gitignore", _REPOSITORY_GITIGNORE)
+                change.write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
+                change.write(self._site_file(site), yamlio.dump({"site": site, "registered": stamp,
+                                                                 "by": administrator.name}))
+                change.events.append("init", administrator.name, stamp, site_registered=site)
+                fingerprint, key_file = write_root(self, change, administrator, forms)
+                change.commit(f"init records repository (site {site}), root administrator {administrator.name}",
+                              administrator.name, {"Action": "init", "Site": site,
+                                                   "Signed-by": f"{administrator.name} {fingerprint}"})
+        except BaseException:
+            import shutil
 
-            change.write(RULES_PATH, default_rules_text())
-            change.events.append("init", actor, stamp, site_registered=site)
-            change.commit(f"init records repository (site {site})", actor, {"Action": "init", "Site": site})
+            shutil.rmtree(self.root / ".git", ignore_errors=True)
+            for name in (".qdocs", "forms", ".gitignore", ".gitattributes"):
+                target = self.root / name
+                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+            raise
+        keep_private_key(key_file)
+        return fingerprint
 
     def _adopt(self, site: str | None, actor: str) -> str:
         current = self.local_site()
@@ -150,6 +177,16 @@ class Repository:
         return f"registered site {site} for this copy of {self.root}"
 
     # -- configuration -------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog in force: the repository's approved form (:mod:`qdocs.forms`), or
+        the one shipped with qdocs for a repository made before forms were controlled."""
+        if self._catalog is None:
+            from .forms import catalog_in_force, has_forms
+
+            self._catalog = catalog_in_force(self) if has_forms(self.root) else load_catalog()
+        return self._catalog
 
     @property
     def metadata(self) -> Any:
@@ -345,6 +382,11 @@ class Change:
         if self._events is None:
             self._events = EventWriter(self.repository.root, self.repository.site(), self.journal.head, self.write)
         return self._events
+
+    def remove(self, relative: str) -> None:
+        """Delete one file as part of the action (the journal restores it on failure)."""
+        (self.repository.root / relative).unlink(missing_ok=True)
+        self.written.append(relative)
 
     def write(self, relative: str, content: str | bytes) -> None:
         """Write one file atomically (temporary file, fsync, rename)."""

@@ -25,9 +25,9 @@ from . import clock
 from .catalog import RecordType
 from .errors import RecordStateError, UsageError
 from .events import canonical_json, sha256_hex
-from .keys import load_private_key
 from .records import Record, Stamp
-from .users import image_path, load_user
+from .trust.administration import Credentials, forget_trust_state, trust_state, unlock
+from .users import image_path
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -69,15 +69,22 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
     if not record_ids:
         raise UsageError("name at least one record to sign")
     with repository.locked():
-        user = load_user(repository, signer)
-        if not user.active:
-            raise UsageError(f"user {signer} was revoked on {user.revoked['time']} and cannot sign")
+        forget_trust_state(repository)
+        state = trust_state(repository)
+        if state.root is None:
+            raise UsageError(f"{repository.root} has no root of trust, so no signature can be checked; "
+                             "create one with: qdocs migrate --admin NAME --full-name TEXT")
+        user = state.user(signer)
+        if user is None:
+            raise UsageError(f"unknown user {signer!r}: an administrator adds users (qdocs users add {signer} ... --as ADMIN)")
+        if user.revoked is not None:
+            raise UsageError(f"user {signer} was revoked on {user.revoked_text} and cannot sign")
         plans = [_plan(repository, repository.get(record_id), user, meaning, revision) for record_id in record_ids]
-        key = user.current_key()
-        if key is None:
-            raise UsageError(f"{signer} has no signing key; create one with: qdocs keys create {signer}")
-        private_key = load_private_key(signer, key["fingerprint"], passphrase() if callable(passphrase) else passphrase,
-                                       home)
+        if user.current_key() is None:
+            raise UsageError(f"{signer} has no signing key; an administrator registers one with: "
+                             f"qdocs keys create {signer} --as ADMIN")
+        _, registered, private_key = unlock(state, Credentials(signer, passphrase, home))
+        key = {"fingerprint": registered.fingerprint}
         stamp = Stamp.now(signer)
         moment = clock.utc_now().isoformat().replace("+00:00", "Z")
         cache = repository.templates
@@ -115,11 +122,12 @@ def _plan(repository: "Repository", record: Record, user: Any, meaning: str, rev
     record_type = repository.catalog.get(record.type)
     _check_state(record, revision)
     requirement = _check_meaning(repository, record_type, record, meaning)
-    allowed = [role for role in requirement.roles if role in user.roles]
+    roles = user.current_roles()
+    allowed = [role for role in requirement.roles if role in roles]
     if not allowed:
         raise UsageError(
             f"{user.name} may not sign {record.type} as {meaning}: that needs role {' or '.join(requirement.roles)}; "
-            f"{user.name} has {', '.join(user.roles)}")
+            f"{user.name} has {', '.join(roles) or 'no role'}")
     if any(existing["signer"] == user.name for existing in record.signatures):
         raise UsageError(f"{user.name} already signed {record.id} revision {record.revision}; "
                          "one person signs a record at most once (separation of duties)")

@@ -1,5 +1,6 @@
-"""The event chains read back and checked, and what they say: which user held
-which roles and keys when, and the last action on every record."""
+"""The event chains read back and checked, and what they say: the last action on
+every record, its signing events, and the events that carry trust entries.  Who
+held which role and key comes from the trust log (:mod:`qdocs.trust.state`)."""
 
 from __future__ import annotations
 
@@ -9,32 +10,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .events import GENESIS, chain_sites, iter_event_files, read_head, sha256_hex
-from .keys import public_key_from_text
+from .findings import Finding
 
 if TYPE_CHECKING:
     from .repository import Repository
-    from .verification import Finding
-
-
-@dataclass
-class UserState:
-    roles: list[str] = field(default_factory=list)
-    revoked: str | None = None
-    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
 class Trail:
-    users: dict[str, UserState] = field(default_factory=dict)
+    """Every site's event chain, checked, and what it says about each record."""
+
     last_event: dict[str, dict[str, Any]] = field(default_factory=dict)
     record_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    trust_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     hashes: set[str] = field(default_factory=set)
     event_count: int = 0
 
     @classmethod
-    def load(cls, repository: "Repository", findings: list["Finding"]) -> "Trail":
-        from .verification import Finding
-
+    def load(cls, repository: "Repository", findings: list[Finding]) -> "Trail":
         trail = cls()
         events: list[dict[str, Any]] = []
         for site in chain_sites(repository.root):
@@ -44,43 +37,18 @@ class Trail:
         for event in events:
             trail._apply(event)
         trail.event_count = len(events)
-        for name, state in trail.users.items():
-            registered = _user_file_keys(repository, name)
-            for fingerprint, key in state.keys.items():
-                if registered.get(fingerprint) not in (None, key["text"]):
-                    findings.append(Finding(f"user {name}", f"public key {fingerprint} in .qdocs/users/{name}.yaml "
-                                                            "differs from the one registered in the event chain"))
-                elif fingerprint not in registered:
-                    findings.append(Finding(f"user {name}", f"public key {fingerprint} registered in the event chain "
-                                                            f"is missing from .qdocs/users/{name}.yaml"))
-            for fingerprint in set(registered) - set(state.keys):
-                findings.append(Finding(f"user {name}", f"public key {fingerprint} in .qdocs/users/{name}.yaml was "
-                                                        "never registered through qdocs keys create"))
         return trail
 
     def _apply(self, event: dict[str, Any]) -> None:
         self.hashes.add(event["hash"])
-        action = event["action"]
-        if action == "user-add":
-            self.users[event["user"]] = UserState(roles=list(event.get("roles") or []))
-        elif action == "user-revoke" and event.get("user") in self.users:
-            self.users[event["user"]].revoked = event["time"]
-        elif action == "key-create" and event.get("user") in self.users:
-            state = self.users[event["user"]]
-            for key in state.keys.values():
-                key.setdefault("retired", event["time"])
-            state.keys[event["fingerprint"]] = {"text": event["public_key"], "created": event["time"],
-                                                "public": public_key_from_text(event["public_key"])}
+        if event.get("trust_entry"):
+            self.trust_events[event["trust_entry"]] = event
         if event.get("records"):
             common = {key: value for key, value in event.items() if key != "records"}
             for entry in event["records"]:
                 merged = {**common, **entry}
                 self.last_event[entry["record"]] = merged
                 self.record_events.setdefault(entry["record"], []).append(merged)
-
-    def key(self, signer: str | None, fingerprint: str | None) -> dict[str, Any] | None:
-        state = self.users.get(signer or "")
-        return state.keys.get(fingerprint or "") if state else None
 
     def has_event_hash(self, digest: str | None) -> bool:
         return digest == GENESIS or digest in self.hashes
@@ -95,25 +63,16 @@ class Trail:
                 found.append(event)
         return found
 
-    def signing_problem(self, signer: str | None, role: str | None, key: dict[str, Any], moment: str) -> str | None:
-        state = self.users.get(signer or "")
-        if state is None:
-            return "the signer is not a registered user"
-        when = _moment(moment)
-        if role not in state.roles:
-            return f"the signer did not hold role {role!r}"
-        if state.revoked and _moment(state.revoked) <= when:
-            return f"made after the signer was revoked ({state.revoked})"
-        if _moment(key["created"]) > when:
-            return "made before its key was created"
-        if key.get("retired") and _moment(key["retired"]) <= when:
-            return f"made after its key was retired or revoked ({key['retired']})"
-        return None
+    def made_at(self, record_id: str) -> str | None:
+        """When the record's current revision was made (its last create or revise event)."""
+        made = None
+        for event in self.record_events.get(record_id, []):
+            if event["action"] in ("create", "revise"):
+                made = event["time"]
+        return made
 
 
 def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) -> list[dict[str, Any]]:
-    from .verification import Finding
-
     events: list[dict[str, Any]] = []
     previous = GENESIS
     where = f"event chain {site}"
@@ -143,8 +102,6 @@ def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) 
 
 def _check_against_git(repository: "Repository", events: list[dict[str, Any]], findings: list["Finding"]) -> None:
     """Each event file was added by a commit made on the commit the event names, and never changed."""
-    from .verification import Finding
-
     added, changed = event_commits(repository)
     for path in sorted(set(changed)):
         findings.append(Finding("event chain", f"{path} was changed or deleted after it was committed"))
@@ -159,14 +116,16 @@ def _check_against_git(repository: "Repository", events: list[dict[str, Any]], f
                                            "the history before it was rewritten (amended, dropped or reordered)"))
 
 
-def event_commits(repository: "Repository") -> tuple[dict[str, list[str]], list[str]]:
-    """For every event file: the parents of the commit that added it; and event files changed later.
+def event_commits(repository: "Repository", folder: str = ".qdocs/events",
+                  cache_name: str = "event-commits.json") -> tuple[dict[str, list[str]], list[str]]:
+    """For every file of an append-only log (``folder``: the events, or the trust log): the
+    parents of the commit that added it; and its files changed or deleted later.
 
-    Read from ``git log``; what was read up to a commit is kept in ``.git/qdocs/event-commits.json``
+    Read from ``git log``; what was read up to a commit is kept in ``.git/qdocs/<cache_name>``
     and reused while that commit is still an ancestor of HEAD (commit ids chain their whole
     history, so an ancestor's past cannot have changed); only newer commits are read again.
     """
-    cache_path = repository.root / ".git" / "qdocs" / "event-commits.json"
+    cache_path = repository.root / ".git" / "qdocs" / cache_name
     head = repository.git.head()
     added: dict[str, list[str]] = {}
     changed: list[str] = []
@@ -180,7 +139,7 @@ def event_commits(repository: "Repository") -> tuple[dict[str, list[str]], list[
     revisions = [f"{since}..HEAD"] if since else ["HEAD"]
     if head:
         output = repository.git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames",
-                                    *revisions, "--", ".qdocs/events", check=False).decode("utf-8", "replace")
+                                    *revisions, "--", folder, check=False).decode("utf-8", "replace")
         for block in output.split("\0")[1:]:
             lines = [line for line in block.splitlines() if line]
             _, *parents = lines[0].split(" ")
@@ -188,7 +147,7 @@ def event_commits(repository: "Repository") -> tuple[dict[str, list[str]], list[
                 added.setdefault(path, parents)
         changed = changed + repository.git.run(
             "log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames", *revisions,
-            "--", ".qdocs/events/*/*", check=False).decode("utf-8", "replace").split()
+            "--", f"{folder}/*/*", check=False).decode("utf-8", "replace").split()
     try:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         cache_path.write_text(json.dumps({"commit": head, "added": added, "changed": changed}), encoding="utf-8")
@@ -198,11 +157,7 @@ def event_commits(repository: "Repository") -> tuple[dict[str, list[str]], list[
 
 
 def _is_ancestor(repository: "Repository", commit: str) -> bool:
-    import subprocess
-
-    completed = subprocess.run(["git", "merge-base", "--is-ancestor", commit, "HEAD"], cwd=repository.root,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return completed.returncode == 0
+    return repository.git.is_ancestor(commit)
 
 
 def _label(event: dict[str, Any], default: str = "") -> str:
@@ -211,16 +166,6 @@ def _label(event: dict[str, Any], default: str = "") -> str:
     if records:
         return records[0]["record"] + (f" (and {len(records) - 1} more)" if len(records) > 1 else "")
     return default or f"event chain {event.get('site')}"
-
-
-def _user_file_keys(repository: "Repository", name: str) -> dict[str, str]:
-    from . import yamlio
-
-    path = repository.root / ".qdocs" / "users" / f"{name}.yaml"
-    if not path.is_file():
-        return {}
-    raw = yamlio.load(path.read_text(encoding="utf-8")) or {}
-    return {key.get("fingerprint"): key.get("public_key") for key in raw.get("keys") or []}
 
 
 def _moment(text: str) -> _dt.datetime:

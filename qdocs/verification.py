@@ -19,29 +19,21 @@ Findings, not exceptions.  Checks, in order:
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from cryptography.exceptions import InvalidSignature
+
+from .authority import Authority
 from .events import sha256_hex
+from .findings import Finding
 from .records import Record
 from .signatures import signature_payload
 
 if TYPE_CHECKING:
     from .repository import Repository
-
-
-@dataclass(frozen=True)
-class Finding:
-    record: str
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        return f"{self.record}: {self.message}"
-
-    def to_json(self) -> dict[str, str]:
-        return {"record": self.record, "severity": self.severity, "message": self.message}
 
 
 @dataclass
@@ -50,23 +42,35 @@ class VerifyReport:
     records_checked: int
     signatures_checked: int
     events_checked: int
+    root: dict[str, Any] | None = None
+    trust_entries: int = 0
 
     @property
     def clean(self) -> bool:
         return not self.findings
 
     def to_json(self) -> dict[str, Any]:
-        return {"clean": self.clean, "records_checked": self.records_checked,
+        return {"clean": self.clean, "root": self.root, "records_checked": self.records_checked,
                 "signatures_checked": self.signatures_checked, "events_checked": self.events_checked,
+                "trust_entries_checked": self.trust_entries,
                 "findings": [finding.to_json() for finding in self.findings]}
 
 
 def verify_repository(repository: "Repository", record_ids: list[str] | None = None,
-                      progress: Callable[[int], None] | None = None) -> VerifyReport:
+                      progress: Callable[[int], None] | None = None,
+                      checkpoints: list[Any] | None = None) -> VerifyReport:
+    from .checkpoints import check_checkpoints, local_checkpoints
+    from .outsidecheck import outside_findings
     from .trail import Trail
+    from .trust.administration import forget_trust_state, trust_state
+    from .trustcheck import sequence_findings, trust_findings
 
     findings: list[Finding] = []
+    forget_trust_state(repository)
+    state = trust_state(repository)
     trail = Trail.load(repository, findings)
+    findings.extend(trust_findings(repository, state, trail))
+    authority = Authority(repository, state, trail)
     if record_ids:
         records = [(repository.get(record_id), None) for record_id in record_ids]
     else:
@@ -76,13 +80,20 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
             if record_id not in present:
                 findings.append(Finding(record_id, f"missing from the repository: its folder is gone "
                                                    f"(last action: {event['action']} by {event['actor']} at {event['time']})"))
+        findings.extend(sequence_findings(repository, ((record.id, record.path) for record, _ in records)))
+        findings.extend(outside_findings(repository))
     signatures = 0
     for number, (record, names) in enumerate(records, start=1):
         signatures += len(record.signatures)
-        findings.extend(check_record(repository, trail, record, names))
+        findings.extend(check_record(repository, trail, record, names, authority))
         if progress:
             progress(number)
-    return VerifyReport(findings, len(records), signatures, trail.event_count)
+    findings.extend(check_checkpoints(repository, [*local_checkpoints(repository), *(checkpoints or [])]))
+    root = None
+    if state.root is not None:
+        root = {"user": state.root["user"], "fingerprint": state.root["fingerprint"], "created": state.root["time"]}
+    return VerifyReport(findings, len(records), signatures, trail.event_count, root,
+                        len(state.entries) + len(state.rejected))
 
 
 def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]]:
@@ -105,7 +116,8 @@ def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]
         cache.flush()
 
 
-def check_record(repository: "Repository", trail: Any, record: Record, names: list[str] | None = None) -> list[Finding]:
+def check_record(repository: "Repository", trail: Any, record: Record, names: list[str] | None = None,
+                 authority: "Authority | None" = None) -> list[Finding]:
     """What is wrong with one record; ``names``, when known, are the entries of its folder."""
     found: list[Finding] = []
     folder = f"{repository.root}/{record.path}"
@@ -133,7 +145,12 @@ def check_record(repository: "Repository", trail: Any, record: Record, names: li
                                         f"({event['action']} by {event['actor']} at {event['time']})"))
     if record.docx_sha256 != event.get("docx_sha256"):
         found.append(Finding(record.id, "the recorded document hash differs from the one in the event chain"))
-    found.extend(_check_signatures(repository, trail, record))
+    if authority is None:
+        from .trust.administration import trust_state
+
+        authority = Authority(repository, trust_state(repository), trail)
+    found.extend(authority.form_problems(record))
+    found.extend(_check_signatures(repository, trail, record, authority))
     return found
 
 
@@ -144,7 +161,7 @@ def _check_attachments(folder: Any, record: Record) -> list[Finding]:
     return [Finding(record.id, problem) for problem in attachment_problems(folder)]
 
 
-def _check_signatures(repository: "Repository", trail: Any, record: Record) -> list[Finding]:
+def _check_signatures(repository: "Repository", trail: Any, record: Record, authority: "Authority") -> list[Finding]:
     found: list[Finding] = []
     record_type = repository.catalog.types.get(record.type)
     expected = {(event["meaning"], event["signer"], event["signature_sha256"])
@@ -157,19 +174,23 @@ def _check_signatures(repository: "Repository", trail: Any, record: Record) -> l
         label = f"signature '{signature.get('meaning')}' by {signature.get('signer')}"
         present.add((signature.get("meaning"), signature.get("signer"),
                      sha256_hex(str(signature.get("signature", "")).encode())))
-        key = trail.key(signature.get("signer"), signature.get("key"))
+        moment = signature.get("time", "")
+        key, problem = authority.state.signing_problem(signature.get("signer"), signature.get("role"),
+                                                       signature.get("key"), moment)
         if key is None:
-            found.append(Finding(record.id, f"{label} was made with a key that is not registered ({signature.get('key')})"))
+            found.append(Finding(record.id, f"{label} {problem}", kind="signature"))
             continue
         try:
-            key["public"].verify(base64.b64decode(signature["signature"]), signature_payload(record, signature, content_hash))
-        except Exception:  # cryptography raises InvalidSignature; bad base64 raises others
+            key.public.verify(base64.b64decode(signature["signature"]), signature_payload(record, signature, content_hash))
+        except (InvalidSignature, ValueError, KeyError):  # a wrong signature, or one that is not base64 at all
             found.append(Finding(record.id, f"{label} does not verify: the signature does not belong to this "
                                             "record's id, revision and content"))
-        moment = signature.get("time", "")
-        problem = trail.signing_problem(signature.get("signer"), signature.get("role"), key, moment)
         if problem:
-            found.append(Finding(record.id, f"{label}: {problem}"))
+            found.append(Finding(record.id, f"{label}: {problem}", kind="signature"))
+        elif not authority.role_allowed(record.type, signature.get("meaning"), signature.get("role"), moment):
+            found.append(Finding(record.id, f"{label}: the catalog in force at {moment} does not allow role "
+                                            f"{signature.get('role')!r} to sign {record.type} as "
+                                            f"{signature.get('meaning')}", kind="signature"))
         if not trail.has_event_hash(signature.get("chain_head")):
             found.append(Finding(record.id, f"{label} refers to an event chain head that is not in the chain"))
         if signature.get("signer") in signers:

@@ -21,9 +21,22 @@ from qdocs import yamlio
 from qdocs.catalog import load_catalog
 from qdocs.examples import example_yaml
 from qdocs.repository import Repository
+from qdocs.trust.genesis import Enrollment
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "correct horse 1"
+ADMIN = "admin"  # every test repository's first administrator (also a role of the catalog)
+
+
+def administrator(home: Path | None) -> Enrollment:
+    return Enrollment(ADMIN, "管理员 Admin", PASSPHRASE, home)
+
+
+def new_repository(path: Path, site: str = "S1", home: Path | None = None, actor: str = "tester") -> Repository:
+    """A new records repository whose first administrator is ``admin`` (key in ``home``,
+    default ``QDOCS_HOME``), passphrase :data:`PASSPHRASE`."""
+    repository, _ = Repository.init(path, site, actor, administrator=administrator(home))
+    return repository
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +44,37 @@ def catalog():
     return load_catalog()
 
 
+def approve_forms(repo: Path, *files: str, approver: str = "qc-manager") -> None:
+    """Approve changed forms (default: all) as ``approver``, who holds role qc-manager
+    (added and given a key by the administrator when the repository lacks them)."""
+    from qdocs.trust.administration import Credentials, add_user, approve_forms as approve, register_key, trust_state
+
+    repository = Repository.open(repo)
+    home = Path(os.environ["QDOCS_HOME"])
+    admin = Credentials(ADMIN, PASSPHRASE, home)
+    if trust_state(repository).user(approver) is None:
+        add_user(repository, admin, approver, f"{approver} 姓名", ["qc-manager"])
+    if trust_state(repository).users[approver].current_key() is None:
+        register_key(repository, admin, approver, PASSPHRASE)
+    approve(repository, Credentials(approver, PASSPHRASE, home), list(files), "changed by a test")
+    repository.close()
+
+
+@pytest.fixture(autouse=True)
+def keys_home(tmp_path: Path, monkeypatch) -> Path:
+    """Every test keeps private keys in its own folder; passphrases for automation are set
+    (a test about prompting unsets them)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("QDOCS_HOME", str(home))
+    monkeypatch.setenv("QDOCS_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("QDOCS_NEW_PASSPHRASE", PASSPHRASE)
+    return home
+
+
 @pytest.fixture
-def repo_path(tmp_path: Path) -> Path:
+def repo_path(tmp_path: Path, keys_home: Path) -> Path:
     path = tmp_path / "records"
-    Repository.init(path, "S1", "tester")
+    new_repository(path, home=keys_home)
     return path
 
 
@@ -83,19 +123,23 @@ def qdocs_process(*args: str, env: dict | None = None, **kwargs) -> subprocess.C
 @pytest.fixture(scope="session")
 def signing_template(tmp_path_factory, catalog):
     """Built once: a repository with one user and key for every role of the catalog
-    (user '<role>', full name '<role> 姓名'), and the home folder holding the keys."""
+    (user '<role>', full name '<role> 姓名'; the administrator 'admin' is the root), and
+    the home folder holding the keys."""
     from click.testing import CliRunner
 
     import cli
 
     base = tmp_path_factory.mktemp("signing")
     repo, home = base / "records", base / "home"
-    Repository.init(repo, "S1", "tester")
+    new_repository(repo, home=home)
     runner = CliRunner()
-    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE}
+    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE, "QDOCS_NEW_PASSPHRASE": PASSPHRASE}
     for role in catalog.roles:
-        for arguments in (["users", "add", role, "--full-name", f"{role} 姓名", "--role", role], ["keys", "create", role]):
-            result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "admin", *arguments], env=environment)
+        if role == ADMIN:
+            continue
+        for arguments in (["users", "add", role, "--full-name", f"{role} 姓名", "--role", role, "--as", ADMIN],
+                          ["keys", "create", role, "--as", ADMIN]):
+            result = runner.invoke(cli.cli, ["--repo", str(repo), "--actor", "tester", *arguments], env=environment)
             assert result.exit_code == 0, result.output
     return repo, home
 
@@ -106,7 +150,7 @@ def signing(run, signing_template, repo_path: Path, monkeypatch, tmp_path: Path)
     repo, home = signing_template
     shutil.rmtree(repo_path)
     shutil.copytree(repo, repo_path)
-    shutil.copytree(home, tmp_path / "home")
+    shutil.copytree(home, tmp_path / "home", dirs_exist_ok=True)
     monkeypatch.setenv("QDOCS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("QDOCS_PASSPHRASE", PASSPHRASE)
     return run

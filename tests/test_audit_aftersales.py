@@ -48,8 +48,10 @@ def test_late_reply_untrained_handler_and_unsigned_inquiry(complete):
 def test_reply_time_is_a_parameter(complete):
     code, report = complete.audit_json("--as-of", "2026-03-22")
     assert after_sales_of(report)["A1"]["status"] == "ok"  # replied after 1 h 35 min
-    rewrite_rules(complete.repo, "      hours: 24", "      hours: 1.5")
+    rewrite_rules(complete.repo, "      hours: 24", "      hours: 1.5", home=complete.home)
     code, report = complete.audit_json("--as-of", "2026-03-22")
+    assert after_sales_of(report)["A1"]["status"] == "ok"  # the rules in force on that day
+    code, report = complete.audit_json()  # today: the rules approved since
     a1 = after_sales_of(report)["A1"]
     assert a1["status"] == "overdue" and "replied after 1.6 h, the limit is 1.5 h" in a1["findings"][0]["text"]
 

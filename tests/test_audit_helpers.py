@@ -148,11 +148,24 @@ def ids_of(qdocs: Qdocs, type_id: str, **subject: str) -> list[str]:
             if all(record["subject"].get(key) == value for key, value in subject.items())]
 
 
-def rewrite_rules(repo: Path, old: str, new: str) -> None:
-    path = repo / ".qdocs" / "rules.yaml"
+def rewrite_rules(repo: Path, old: str, new: str, home: Path | None = None) -> None:
+    """Change the rules form and approve the change (the rules in force are the approved ones)."""
+    import os
+
+    from tests.conftest import approve_forms
+
+    path = repo / "forms" / "rules.yaml"
     text = path.read_text(encoding="utf-8")
     assert old in text, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    previous = os.environ.get("QDOCS_HOME")
+    if home is not None:
+        os.environ["QDOCS_HOME"] = str(home)
+    try:
+        approve_forms(repo, "forms/rules.yaml")
+    finally:
+        if previous is not None:
+            os.environ["QDOCS_HOME"] = previous
 
 
 def state(repo: Path) -> tuple:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from qdocs import yamlio
 from qdocs.repository import Repository
-from tests.conftest import git, write_example
+from tests.conftest import approve_forms, git, write_example
 from tests.test_audit_helpers import complete, example, ids_of, rewrite_rules, state  # noqa: F401
 
 
@@ -59,7 +59,7 @@ def test_warned_references_are_accepted_with_a_warning(complete):
     assert Repository.open(complete.repo).get(inquiry).data["product_id"] == "PUMP-X900"
     # a rules edit makes the same reference refused
     rewrite_rules(complete.repo, "field: product_id, refers_to: product, unknown: warn",
-                  "field: product_id, refers_to: product, unknown: refuse")
+                  "field: product_id, refers_to: product, unknown: refuse", home=complete.home)
     _refused(complete, "customer-inquiry", example(complete.catalog, "customer-inquiry", case="C-2026-021",
                                                    product_id="PUMP-X900"), "product_id 'PUMP-X900'")
 
@@ -83,10 +83,10 @@ def test_fresh_repository_checks_a_kind_once_it_is_kept(run, repo_path: Path, ca
     plan = write_example(catalog, "production-plan", tmp_path)
     first = run("new", "production-plan", "--data", str(plan))
     assert first.exit_code == 0 and first.stderr == ""
-    rules = repo_path / ".qdocs" / "rules.yaml"
+    rules = repo_path / "forms" / "rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace("check_references: once-kept",
                                                               "check_references: always"), encoding="utf-8")
-    git(repo_path, "commit", "-qam", "check references always")
+    approve_forms(repo_path, "forms/rules.yaml")
     second = run("new", "production-plan", "--data", str(write_example(catalog, "production-plan", tmp_path,
                                                                          lot="L2026-040")))
     assert second.exit_code == 2

@@ -124,7 +124,7 @@ def test_warn_rule_is_reported_and_does_not_block(complete):
     assert complete("revise", final, "--set", "quantity=119", "--reason", "one pump kept as sample").exit_code == 0
     assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 1
     rewrite_rules(complete.repo, "  - id: R11\n    clause: \"§2.4.2\"\n    severity: block",
-                  "  - id: R11\n    clause: \"§2.4.2\"\n    severity: warn")
+                  "  - id: R11\n    clause: \"§2.4.2\"\n    severity: warn", home=complete.home)
     result = complete("release-check", PRODUCT, "--lot", LOT)
     assert result.exit_code == 0, result.output
     assert "may ship" in result.stdout and "warnings (do not block shipment):" in result.stdout

@@ -14,7 +14,7 @@ from qdocs.audit.evaluation import run_audit
 from qdocs.audit.located import RulesError
 from qdocs.audit.rules import default_rules_path, parse_rules, read_rules
 from qdocs.repository import Repository
-from tests.conftest import git, write_example
+from tests.conftest import approve_forms, git, write_example
 from tests.test_audit_helpers import state
 
 
@@ -34,13 +34,14 @@ def test_shipped_rules_hold_r1_to_r11_and_a1_to_a4(catalog):
 
 
 def test_init_copies_the_rules_into_the_repository(repo_path: Path):
-    copied = repo_path / ".qdocs" / "rules.yaml"
+    copied = repo_path / "forms" / "rules.yaml"
     assert copied.read_bytes() == default_rules_path().read_bytes()
-    assert ".qdocs/rules.yaml" in git(repo_path, "ls-files").split()
+    assert "forms/rules.yaml" in git(repo_path, "ls-files").split()
 
 
 def test_repository_without_rules_file_uses_the_default_with_a_notice(run, repo_path: Path, catalog, tmp_path):
-    git(repo_path, "rm", "-q", ".qdocs/rules.yaml")
+    # a repository from before rules (and controlled forms) existed
+    git(repo_path, "rm", "-q", "-r", "forms", ".qdocs/forms.yaml")
     git(repo_path, "commit", "-qm", "a repository from before rules existed")
     assert run("init").exit_code == 0  # init on an existing repository without rules: fine
     assert run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))
@@ -81,28 +82,39 @@ def test_malformed_rules_are_refused_naming_the_line(catalog, text: str, message
     assert str(error.value).startswith("rules.yaml line ") and message in str(error.value)
 
 
-def test_a_malformed_rules_file_is_one_error_line_and_writes_nothing(run, repo_path: Path, catalog, tmp_path):
-    rules = repo_path / ".qdocs" / "rules.yaml"
+def test_a_malformed_rules_file_cannot_be_approved_and_the_approved_rules_stay_in_force(run, repo_path: Path,
+                                                                                        catalog, tmp_path):
+    rules = repo_path / "forms" / "rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace("      hours: 24", "      hours: soon"),
                      encoding="utf-8")
-    data = write_example(catalog, "production-plan", tmp_path)
     before = state(repo_path)
-    for args in (("audit",), ("release-check", "PUMP-X200", "--lot", "L2026-031"), ("suppliers",),
-                 ("new", "production-plan", "--data", str(data))):
+    with pytest.raises(Exception) as refused:
+        approve_forms(repo_path, "forms/rules.yaml")
+    assert "forms/rules.yaml line " in str(refused.value)
+    assert "rule A1 (reply-time): hours: expected a positive number, got 'soon'" in str(refused.value)
+    # the administrator added the approver (a commit), but no rules were approved
+    assert git(repo_path, "log", "-1", "--format=%s").strip().startswith("register signing key")
+    result = run("forms", "approve", "forms/rules.yaml", "--as", "qc-manager")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "forms/rules.yaml line " in result.stderr
+    # every command keeps the approved rules, and says so
+    data = write_example(catalog, "production-plan", tmp_path)
+    assert run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))
+               ).exit_code == 0
+    for args in (("audit",), ("release-check", "PUMP-X200", "--lot", "L2026-031"), ("suppliers",)):
         result = run(*args)
-        assert result.exit_code == 2, (args, result.output)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"qdocs: error: {rules} line ")
-        assert "rule A1 (reply-time): hours: expected a positive number, got 'soon'" in lines[0]
-    assert state(repo_path) == before
+        assert result.exit_code in (0, 1), (args, result.output)
+        assert "forms/rules.yaml has changes waiting for approval" in result.stderr
+    assert run("new", "production-plan", "--data", str(data)).exit_code == 0
 
 
 def test_severity_and_parameters_come_from_the_file(repo_path: Path, catalog):
-    repository = Repository.open(repo_path)
-    rules = repo_path / ".qdocs" / "rules.yaml"
+    rules = repo_path / "forms" / "rules.yaml"
     text = rules.read_text(encoding="utf-8")
     rules.write_text(text.replace("  - id: R1\n    clause: \"§2.1.1\"\n    severity: block",
                                   "  - id: R1\n    clause: \"§2.1.1\"\n    severity: warn"), encoding="utf-8")
+    approve_forms(repo_path, "forms/rules.yaml")
+    repository = Repository.open(repo_path)
     repository.create("market-survey", {**_example(catalog, "market-survey")}, "tester")
     report = run_audit(repository, as_of=None)
     (product,) = report.lots

@@ -15,7 +15,7 @@ import pytest
 
 from qdocs.rendering import sha256_file
 from qdocs.repository import Repository
-from tests.conftest import PROJECT, example_values, git, qdocs_process, repository_state, write_example
+from tests.conftest import PROJECT, example_values, git, new_repository, qdocs_process, repository_state, write_example
 
 WORKER = """
 import sys
@@ -149,7 +149,7 @@ def test_a_really_full_disk(catalog, tmp_path: Path):
         pytest.skip("cannot mount a small file system here (needs root): " + mounted.stderr.decode().strip())
     try:
         repo = mount_point / "records"
-        Repository.init(repo, "S1", "tester")
+        new_repository(repo, "S1", actor="tester")
         data = write_example(catalog, "final-inspection", tmp_path)
         filler = mount_point / "filler"
         free = os.statvfs(mount_point).f_bavail * os.statvfs(mount_point).f_frsize

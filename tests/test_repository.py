@@ -11,23 +11,26 @@ from click.testing import CliRunner
 
 import cli
 from qdocs.repository import Repository
-from tests.conftest import example_values, git, qdocs_process, repository_state, write_example
+from tests.conftest import example_values, git, new_repository, qdocs_process, repository_state, write_example
 
 
 def test_init_creates_a_committed_repository(tmp_path: Path):
-    result = CliRunner().invoke(cli.cli, ["--actor", "qa", "init", str(tmp_path / "r"), "--site", "SZ"])
+    result = CliRunner().invoke(cli.cli, ["--actor", "qa", "init", str(tmp_path / "r"), "--site", "SZ",
+                                           "--admin", "li.admin", "--full-name", "李 Admin"])
     assert result.exit_code == 0 and "created records repository" in result.output
     repo = tmp_path / "r"
     assert (repo / ".qdocs" / "config.yaml").is_file()
     assert (repo / ".qdocs" / "sites" / "SZ.yaml").is_file()
     assert git(repo, "status", "--porcelain") == ""
     assert "Action: init" in git(repo, "log", "-1", "--format=%B")
+    assert git(repo, "log", "-1", "--format=%an").strip() == "li.admin"  # the administrator, proven by the key
+    assert (repo / ".qdocs" / "trust" / "root.yaml").is_file() and (repo / "forms" / "catalog.yaml").is_file()
     assert git(repo, "branch", "--show-current").strip() == "main"
 
 
 def test_init_is_idempotent(tmp_path: Path):
     runner = CliRunner()
-    runner.invoke(cli.cli, ["init", str(tmp_path / "r")])
+    runner.invoke(cli.cli, ["init", str(tmp_path / "r"), "--admin", "admin", "--full-name", "管理员"])
     head = git(tmp_path / "r", "rev-parse", "HEAD")
     again = runner.invoke(cli.cli, ["init", str(tmp_path / "r")])
     assert again.exit_code == 0 and "already a qdocs records repository (site S1)" in again.output
@@ -45,7 +48,7 @@ def test_init_refuses_a_non_empty_directory(tmp_path: Path):
 def test_init_accepts_a_directory_with_only_a_placeholder(tmp_path: Path):
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / ".gitkeep").write_text("", encoding="utf-8")
-    result = CliRunner().invoke(cli.cli, ["init", str(tmp_path / "records")])
+    result = CliRunner().invoke(cli.cli, ["init", str(tmp_path / "records"), "--admin", "admin", "--full-name", "管理员"])
     assert result.exit_code == 0
 
 
@@ -57,7 +60,7 @@ def test_bad_site_code(tmp_path: Path):
 
 def test_repository_from_environment(tmp_path: Path, catalog):
     repo = tmp_path / "env-repo"
-    Repository.init(repo, "S1")
+    new_repository(repo, "S1")
     data = write_example(catalog, "market-survey", tmp_path)
     process = qdocs_process("new", "market-survey", "--data", str(data), env={"QDOCS_REPO": str(repo), "QDOCS_ACTOR": "li.si"})
     assert process.returncode == 0, process.stderr
@@ -66,7 +69,7 @@ def test_repository_from_environment(tmp_path: Path, catalog):
 
 def test_clones_with_their_own_sites_merge_without_clashing_ids(tmp_path: Path, catalog):
     origin = tmp_path / "origin"
-    Repository.init(origin, "S1", "a")
+    new_repository(origin, "S1", actor="a")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
 

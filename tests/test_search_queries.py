@@ -17,13 +17,13 @@ from click.testing import CliRunner
 
 import cli
 from qdocs.repository import Repository
-from tests.conftest import example_values, git
+from tests.conftest import example_values, git, new_repository
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, catalog) -> dict:
     path = tmp_path_factory.mktemp("search") / "records"
-    repository, _ = Repository.init(path, "S1", "tester")
+    repository = new_repository(path, "S1", actor="tester")
 
     def make(type_id: str, **changes) -> str:
         return repository.create(type_id, {**example_values(catalog, type_id), **changes}, "tester").id
@@ -232,7 +232,7 @@ def test_a_phrase_needs_its_words_together_not_only_pairwise(tmp_path: Path, cat
     """Phrases of words are found through groups of two and three words the index keeps:
     "seal ring seal" must not match a record that has "seal ring" and "ring seal" apart."""
     path = tmp_path / "records"
-    repository, _ = Repository.init(path, "S1", "tester")
+    repository = new_repository(path, "S1", actor="tester")
     worn = repository.create("customer-inquiry", {**example_values(catalog, "customer-inquiry"),
                                                   "details": "Worn seal ring found; the ring seal was replaced."},
                              "tester").id

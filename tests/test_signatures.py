@@ -76,9 +76,9 @@ def test_approved_record_is_locked_until_revised(signing, catalog, repo_path: Pa
 def test_refusals_change_nothing(case, signing, catalog, repo_path: Path, tmp_path: Path, monkeypatch):
     run = signing
     record_id = run("new", "design-review", "--data", str(write_example(catalog, "design-review", tmp_path))).output.strip()
-    run("users", "add", "multi", "--full-name", "多角色", "--role", "rd-engineer", "--role", "qa-engineer")
-    run("keys", "create", "multi")
-    run("users", "add", "keyless", "--full-name", "无钥匙", "--role", "rd-engineer")
+    run("users", "add", "multi", "--full-name", "多角色", "--role", "rd-engineer", "--role", "qa-engineer", "--as", "admin")
+    run("keys", "create", "multi", "--as", "admin")
+    run("users", "add", "keyless", "--full-name", "无钥匙", "--role", "rd-engineer", "--as", "admin")
     arguments = ["sign", record_id, "--as", "rd-engineer", "--meaning", "prepared"]
     expected = ""
     if case == "wrong passphrase":
@@ -88,7 +88,7 @@ def test_refusals_change_nothing(case, signing, catalog, repo_path: Path, tmp_pa
         arguments[3] = "nobody"
         expected = "unknown user 'nobody'"
     elif case == "revoked user":
-        run("users", "revoke", "rd-engineer", "--reason", "left the company")
+        run("users", "revoke", "rd-engineer", "--reason", "left the company", "--as", "admin")
         expected = "was revoked"
     elif case == "role not allowed":
         arguments[3] = "legal"
@@ -125,17 +125,20 @@ def test_users_and_keys(signing, repo_path: Path, tmp_path: Path):
     assert not list(repo_path.rglob("*.pem"))
     pem = next((tmp_path / "home" / "keys").glob("inspector-*.pem")).read_bytes()
     assert b"ENCRYPTED PRIVATE KEY" in pem
-    assert "Action: key-create" in git(repo_path, "log", "--format=%B")
+    assert "Action: key-register" in git(repo_path, "log", "--format=%B")
     assert run("keys", "create", "inspector").exit_code == 2  # already has one
-    assert run("keys", "create", "inspector", "--replace").exit_code == 0
-    keys = Repository.open(repo_path)
-    from qdocs.users import load_user
+    assert run("keys", "create", "inspector", "--replace").exit_code == 0  # rotated with the current key
+    assert "Action: key-rotate" in git(repo_path, "log", "-1", "--format=%B")
+    assert git(repo_path, "log", "-1", "--format=%an").strip() == "inspector"  # the signer, not --actor
+    from qdocs.trust.administration import trust_state
 
-    user = load_user(keys, "inspector")
-    assert len(user.keys) == 2 and user.keys[0].get("retired") and not user.keys[1].get("retired")
-    for bad in (["users", "add", "Bad Name", "--full-name", "x", "--role", "inspector"],
-                ["users", "add", "newbie", "--full-name", "x", "--role", "astronaut"],
-                ["users", "add", "inspector", "--full-name", "x", "--role", "inspector"]):
+    user = trust_state(Repository.open(repo_path)).users["inspector"]
+    first, second = user.keys.values()
+    assert first.retired is not None and second.retired is None
+    for bad in (["users", "add", "Bad Name", "--full-name", "x", "--role", "inspector", "--as", "admin"],
+                ["users", "add", "newbie", "--full-name", "x", "--role", "astronaut", "--as", "admin"],
+                ["users", "add", "inspector", "--full-name", "x", "--role", "inspector", "--as", "admin"],
+                ["users", "add", "newbie", "--full-name", "x", "--role", "inspector", "--as", "inspector"]):
         before = repository_state(repo_path)
         assert run(*bad).exit_code == 2
         assert repository_state(repo_path) == before
@@ -148,8 +151,9 @@ def test_signature_image_is_shown(signing, catalog, repo_path: Path, tmp_path: P
     png = tmp_path / "sig.png"
     png.write_bytes(base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="))
-    assert run("users", "add", "zhao.liu", "--full-name", "赵六", "--role", "inspector", "--image", str(png)).exit_code == 0
-    run("keys", "create", "zhao.liu")
+    assert run("users", "add", "zhao.liu", "--full-name", "赵六", "--role", "inspector", "--image", str(png),
+               "--as", "admin").exit_code == 0
+    run("keys", "create", "zhao.liu", "--as", "admin")
     record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))).output.strip()
     assert run("sign", record_id, "--as", "zhao.liu", "--meaning", "inspected").exit_code == 0
     record = Repository.open(repo_path).get(record_id)

@@ -100,7 +100,7 @@ def load(repository: "Repository", as_of: _dt.date | None = None,
 
 
 def _listing(repository: "Repository", as_of: _dt.date | None) -> tuple[RuleSet, Listing]:
-    rules = load_rules(repository)
+    rules = load_rules(repository, as_of=as_of)
     commit = commit_as_of(repository.root, as_of) if as_of else None
     return rules, list_records(repository.root, projection_for([rules]), commit)
 

@@ -1,9 +1,11 @@
 """The rules file: release rules, after-sales rules and record references, as data.
 
-A records repository keeps its rules in ``.qdocs/rules.yaml`` (copied from the
-shipped ``templates/rules.yaml`` at ``qdocs init``).  A repository made before
-rules existed has none: the shipped default is used and a notice says so.  Every
-problem in the file is reported with its line.
+A records repository keeps its rules in ``forms/rules.yaml`` (copied from the
+shipped ``templates/rules.yaml`` at ``qdocs init``), a controlled form: a change
+takes effect once approved (:mod:`qdocs.forms`), and an audit ``--as-of`` a day
+uses the rules approved then.  A repository made before forms were controlled
+keeps ``.qdocs/rules.yaml``, or has none: the shipped default is used and a
+notice says so.  Every problem in the file is reported with its line.
 """
 
 from __future__ import annotations
@@ -66,8 +68,15 @@ def default_rules_text() -> str:
     return default_rules_path().read_text(encoding="utf-8")
 
 
-def load_rules(repository: "Repository", notify: bool = True) -> RuleSet:
-    """The repository's rules, or the shipped default (with a notice) when it has none."""
+def load_rules(repository: "Repository", notify: bool = True, as_of: Any = None) -> RuleSet:
+    """The rules in force: the repository's approved ``forms/rules.yaml`` (as approved at the
+    end of ``as_of``, a date, when given); in a repository made before forms were controlled,
+    its ``.qdocs/rules.yaml`` or the shipped default (with a notice)."""
+    from ..forms import RULES_FORM, has_forms, read_approved
+
+    if has_forms(repository.root):
+        content = _rules_as_of(repository, as_of) if as_of is not None else read_approved(repository, RULES_FORM)
+        return parse_rules(content.decode("utf-8", "replace"), RULES_FORM, repository.catalog)
     path = repository.root / RULES_PATH
     if not path.is_file() and not notify:
         path = default_rules_path()
@@ -78,6 +87,22 @@ def load_rules(repository: "Repository", notify: bool = True) -> RuleSet:
             repository.notices.append(notice)
         path = default_rules_path()
     return read_rules(path, repository.catalog)
+
+
+def _rules_as_of(repository: "Repository", day: Any) -> bytes:
+    """The rules version approved at the end of ``day`` (the first one for earlier days)."""
+    from ..forms import RULES_FORM, read_approved
+    from ..trust.administration import trust_state
+    from .dates import end_of_day
+
+    versions = trust_state(repository).forms.get(RULES_FORM, [])
+    chosen = None
+    for version in versions:
+        if chosen is None or version.time <= end_of_day(day):
+            chosen = version
+    if chosen is None:
+        return read_approved(repository, RULES_FORM)
+    return repository.git.run("cat-file", "blob", chosen.blob, check=False)
 
 
 def read_rules(path: Path, catalog: Catalog) -> RuleSet:

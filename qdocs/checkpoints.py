@@ -1,0 +1,141 @@
+"""Checkpoints: the head of the history, kept outside the repository, so that a dropped or
+rewritten tail of history is noticed.
+
+Anyone who can write to the records repository can ``git reset --hard HEAD~3``: the
+last three actions vanish, and what remains is a consistent history.  A checkpoint
+names the commit and the last entry of every chain at one moment; kept on paper, in
+an e-mail or in another site's copy, it lets ``qdocs verify --checkpoint FILE`` say
+that the history no longer contains it.  Every checkpoint taken in this copy is also
+kept in ``.git/qdocs/checkpoints`` (local, never pushed) and checked by every verify.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import clock
+from .errors import StorageError, UsageError
+from .events import chain_sites, read_head
+from .findings import Finding
+from .trust.log import read_head as read_trust_head, trust_sites
+
+if TYPE_CHECKING:
+    from .repository import Repository
+
+LOCAL_FILE = "checkpoints"
+_MAGIC = "qdocs checkpoint"
+
+
+@dataclass
+class Checkpoint:
+    commit: str
+    time: str
+    events: dict[str, tuple[int, str]] = field(default_factory=dict)
+    trust: dict[str, tuple[int, str]] = field(default_factory=dict)
+    source: str = ""
+
+    def text(self) -> str:
+        lines = [f"{_MAGIC} {self.time}", f"commit {self.commit}"]
+        lines += [f"events {site} {sequence} {digest}" for site, (sequence, digest) in sorted(self.events.items())]
+        lines += [f"trust {site} {sequence} {digest}" for site, (sequence, digest) in sorted(self.trust.items())]
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"commit": self.commit, "time": self.time,
+                "events": {site: {"seq": sequence, "hash": digest} for site, (sequence, digest) in self.events.items()},
+                "trust": {site: {"seq": sequence, "hash": digest} for site, (sequence, digest) in self.trust.items()}}
+
+
+def take_checkpoint(repository: "Repository", output: Path | None = None) -> Checkpoint:
+    commit = repository.git.head()
+    if not commit:
+        raise UsageError(f"{repository.root} has no commit yet")
+    point = Checkpoint(commit, clock.now().isoformat(),
+                       {site: _pair(read_head(repository.root, site)) for site in chain_sites(repository.root)},
+                       {site: read_trust_head(repository.root, site) for site in trust_sites(repository.root)})
+    local = repository.root / ".git" / "qdocs" / LOCAL_FILE
+    try:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with open(local, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(point.to_json()) + "\n")
+        if output is not None:
+            Path(output).write_text(point.text(), encoding="utf-8")
+    except OSError as error:
+        raise StorageError(f"cannot write the checkpoint: {error.strerror}") from None
+    return point
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """A checkpoint file as ``qdocs checkpoint -o`` wrote it (or its JSON)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--checkpoint {path}: cannot read: {error.strerror}") from None
+    if text.lstrip().startswith("{"):
+        try:
+            return _from_json(json.loads(text), str(path))
+        except (ValueError, KeyError, TypeError):
+            raise UsageError(f"--checkpoint {path}: not a qdocs checkpoint") from None
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if not lines or " ".join(lines[0][:2]) != _MAGIC or len(lines) < 2 or lines[1][0] != "commit":
+        raise UsageError(f"--checkpoint {path}: not a qdocs checkpoint (it starts with '{_MAGIC}')")
+    point = Checkpoint(lines[1][1], lines[0][2] if len(lines[0]) > 2 else "", source=str(path))
+    for words in lines[2:]:
+        if len(words) != 4 or words[0] not in ("events", "trust") or not words[2].isdigit():
+            raise UsageError(f"--checkpoint {path}: unreadable line {' '.join(words)!r}")
+        getattr(point, words[0])[words[1]] = (int(words[2]), words[3])
+    return point
+
+
+def local_checkpoints(repository: "Repository") -> list[Checkpoint]:
+    path = repository.root / ".git" / "qdocs" / LOCAL_FILE
+    points = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for number, line in enumerate(lines, start=1):
+        try:
+            points.append(_from_json(json.loads(line), f".git/qdocs/{LOCAL_FILE} line {number}"))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return points
+
+
+def check_checkpoints(repository: "Repository", points: list[Checkpoint]) -> list[Finding]:
+    """A checkpoint whose commit is no longer in the history, or whose chain entries changed."""
+    from .events import event_path
+    from .events import sha256_hex
+    from .trust.log import entry_path
+
+    findings = []
+    for point in points:
+        where = f"checkpoint of {point.time or '?'} ({point.source or 'given'})"
+        if not repository.git.is_ancestor(point.commit):
+            findings.append(Finding(where, f"commit {point.commit[:12]} is no longer in the history of HEAD: "
+                                           "what was committed after it (or it) was dropped or rewritten",
+                                    kind="checkpoint"))
+            continue
+        for kind, pairs, path_of in (("event", point.events, event_path), ("trust entry", point.trust, entry_path)):
+            for site, (sequence, digest) in sorted(pairs.items()):
+                if sequence == 0:
+                    continue
+                content = repository.git.run("show", f"HEAD:{path_of(site, sequence)}", check=False)
+                if sha256_hex(content) != digest:
+                    findings.append(Finding(where, f"{kind} {site}/{sequence} is not the one the checkpoint saw",
+                                            kind="checkpoint"))
+    return findings
+
+
+def _pair(head: Any) -> tuple[int, str]:
+    return head.sequence, head.hash
+
+
+def _from_json(raw: dict[str, Any], source: str) -> Checkpoint:
+    return Checkpoint(str(raw["commit"]), str(raw.get("time", "")),
+                      {site: (int(value["seq"]), str(value["hash"])) for site, value in (raw.get("events") or {}).items()},
+                      {site: (int(value["seq"]), str(value["hash"])) for site, value in (raw.get("trust") or {}).items()},
+                      source)
