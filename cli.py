@@ -1,7 +1,18 @@
 """The ``qdocs`` command line: parse, call one library method, format, map errors.
 
-Exit codes: 0 done; 1 a check found problems (templates check, verify, audit,
-release-check); 2 the input was wrong and nothing was written.
+Exit codes:
+
+- 0: done;
+- 1: a check found problems (templates check, verify, verify-pdf, audit,
+  release-check, index status; search found nothing);
+- 2: the input was wrong (an option, a data file, an unknown record, type,
+  product or lot, a record whose state forbids the action); nothing was written;
+- 3: the environment failed (the repository busy, the disk full or not writable,
+  git or LibreOffice missing, a conversion that failed or hung); nothing was
+  written, and the same command may succeed later unchanged.
+
+Each error class of :mod:`qdocs.errors` carries its code; :class:`QdocsGroup` maps
+them in one place.
 """
 
 from __future__ import annotations
@@ -16,13 +27,14 @@ from typing import Any, Callable
 
 import click
 
+from qdocs import __version__
 from qdocs.errors import QdocsError
 
 DEFAULT_REPOSITORY = "records"
 
 
 class QdocsGroup(click.Group):
-    """Maps every :class:`QdocsError` to one line on stderr and exit status 2."""
+    """Maps every :class:`QdocsError` to one line on stderr and its exit status (2 input, 3 environment)."""
 
     def invoke(self, context: click.Context) -> Any:
         try:
@@ -67,6 +79,8 @@ def _end_without_teardown() -> None:
 
 
 @click.group(cls=QdocsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="qdocs", message="%(prog)s %(version)s",
+                      help="Print the version and exit.")
 @click.option("--repo", "repository_path", envvar="QDOCS_REPO", default=DEFAULT_REPOSITORY, show_default=True,
               metavar="PATH", help="Records repository (also QDOCS_REPO).")
 @click.option("--actor", envvar="QDOCS_ACTOR", default=None, metavar="NAME",
@@ -503,7 +517,8 @@ def keys_create(context: click.Context, name: str, replace: bool) -> None:
 @cli.command()
 @click.argument("record_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--as", "signer", required=True, metavar="NAME", help="The user signing.")
-@click.option("--meaning", required=True, type=click.Choice(["prepared", "inspected", "performed", "reviewed", "approved"]))
+@click.option("--meaning", required=True, metavar="MEANING",
+              help="What the signature means, from the catalog: prepared, inspected, performed, reviewed, approved.")
 @click.option("--comment", help="A comment shown with the signature.")
 @click.option("--rev", "revision", metavar="R", help="The revision you reviewed (refused if superseded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the record(s) as JSON.")
@@ -531,7 +546,11 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def verify(context: click.Context, record_ids: tuple[str, ...], as_json: bool) -> None:
-    """Check documents, signatures and the event chain. Exit 1 on findings."""
+    """Check documents, signatures and the event chain. Exit 1 on findings.
+
+    The findings, then a summary line (what was checked; clean or how many
+    findings), on stdout: the summary is the answer to "is it clean?", so it goes
+    where the answer is read and kept (a log, a CI job), not with diagnostics."""
     from qdocs.verification import verify_repository
 
     repository = _repository(context)
@@ -548,7 +567,7 @@ def verify(context: click.Context, record_ids: tuple[str, ...], as_json: bool) -
             click.echo(str(finding))
         click.echo(f"{report.records_checked} record(s), {report.signatures_checked} signature(s), "
                    f"{report.events_checked} event(s) checked: "
-                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}", err=True)
+                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}")
     context.exit(0 if report.clean else 1)
 
 
@@ -915,7 +934,8 @@ def audit(context: click.Context, product: str | None, lot: str | None, as_of: s
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def release_check(context: click.Context, product: str, lot: str, as_of: str | None, as_json: bool) -> None:
-    """May this lot ship? Exit 0 yes, 1 no (every blocking failure listed), 2 unknown product or lot."""
+    """May this lot ship? Exit 0 yes, 1 no (every blocking failure listed), 2 unknown product or lot, 3 the
+    environment failed (no answer either way)."""
     from qdocs.audit.evaluation import release_check as check_release
     from qdocs.audit.textreport import release_lines
 
