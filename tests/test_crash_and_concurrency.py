@@ -20,11 +20,10 @@ from tests.conftest import PROJECT, example_values, git, qdocs_process, reposito
 WORKER = """
 import sys
 sys.path.insert(0, {project!r})
-from qdocs import yamlio
 from qdocs.repository import Repository
-from qdocs.examples import example_yaml
+from qdocs.examples import example_values
 repository = Repository.open({repo!r})
-values = yamlio.load_as_text(example_yaml(repository.catalog, repository.catalog.get("in-process-inspection")))
+values = example_values(repository.catalog, repository.catalog.get("in-process-inspection"))
 for number in range(25):
     values["lot"] = "L-{worker}-%d" % number
     print(Repository.open({repo!r}).create("in-process-inspection", values, "worker{worker}").id, flush=True)
