@@ -154,6 +154,39 @@ def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Cal
     return update, lambda: bar.__exit__(None, None, None)
 
 
+def _steps() -> tuple[Callable[[Any], None] | None, Callable[[], None]]:
+    """Named steps (:class:`qdocs.progress.Step`) on a terminal (stderr), nothing otherwise:
+    a bar for a counted step, a line for a step of unknown length (with what is done, when
+    known), each left on its own line when the next begins, so the terminal keeps what was done."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    shown: dict[str, Any] = {"label": None, "bar": None, "done": 0}
+
+    def close() -> None:
+        if shown["bar"] is not None:
+            shown["bar"].__exit__(None, None, None)
+        elif shown["label"] is not None:
+            click.echo("", err=True)
+        shown.update(label=None, bar=None, done=0)
+
+    def report(step: Any) -> None:
+        if step.label != shown["label"]:
+            close()
+            shown["label"] = step.label
+            if step.total:
+                shown["bar"] = click.progressbar(length=step.total, label=step.label, file=sys.stderr)
+                shown["bar"].__enter__()
+            else:
+                click.echo(step.label, err=True, nl=False)
+        if shown["bar"] is not None:
+            shown["bar"].update(step.done - shown["done"])
+        elif step.done:
+            click.echo(f"\r{step.label} {step.done} done", err=True, nl=False)
+        shown["done"] = step.done
+
+    return report, close
+
+
 def _subject_options(function: Callable) -> Callable:
     for key in reversed(("product", "lot", "supplier", "contract", "material-lot", "equipment", "staff", "case")):
         function = click.option(f"--{key}", f"subject_{key.replace('-', '_')}", metavar="ID",
@@ -766,7 +799,7 @@ def export(context: click.Context, record_ids: tuple[str, ...], revision: str | 
     repository = _repository(context)
     names = [f"{record_id}{'-' + revision if revision else ''}.pdf" for record_id in dict.fromkeys(record_ids)]
     targets = output_targets(names, output)
-    update, finish = _progress(len(names) + 1, f"converting {len(names)} record(s)")
+    update, finish = _steps()
     try:
         files = export_records(repository, list(record_ids), context.obj["actor"], revision, sign,
                                _company_passphrase, update)
@@ -844,14 +877,13 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
 def pack(context: click.Context, product: str, lot: str | None, output: str, sign: bool, as_json: bool) -> None:
     """One PDF for an auditor: cover, audit result, contents, records with attachments, manifest."""
     from qdocs.pdf.export import write_files
-    from qdocs.pdf.pack import build_pack, pack_records
+    from qdocs.pdf.pack import build_pack
 
     repository = _repository(context)
     target = Path(output)
     if target.is_dir():
         target = target / f"pack-{product}{'-' + lot if lot else ''}.pdf"
-    count = len(pack_records(repository, product, lot))
-    update, finish = _progress(count + 3, f"packing {count} record(s)")
+    update, finish = _steps()
     try:
         content, summary = build_pack(repository, product, lot, context.obj["actor"], sign, _company_passphrase,
                                       update)
