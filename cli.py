@@ -1,7 +1,18 @@
 """The ``qdocs`` command line: parse, call one library method, format, map errors.
 
-Exit codes: 0 done; 1 a check found problems (templates check, verify, audit,
-release-check); 2 the input was wrong and nothing was written.
+Exit codes:
+
+- 0: done;
+- 1: a check found problems (templates check, verify, verify-pdf, audit,
+  release-check, index status; search found nothing);
+- 2: the input was wrong (an option, a data file, an unknown record, type,
+  product or lot, a record whose state forbids the action); nothing was written;
+- 3: the environment failed (the repository busy, the disk full or not writable,
+  git or LibreOffice missing, a conversion that failed or hung); nothing was
+  written, and the same command may succeed later unchanged.
+
+Each error class of :mod:`qdocs.errors` carries its code; :class:`QdocsGroup` maps
+them in one place.
 """
 
 from __future__ import annotations
@@ -16,13 +27,14 @@ from typing import Any, Callable
 
 import click
 
+from qdocs import __version__
 from qdocs.errors import QdocsError
 
 DEFAULT_REPOSITORY = "records"
 
 
 class QdocsGroup(click.Group):
-    """Maps every :class:`QdocsError` to one line on stderr and exit status 2."""
+    """Maps every :class:`QdocsError` to one line on stderr and its exit status (2 input, 3 environment)."""
 
     def invoke(self, context: click.Context) -> Any:
         try:
@@ -67,6 +79,8 @@ def _end_without_teardown() -> None:
 
 
 @click.group(cls=QdocsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="qdocs", message="%(prog)s %(version)s",
+                      help="Print the version and exit.")
 @click.option("--repo", "repository_path", envvar="QDOCS_REPO", default=DEFAULT_REPOSITORY, show_default=True,
               metavar="PATH", help="Records repository (also QDOCS_REPO).")
 @click.option("--actor", envvar="QDOCS_ACTOR", default=None, metavar="NAME",
@@ -138,6 +152,39 @@ def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Cal
         state["done"] = done
 
     return update, lambda: bar.__exit__(None, None, None)
+
+
+def _steps() -> tuple[Callable[[Any], None] | None, Callable[[], None]]:
+    """Named steps (:class:`qdocs.progress.Step`) on a terminal (stderr), nothing otherwise:
+    a bar for a counted step, a line for a step of unknown length (with what is done, when
+    known), each left on its own line when the next begins, so the terminal keeps what was done."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    shown: dict[str, Any] = {"label": None, "bar": None, "done": 0}
+
+    def close() -> None:
+        if shown["bar"] is not None:
+            shown["bar"].__exit__(None, None, None)
+        elif shown["label"] is not None:
+            click.echo("", err=True)
+        shown.update(label=None, bar=None, done=0)
+
+    def report(step: Any) -> None:
+        if step.label != shown["label"]:
+            close()
+            shown["label"] = step.label
+            if step.total:
+                shown["bar"] = click.progressbar(length=step.total, label=step.label, file=sys.stderr)
+                shown["bar"].__enter__()
+            else:
+                click.echo(step.label, err=True, nl=False)
+        if shown["bar"] is not None:
+            shown["bar"].update(step.done - shown["done"])
+        elif step.done:
+            click.echo(f"\r{step.label} {step.done} done", err=True, nl=False)
+        shown["done"] = step.done
+
+    return report, close
 
 
 def _subject_options(function: Callable) -> Callable:
@@ -503,7 +550,8 @@ def keys_create(context: click.Context, name: str, replace: bool) -> None:
 @cli.command()
 @click.argument("record_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--as", "signer", required=True, metavar="NAME", help="The user signing.")
-@click.option("--meaning", required=True, type=click.Choice(["prepared", "inspected", "performed", "reviewed", "approved"]))
+@click.option("--meaning", required=True, metavar="MEANING",
+              help="What the signature means, from the catalog: prepared, inspected, performed, reviewed, approved.")
 @click.option("--comment", help="A comment shown with the signature.")
 @click.option("--rev", "revision", metavar="R", help="The revision you reviewed (refused if superseded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the record(s) as JSON.")
@@ -531,7 +579,11 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def verify(context: click.Context, record_ids: tuple[str, ...], as_json: bool) -> None:
-    """Check documents, signatures and the event chain. Exit 1 on findings."""
+    """Check documents, signatures and the event chain. Exit 1 on findings.
+
+    The findings, then a summary line (what was checked; clean or how many
+    findings), on stdout: the summary is the answer to "is it clean?", so it goes
+    where the answer is read and kept (a log, a CI job), not with diagnostics."""
     from qdocs.verification import verify_repository
 
     repository = _repository(context)
@@ -548,7 +600,7 @@ def verify(context: click.Context, record_ids: tuple[str, ...], as_json: bool) -
             click.echo(str(finding))
         click.echo(f"{report.records_checked} record(s), {report.signatures_checked} signature(s), "
                    f"{report.events_checked} event(s) checked: "
-                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}", err=True)
+                   f"{'clean' if report.clean else str(len(report.findings)) + ' finding(s)'}")
     context.exit(0 if report.clean else 1)
 
 
@@ -747,7 +799,7 @@ def export(context: click.Context, record_ids: tuple[str, ...], revision: str | 
     repository = _repository(context)
     names = [f"{record_id}{'-' + revision if revision else ''}.pdf" for record_id in dict.fromkeys(record_ids)]
     targets = output_targets(names, output)
-    update, finish = _progress(len(names) + 1, f"converting {len(names)} record(s)")
+    update, finish = _steps()
     try:
         files = export_records(repository, list(record_ids), context.obj["actor"], revision, sign,
                                _company_passphrase, update)
@@ -825,14 +877,13 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
 def pack(context: click.Context, product: str, lot: str | None, output: str, sign: bool, as_json: bool) -> None:
     """One PDF for an auditor: cover, audit result, contents, records with attachments, manifest."""
     from qdocs.pdf.export import write_files
-    from qdocs.pdf.pack import build_pack, pack_records
+    from qdocs.pdf.pack import build_pack
 
     repository = _repository(context)
     target = Path(output)
     if target.is_dir():
         target = target / f"pack-{product}{'-' + lot if lot else ''}.pdf"
-    count = len(pack_records(repository, product, lot))
-    update, finish = _progress(count + 3, f"packing {count} record(s)")
+    update, finish = _steps()
     try:
         content, summary = build_pack(repository, product, lot, context.obj["actor"], sign, _company_passphrase,
                                       update)
@@ -915,7 +966,8 @@ def audit(context: click.Context, product: str | None, lot: str | None, as_of: s
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def release_check(context: click.Context, product: str, lot: str, as_of: str | None, as_json: bool) -> None:
-    """May this lot ship? Exit 0 yes, 1 no (every blocking failure listed), 2 unknown product or lot."""
+    """May this lot ship? Exit 0 yes, 1 no (every blocking failure listed), 2 unknown product or lot, 3 the
+    environment failed (no answer either way)."""
     from qdocs.audit.evaluation import release_check as check_release
     from qdocs.audit.textreport import release_lines
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Catalog", "QdocsError", "Record", "RecordType", "Repository", "load_catalog"]
+#: the one place the version is written: pyproject.toml reads it into the package metadata
 __version__ = "0.1.0"
 
 _WHERE = {

@@ -17,6 +17,7 @@ import yaml
 
 from .errors import CatalogError, UnknownTypeError
 from .subjects import SCOPES, SUBJECT_KEYS
+from .suggestions import unknown
 
 FIELD_TYPES = ("text", "long-text", "date", "datetime", "number", "enum", "yes-no", "table")
 RESERVED_NAMES = frozenset({"doc", "subject", "signatures", *SUBJECT_KEYS})
@@ -117,9 +118,13 @@ class Catalog:
     def get(self, type_id: str) -> RecordType:
         try:
             return self.types[type_id]
-        except KeyError:
-            known = ", ".join(self.types)
-            raise UnknownTypeError(f"unknown record type {type_id!r}; known types: {known}") from None
+        except (KeyError, TypeError):
+            pass
+        by_prefix = self.by_prefix(type_id.strip().upper()) if isinstance(type_id, str) else None
+        if by_prefix is not None:  # the letters of its record numbers: FIR-S1-2026-0001
+            raise UnknownTypeError(f"unknown record type {type_id!r}; did you mean {by_prefix.id} "
+                                   f"(numbered {by_prefix.prefix}-...)?")
+        raise UnknownTypeError(unknown("record type", type_id, self.types))
 
     def by_prefix(self, prefix: str) -> RecordType | None:
         for record_type in self.types.values():

@@ -93,6 +93,7 @@ class Repository:
             raise UsageError(f"{path} exists and is not a directory")
         if root.exists() and any(entry.name not in _PLACEHOLDERS for entry in root.iterdir()):
             raise UsageError(f"{path} is not empty and not a qdocs repository; choose an empty or new directory")
+        Git.require()
         root.mkdir(parents=True, exist_ok=True)
         repository = cls(root, catalog)
         repository._create(site or DEFAULT_SITE, actor)
@@ -237,6 +238,7 @@ class Repository:
         """All-or-nothing change of ``paths`` (and of ``.qdocs``, the repository's own
         state): journal first, roll back on any failure.  The body writes through the
         yielded :class:`Change` and ends with ``change.commit(...)``."""
+        self.git.require()
         with self.locked():
             paths = [*paths, ".qdocs"]
             journal = Journal.start(action, self.git.head(), paths, records)

@@ -27,6 +27,7 @@ from .errors import RecordStateError, UsageError
 from .events import canonical_json, sha256_hex
 from .keys import load_private_key
 from .records import Record, Stamp
+from .suggestions import unknown
 from .users import image_path, load_user
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
     comment = " ".join((comment or "").split())
     if not record_ids:
         raise UsageError("name at least one record to sign")
+    if meaning not in repository.catalog.meanings:
+        raise UsageError(unknown("meaning", meaning, repository.catalog.meanings))
     with repository.locked():
         user = load_user(repository, signer)
         if not user.active:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import yamlio
 from .errors import UsageError
 from .records import now_text
+from .suggestions import unknown
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -102,7 +103,7 @@ def add_user(repository: "Repository", name: str, full_name: str, roles: list[st
         raise UsageError(f"user {name}: give at least one --role ({', '.join(repository.catalog.roles)})")
     for role in roles:
         if role not in repository.catalog.roles:
-            raise UsageError(f"user {name}: unknown role {role!r}; roles: {', '.join(repository.catalog.roles)}")
+            raise UsageError(f"user {name}: {unknown('role', role, repository.catalog.roles)}")
     image_bytes = _read_image(image) if image else None
     with repository.transaction("add user", [], []) as change:
         if (repository.root / user_path(name)).exists():

@@ -92,9 +92,9 @@ class Qdocs:
 
 
 def example(catalog, type_id: str, **changes: Any) -> dict[str, Any]:
-    from qdocs.examples import example_yaml
+    from qdocs.examples import example_values
 
-    return {**yamlio.load_as_text(example_yaml(catalog, catalog.get(type_id))), **changes}
+    return {**example_values(catalog, catalog.get(type_id)), **changes}
 
 
 def results_of(report: dict, product: str = PRODUCT, lot: str | None = LOT) -> dict[str, dict]:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .. import yamlio
 from ..catalog import Catalog, RecordType
-from ..examples import example_yaml
+from ..examples import example_values
 
 DEMO_PRODUCT, DEMO_LOT = "PUMP-X200", "L2026-031"
 
@@ -46,7 +45,7 @@ def demo_records(catalog: Catalog) -> Iterator[tuple[RecordType, dict[str, Any]]
     order = [catalog.get(type_id) for type_id in FIRST if type_id in catalog.types]
     order += [record_type for record_type in catalog.types.values() if record_type.id not in FIRST]
     for record_type in order:
-        values = yamlio.load_as_text(example_yaml(catalog, record_type))
+        values = example_values(catalog, record_type)
         yield record_type, values
         for changes in EXTRA.get(record_type.id, []):
             yield record_type, {**values, **changes}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Catalog
+from ..suggestions import unknown
 from .kinds import FINDING_STATUSES, Kind, Parameter
 from .located import Where
 
@@ -45,7 +46,7 @@ def _parameter(value: Any, spec: Parameter, name: str, where: Where, catalog: Ca
         return value
     if spec.kind == "type":
         if value not in catalog.types:
-            raise where.fail(f"{name}: unknown record type {value!r}; types: {', '.join(catalog.types)}")
+            raise where.fail(f"{name}: {unknown('record type', value, catalog.types)}")
         scopes = catalog.types[value].scopes
         if earlier.get("level") not in scopes:
             raise where.fail(f"{name}: {value} records belong to a {' or '.join(scopes)}, not a {earlier.get('level')}")

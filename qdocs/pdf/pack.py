@@ -7,7 +7,9 @@ record (its attachments beneath it); the original ``.docx`` files and
 ``manifest.json`` are embedded as PDF attachments.  The records, stamps, cover and
 manifest go through one LibreOffice run; the contents need the page numbers, so they
 follow in a second, short run on the same profile.  With ``sign`` the finished pack is
-signed last with the company certificate.
+signed last with the company certificate.  Progress is told in steps
+(:mod:`qdocs.progress`): preparing, auditing, converting, stamping, the contents,
+assembling, signing.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordStateError, UsageError
+from ..progress import Report, Steps
 from .attachments import attachment_problems, read_attachments
 from .auditsection import audit_result
 from .export import Copy, document_metadata, printed_now, render_copies
@@ -41,11 +44,12 @@ def pack_records(repository: "Repository", product: str, lot: str | None) -> lis
 
 
 def build_pack(repository: "Repository", product: str, lot: str | None, actor: str, sign: bool = False,
-               passphrase: Any = None, progress: Callable[[int], None] | None = None,
+               passphrase: Any = None, progress: Report | None = None,
                home: Path | None = None) -> tuple[bytes, dict[str, Any]]:
     """The pack's PDF bytes and a summary (records, attachments, pages, audit findings)."""
     from pypdf import PdfReader, PdfWriter
 
+    steps = Steps(progress)
     records = pack_records(repository, product, lot)
     subject = f"{product} / {lot}" if lot else product
     if not records:
@@ -61,23 +65,25 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
 
         signer = load_company_signer(repository, passphrase, home)
     copies, entries = [], []
-    for record in records:
+    for record in steps.each(f"preparing {len(records)} record(s)", records):
         _, document = repository.at_revision(record.id)
         copies.append(Copy(record, document, record.revision, record.id))
         entries.append(_entry(repository, record))
+    steps.start(f"auditing {subject}…")
     audit = audit_result(repository, product, lot, records)
     printed = printed_now()
     head = repository.git.head() or ""
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, audit),
              "manifest.fodt": manifest(entries, subject)}
     with Office() as office:
-        stamped, rendered = render_copies(office, copies, actor, front, progress,
+        stamped, rendered = render_copies(office, copies, actor, front, steps,
                                           [document_metadata(repository, copy) for copy in copies])
         front_pages = PdfReader(io.BytesIO(rendered["cover.fodt"]))
         attached = [[PdfReader(io.BytesIO((repository.root / record.path / item["file"]).read_bytes()))
                      for item in entry.attachments] for record, entry in zip(records, entries)]
         record_pages = [len(PdfReader(io.BytesIO(content)).pages) for content in stamped]
         table_pages = 1 + sum(1 + len(entry.attachments) for entry in entries) // ROWS_PER_CONTENTS_PAGE
+        steps.start("numbering the contents with LibreOffice…")
         while True:
             _number_pages(entries, len(front_pages.pages) + table_pages, record_pages, attached)
             table = PdfReader(io.BytesIO(office.convert({"contents.fodt": contents(entries)})["contents.fodt"]))
@@ -90,7 +96,8 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     writer.add_outline_item(title="封面 Cover", page_number=0)
     writer.add_outline_item(title="审核结果 Audit result", page_number=min(1, len(front_pages.pages) - 1))
     writer.add_outline_item(title="目录 Contents", page_number=len(front_pages.pages))
-    for copy, entry, content, readers in zip(copies, entries, stamped, attached):
+    for copy, entry, content, readers in steps.each(f"assembling {len(entries)} record(s)",
+                                                    list(zip(copies, entries, stamped, attached))):
         first = len(writer.pages)
         writer.append(PdfReader(io.BytesIO(content)), import_outline=False)
         parent = writer.add_outline_item(title=f"{entry.id} {entry.type_label} (Rev. {entry.revision}, {entry.status})",
@@ -114,12 +121,14 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     writer.add_attachment("manifest.json", json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
     writer.add_metadata({"/Title": f"审核资料包 Audit pack {subject}", "/Author": repository.company,
                          "/Creator": "qdocs"})
+    steps.start(f"writing the pack ({len(writer.pages)} pages)…")
     output = io.BytesIO()
     writer.write(output)
     content = output.getvalue()
     if signer is not None:
         from .signing import sign_pdf
 
+        steps.start("signing the pack…")
         reason = f"Audit pack {subject}: {len(entries)} records, commit {head[:12]}"
         content = sign_pdf(content, signer, reason, repository.company)
     return content, summary
