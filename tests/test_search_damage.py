@@ -199,3 +199,56 @@ def test_two_processes_meeting_the_same_damage_rebuild_it_once(pristine, tmp_pat
     assert [path.name for path in (repo / INDEX).iterdir() if path.is_dir()] != [generation.name]
     assert len([path for path in (repo / INDEX).iterdir() if path.is_dir()]) == 1
     assert qdocs_process("--repo", str(repo), "index", "status").returncode == 0
+
+
+def test_a_copied_index_is_hashed_once_then_trusted_by_its_stamps(pristine, tmp_path: Path):
+    repo = copy(pristine, tmp_path, "copied")  # every file has a new inode and change time
+    assert answer(repo, "pump") == (pristine["expected"]["pump"], "")
+    generation = next(path for path in (repo / INDEX).iterdir() if path.is_dir())
+    files = json.loads((generation / "state.json").read_text(encoding="utf-8"))["files"]
+    for name, (size, _, stamp) in files.items():
+        status = (generation / name).stat()
+        assert [status.st_ino, status.st_mtime_ns, status.st_ctime_ns] == stamp and status.st_size == size, name
+
+
+def test_only_errors_that_damaged_files_raise_are_suspected():
+    import struct
+
+    from whoosh.fields import Schema
+
+    from qdocs.search.damage import suspected
+
+    def raised(action) -> BaseException:
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - the error itself is what is tested
+            return error
+        raise AssertionError("nothing raised")
+
+    assert suspected(raised(lambda: struct.unpack(">I", b"\0")))
+    assert suspected(raised(lambda: open("/nonexistent/qdocs/index")))
+    assert suspected(raised(lambda: b"\xff".decode("utf-8")))
+    assert suspected(raised(lambda: Schema()["path"]))  # a KeyError inside Whoosh
+    assert not suspected(raised(lambda: {}["path"]))  # a KeyError outside it: a bug
+    assert not suspected(raised(lambda: Schema().no_such_thing))
+    assert not suspected(raised(lambda: len(None)))
+    assert not suspected(raised(lambda: undefined_name))  # noqa: F821
+
+
+def test_a_read_error_on_intact_files_surfaces_instead_of_a_rebuild(pristine, tmp_path: Path, monkeypatch):
+    from qdocs.search import engine
+    from qdocs.search.index import SearchIndex
+    from qdocs.search.model import Filters
+
+    repo = copy(pristine, tmp_path, "bug")
+    generation = next(path.name for path in (repo / INDEX).iterdir() if path.is_dir())
+    for error in (ValueError("a bug that looks like damage"), TypeError("a bug")):
+        def failing(*arguments, error=error):
+            raise error
+
+        monkeypatch.setattr(engine, "search", failing)
+        index = SearchIndex(Repository.open(repo))
+        with pytest.raises(type(error), match="bug"):
+            index.search("pump", Filters(), 10)
+        assert index.repository.notices == []
+        assert [path.name for path in (repo / INDEX).iterdir() if path.is_dir()] == [generation]

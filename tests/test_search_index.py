@@ -264,3 +264,21 @@ def test_search_index_api_reports_progress(repo_path: Path, catalog):
     assert SearchIndex(Repository.open(repo_path)).rebuild(lambda done, total: calls.append((done, total))) == 2
     assert calls[-1] == (2, 2)
     assert os.listdir(repo_path / ".qdocs" / "index")
+
+
+def test_a_parallel_rebuild_with_more_processes_than_work(repo_path: Path, run, catalog, monkeypatch):
+    """Each process writes its own segment; one that got no records must not remove
+    the temporary folder the others sort their postings in."""
+    from qdocs.search import build
+
+    ids = [create(repo_path, catalog, lot=f"L2026-06{number}") for number in range(3)]
+    monkeypatch.setattr(build, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(build.os, "cpu_count", lambda: 3)
+    assert build.workers_for(3) == 3
+    result = run("index", "rebuild")
+    assert result.exit_code == 0, result.output
+    state = index_state(repo_path)
+    generation = repo_path / ".qdocs" / "index" / state["generation"]
+    named = json.loads((generation / "state.json").read_text())["files"]
+    assert sorted(path.name for path in generation.iterdir()) == sorted([*named, "state.json"])
+    assert sorted(ids_found(run, "出厂检验")) == sorted(ids) and len(state["records"]) == 3

@@ -9,10 +9,11 @@ in qdocs taken for damage and hidden by a rebuild.  Hence two steps.
    ``state.json`` records every file of it with its size and SHA-256
    (:mod:`.manifest`).  A file that is missing or differs from its entry is
    damage, whatever a reader would make of it.  Exceptions alone could not
-   tell: of the files of a small index with bytes garbled in the middle, one in
-   three still read without an error, and some of those answered searches
-   differently (a field length or a posting weight changed).  The state file
-   carries a checksum of itself; ``CURRENT`` must name a generation folder.
+   tell: in a trial on a small index (each file in turn truncated, garbled or
+   with bits flipped) more than half of the damaged copies still read without
+   an error, and some of those answered searches differently (a field length
+   changed the ranking).  The state file carries a checksum of itself;
+   ``CURRENT`` must name a generation folder.
 
 2. **Exceptions only raise suspicion.**  While the index is read, an exception
    counts as a sign of damage (:func:`suspected`) only if it is what reading a

@@ -30,7 +30,7 @@ from ..errors import RepositoryBusyError
 from ..locking import RepositoryLock
 from . import INDEX_FOLDER
 from .damage import IndexDamaged, IndexMissing, IndexUnreadable
-from .manifest import STATE_FILE, State, check, describe, read_state, write_atomically, write_state
+from .manifest import STATE_FILE, FileEntry, State, check, describe, read_state, write_atomically, write_state
 
 _BUILDING = "BUILDING"
 
@@ -71,15 +71,23 @@ class Generations:
         state = read_state(generation)
         renewed = check(generation, state, thorough)
         if renewed:
-            lock = RepositoryLock(self.lock_path, timeout=0)
-            if lock.try_acquire():
-                try:
-                    latest = read_state(generation)
-                    if _contents(latest) == _contents(state):
-                        write_state(generation, State(latest.commit, latest.toc, {**latest.files, **renewed}))
-                finally:
-                    lock.release()
+            self._renew(generation, state, renewed)
         return state
+
+    def _renew(self, generation: Path, state: State, renewed: dict[str, FileEntry]) -> None:
+        """Record new stamps of intact files if nobody holds the lock: a saving, so
+        skipped when the lock is busy or the index cannot be written (a search
+        of a read-only copy still answers)."""
+        lock = RepositoryLock(self.lock_path, timeout=0)
+        with contextlib.suppress(OSError, IndexUnreadable):
+            if not lock.try_acquire():
+                return
+            try:
+                latest = read_state(generation)
+                if _contents(latest) == _contents(state):
+                    write_state(generation, State(latest.commit, latest.toc, {**latest.files, **renewed}))
+            finally:
+                lock.release()
 
     @staticmethod
     def record(generation: Path, commit: str | None, toc: int, names: list[str]) -> None:

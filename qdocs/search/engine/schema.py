@@ -365,9 +365,12 @@ class SegmentBuilder:
         self._count += 1
 
     def finish(self) -> Any:
-        """The finished segment (picklable), or None when nothing was added."""
+        """The finished segment (picklable), or None when nothing was added.  An empty
+        one is closed, not cancelled: Whoosh's cancel removes the temporary folder the
+        other processes' writers are still sorting postings in (``MAIN.tmp``, one name
+        for all); what is left there is removed with the files no commit names."""
         if not self._count:
-            self._writer.cancel()
+            self._writer._close_segment()
             return None
         return self._writer._finalize_segment()
 
