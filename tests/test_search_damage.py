@@ -56,7 +56,8 @@ def pristine(tmp_path_factory, catalog) -> dict:
     create("nonconformance")
     create("incoming-inspection")
     assert command(repo, "index", "rebuild").exit_code == 0
-    create("nonconformance", lot="L2026-033", description="叶轮检验发现裂纹 Impeller crack found at the pump test")
+    create("nonconformance", lot="L2026-033",
+           description="叶轮检验发现裂纹 Impeller crack found at the pump test")
     expected = {query: answer(repo, query)[0] for query in QUERIES}
     assert all(len(ids) >= 2 for ids in expected.values()), expected
     files = sorted(path.relative_to(repo) for path in (repo / INDEX).rglob("*") if path.is_file())
@@ -137,7 +138,8 @@ def test_index_folder_replaced_by_a_file_is_healed_by_search_status_and_rebuild(
         assert (repo / INDEX).is_dir()
         if arguments == ("index", "status"):
             assert result.stdout.strip().endswith("current")
-            assert result.stderr.startswith("qdocs: the search index was damaged (.qdocs/index is a file, not a folder)")
+            assert result.stderr.startswith(
+                "qdocs: the search index was damaged (.qdocs/index is a file, not a folder)")
         for query in QUERIES:
             assert answer(repo, query) == (pristine["expected"][query], "")
 

@@ -74,7 +74,8 @@ def read_state(generation: Path) -> State:
 
 def write_state(generation: Path, state: State) -> None:
     data = {"format": FORMAT, "commit": state.commit, "toc": state.toc,
-            "files": {name: [entry.size, entry.digest, list(entry.stamp)] for name, entry in sorted(state.files.items())}}
+            "files": {name: [entry.size, entry.digest, list(entry.stamp)]
+                      for name, entry in sorted(state.files.items())}}
     data["checksum"] = _checksum(data)
     write_atomically(generation / STATE_FILE, json.dumps(data, indent=1))
 
@@ -108,7 +109,8 @@ def check(generation: Path, state: State, thorough: bool = False) -> dict[str, F
         except OSError as error:
             raise IndexDamaged(f"damaged ({name}: {error.strerror or error})") from None
         if status.st_size != entry.size:
-            raise IndexDamaged(f"damaged ({name}: {_bytes(status.st_size)} instead of the {_bytes(entry.size)} written)")
+            raise IndexDamaged(f"damaged ({name}: {_bytes(status.st_size)} "
+                               f"instead of the {_bytes(entry.size)} written)")
         if not thorough and _stamp(status) == entry.stamp:
             continue
         try:
