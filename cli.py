@@ -825,27 +825,33 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
 def pack(context: click.Context, product: str, lot: str | None, output: str, sign: bool, as_json: bool) -> None:
     """One PDF for an auditor: cover, audit result, contents, records with attachments, manifest."""
     from qdocs.pdf.export import write_files
-    from qdocs.pdf.pack import build_pack, pack_records
+    from qdocs.pdf.pack import build_pack
 
     repository = _repository(context)
     target = Path(output)
     if target.is_dir():
         target = target / f"pack-{product}{'-' + lot if lot else ''}.pdf"
-    count = len(pack_records(repository, product, lot))
-    update, finish = _progress(count + 3, f"packing {count} record(s)")
+    reading, finish_reading = _snapshot_progress()
+
+    def converting_label(total: int) -> str:
+        finish_reading()  # the audit has read the records by the time LibreOffice starts
+        return f"converting {total} document(s)"
+
+    converting, finish_converting = _progress_once_known(converting_label)
     try:
         content, summary = build_pack(repository, product, lot, context.obj["actor"], sign, _company_passphrase,
-                                      update)
+                                      converting, reading=reading)
     finally:
-        finish()
+        finish_reading()
+        finish_converting()
     write_files([(target, content)])
     if as_json:
         _echo_json({"file": str(target), **summary})
     else:
         click.echo(str(target))
-        click.echo(f"{summary['records']} record(s), {summary['attachments']} attachment(s), {summary['pages']} page(s); "
-                   f"audit: {'clean' if summary['audit_clean'] else str(summary['audit_findings']) + ' finding(s)'}",
-                   err=True)
+        click.echo(f"{summary['records']} record(s), {summary['evidence_outside_lot']} outside the lot, "
+                   f"{summary['attachments']} attachment(s), {summary['pages']} page(s); "
+                   f"audit: {summary['audit']['line']}", err=True)
 
 
 # == end of PDF =====================================================================
@@ -864,15 +870,26 @@ def _as_of(value: str | None) -> Any:
 
 def _snapshot_progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A progress bar for reading records the audit has not seen yet (first audit of a repository)."""
+    return _progress_once_known(lambda total: f"reading {total} records")
+
+
+def _progress_once_known(label: Callable[[int], str]) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar started by the first report of (done, total), when the total is known."""
     bar: dict[str, Any] = {}
 
     def progress(done: int, total: int) -> None:
         if "update" not in bar:
-            bar["update"], bar["finish"] = _progress(total, f"reading {total} records")
+            bar["update"], bar["finish"] = _progress(total, label(total))
         if bar["update"]:
             bar["update"](done)
 
-    return progress, lambda: bar["finish"]() if "finish" in bar else None
+    def finish() -> None:  # once; no bar starts after it
+        end = bar.pop("finish", None)
+        bar["update"] = None
+        if end is not None:
+            end()
+
+    return progress, finish
 
 
 @cli.command()
