@@ -823,7 +823,8 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def pack(context: click.Context, product: str, lot: str | None, output: str, sign: bool, as_json: bool) -> None:
-    """One PDF for an auditor: cover, audit result, contents, records with attachments, manifest."""
+    """One PDF for an auditor: the audit's verdict (may ship / blocked, rule by rule), contents, the
+    records with attachments, the evidence outside the lot the rules used, manifest; numbered pages."""
     from qdocs.pdf.export import write_files
     from qdocs.pdf.pack import build_pack
 

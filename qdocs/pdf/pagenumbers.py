@@ -1,16 +1,18 @@
 """The pack's own page numbers, ``第 x 页 共 y 页 page x of y``, on every page of the pack.
 
-A record keeps its own "Page 1 of 2" in its footer and its controlled-copy stamps on
-the top and bottom edges; the pack's number goes in the bottom-right corner, 8 mm from
-the bottom edge: above the bottom stamp (4 mm) and below the record's footer, inside the
-10 mm band records keep free, so it covers neither.  An auditor can then cite "page 37
-of the pack" for any page, attachments from outside included.
+Where: in the right margin, reading upwards from 12 mm above the bottom edge, 5 mm from
+the right edge.  A record keeps its own "Page 1 of 2" in its footer and its
+controlled-copy stamps fill the 10 mm bands at the top and bottom edges (the templates'
+header and footer sit 10 mm from the edges, their text 20 mm from the sides); a number
+squeezed between the footer and the bottom stamp would touch one or the other, while
+the side margin is empty on every record and on the pack's own pages.  An auditor can
+then cite "page 37 of the pack" for any page, attachments from outside included.
 
 The numbers are a sheet of one line per page (see :mod:`.sheets`), rendered by
 LibreOffice in the same run as the contents, so the Chinese words get the same fonts;
 each line is drawn onto its page as a Form XObject, as the stamps are.  A page shown
 turned (``/Rotate``, as scanned attachments often are) gets its number where a reader
-sees the bottom-right corner.
+sees the right margin.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 from .sheets import paragraph
 from .stamps import MILLIMETRE, draw_forms, lowest_baseline, page_form, stamp_sheet
 
-NUMBER_BASELINE_MM = 8.0
+FROM_BOTTOM_MM = 12.0  # where the line starts, above the bottom edge
+BASELINE_FROM_RIGHT_MM = 5.0  # the glyphs stand to the left of their baseline, about 2.3 mm
+SHEET_MARGIN_MM = 10.0  # where the line starts on the number sheet (its left margin)
 
 
 def page_label(number: int, total: int) -> str:
@@ -28,7 +32,7 @@ def page_label(number: int, total: int) -> str:
 
 
 def number_sheet(total: int) -> bytes:
-    """One page per pack page, each with its number as one right-aligned line."""
+    """One page per pack page, each with its number as one line."""
     sheet = stamp_sheet()
     for number in range(1, total + 1):
         sheet.add_page(paragraph(page_label(number, total), "PageNumber"))
@@ -46,13 +50,13 @@ def number_pages(writer: Any, sheet_pages: list[Any]) -> None:
         raise ValueError(f"{len(sheet_pages)} page numbers for {len(writer.pages)} pages")
     for index, (page, line) in enumerate(zip(writer.pages, sheet_pages), start=1):
         name = f"/QdocsPackPage{index}"
-        placement = _placement(page, line, lowest_baseline(line))
+        placement = _placement(page, lowest_baseline(line))
         draw_forms(writer, page, {name: page_form(writer, line)}, {name: placement})
 
 
-def _placement(page: Any, line: Any, baseline: float) -> Any:
-    """Where the number line goes: first on the page as a reader sees it (bottom right),
-    then turned and moved into the page's own coordinates."""
+def _placement(page: Any, baseline: float) -> Any:
+    """The line's start to the origin, turned to read upwards, moved to the right margin of
+    the page as a reader sees it, then turned and moved into the page's own coordinates."""
     from pypdf import Transformation
 
     box = page.cropbox
@@ -65,6 +69,6 @@ def _placement(page: Any, line: Any, baseline: float) -> Any:
                                                  (shown_width, shown_height))]
     shift_x = left - min(x for x, _ in corners)
     shift_y = lower - min(y for _, y in corners)
-    return (Transformation()
-            .translate(shown_width - float(line.mediabox.width), NUMBER_BASELINE_MM * MILLIMETRE - baseline)
+    return (Transformation().translate(-SHEET_MARGIN_MM * MILLIMETRE, -baseline).rotate(90)
+            .translate(shown_width - BASELINE_FROM_RIGHT_MM * MILLIMETRE, FROM_BOTTOM_MM * MILLIMETRE)
             .rotate(rotation).translate(shift_x, shift_y))

@@ -35,7 +35,7 @@ TEXT_STYLES = {
     "Mono": (5.5, False, "#1a1a1a", "start", f'style:font-name="{MONO_FONT}"'),
     "Controlled": (7.5, True, "#1f4e9e", "center", ""),
     "Invalid": (7.5, True, "#c00000", "center", ""),
-    "PageNumber": (6.5, False, "#404040", "end", ""),
+    "PageNumber": (6.5, False, "#404040", "start", ""),
     "Watermark": (66, True, "#c00000", "center", 'loext:opacity="22%"'),
 }
 

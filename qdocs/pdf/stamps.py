@@ -11,7 +11,8 @@ What a copy says about itself, on every page:
 The stamp lines are rendered by LibreOffice in the same run as the records (see
 :mod:`.sheets`), one line per page of a stamp sheet; here each line is moved into place:
 the top strip and the bottom strip of the page (A4 records keep 10 mm free there), and
-the watermark turned along the page's diagonal.
+the watermark turned along the page's diagonal.  The pack's page numbers
+(:mod:`.pagenumbers`) are drawn the same way, with :func:`page_form` and :func:`draw_forms`.
 """
 
 from __future__ import annotations
