@@ -68,6 +68,7 @@ def test_pack_of_the_complete_lot_says_it_may_ship(packs):
     assert summary["audit"]["verdict"] == "may ship" and summary["audit"]["may_ship"] is True
     assert summary["audit"]["blocked"] == [] and summary["audit"]["line"] == f"{PRODUCT} / {LOT} may ship"
     assert summary["audit"]["lots"][0]["results"] == packs.may_ship["results"]
+    assert summary["audit"]["commit"] == summary["commit"] == packs.may_ship["commit"]
     pack = Pack(packs.complete)
     assert f"可以放行 {PRODUCT} / {LOT} may ship" in pack.cover
     assert "no findings" not in pack.cover

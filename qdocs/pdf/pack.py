@@ -57,12 +57,16 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     the documents LibreOffice has converted (done, total)."""
     from pypdf import PdfReader
 
+    head = repository.git.head() or ""
     records = pack_records(repository, product, lot)
     subject = f"{product} / {lot}" if lot else product
     if not records:
         raise UsageError(f"no records for {subject} (list them with: qdocs list --product {product}"
                          f"{' --lot ' + lot if lot else ''})")
     report = pack_audit(repository, product, lot, reading)
+    if report.commit != head:  # the verdict must be about the records packed
+        raise RecordStateError(f"the records changed while {subject} was being packed (commit {head[:10]}, "
+                               f"then {report.commit[:10]}); run qdocs pack again")
     outside = outside_evidence(repository, report, {record.id for record in records})
     entries = [_entry(repository, record) for record in records]
     entries += [_entry(repository, item.record, item.used_by) for item in outside]
@@ -81,7 +85,6 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
         _, document = repository.at_revision(record.id)
         copies.append(Copy(record, document, record.revision, record.id))
     printed = printed_now()
-    head = repository.git.head() or ""
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, report),
              "manifest.fodt": manifest(entries, subject)}
     total = len(copies) + len(front) + 1  # and the stamp sheet
