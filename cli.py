@@ -875,7 +875,8 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def pack(context: click.Context, product: str, lot: str | None, output: str, sign: bool, as_json: bool) -> None:
-    """One PDF for an auditor: cover, audit result, contents, records with attachments, manifest."""
+    """One PDF for an auditor: the audit's verdict (may ship / blocked, rule by rule), contents, the
+    records with attachments, the evidence outside the lot the rules used, manifest; numbered pages."""
     from qdocs.pdf.export import write_files
     from qdocs.pdf.pack import build_pack
 
@@ -894,9 +895,9 @@ def pack(context: click.Context, product: str, lot: str | None, output: str, sig
         _echo_json({"file": str(target), **summary})
     else:
         click.echo(str(target))
-        click.echo(f"{summary['records']} record(s), {summary['attachments']} attachment(s), {summary['pages']} page(s); "
-                   f"audit: {'clean' if summary['audit_clean'] else str(summary['audit_findings']) + ' finding(s)'}",
-                   err=True)
+        click.echo(f"{summary['records']} record(s), {summary['evidence_outside_lot']} outside the lot, "
+                   f"{summary['attachments']} attachment(s), {summary['pages']} page(s); "
+                   f"audit: {summary['audit']['line']}", err=True)
 
 
 # == end of PDF =====================================================================
@@ -915,15 +916,26 @@ def _as_of(value: str | None) -> Any:
 
 def _snapshot_progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A progress bar for reading records the audit has not seen yet (first audit of a repository)."""
+    return _progress_once_known(lambda total: f"reading {total} records")
+
+
+def _progress_once_known(label: Callable[[int], str]) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar started by the first report of (done, total), when the total is known."""
     bar: dict[str, Any] = {}
 
     def progress(done: int, total: int) -> None:
         if "update" not in bar:
-            bar["update"], bar["finish"] = _progress(total, f"reading {total} records")
+            bar["update"], bar["finish"] = _progress(total, label(total))
         if bar["update"]:
             bar["update"](done)
 
-    return progress, lambda: bar["finish"]() if "finish" in bar else None
+    def finish() -> None:  # once; no bar starts after it
+        end = bar.pop("finish", None)
+        bar["update"] = None
+        if end is not None:
+            end()
+
+    return progress, finish
 
 
 @cli.command()

@@ -129,14 +129,19 @@ def _build(base: Path, signing_template: tuple[Path, Path]) -> Path:
     return repo
 
 
+def complete_copy(tmp_path_factory, signing_template: tuple[Path, Path], work: Path) -> Qdocs:
+    """A fresh copy of the complete repository in ``work`` (built once per test session)."""
+    if "repo" not in _BUILT:
+        _BUILT["repo"] = _build(tmp_path_factory.mktemp("audit-complete"), signing_template)
+    repo = work / "records"
+    shutil.copytree(_BUILT["repo"], repo)
+    return Qdocs(repo, signing_template[1], work)
+
+
 @pytest.fixture
 def complete(tmp_path_factory, signing_template, tmp_path: Path) -> Qdocs:
     """A fresh copy of the complete repository (built once per test session)."""
-    if "repo" not in _BUILT:
-        _BUILT["repo"] = _build(tmp_path_factory.mktemp("audit-complete"), signing_template)
-    repo = tmp_path / "records"
-    shutil.copytree(_BUILT["repo"], repo)
-    return Qdocs(repo, signing_template[1], tmp_path)
+    return complete_copy(tmp_path_factory, signing_template, tmp_path)
 
 
 def ids_of(qdocs: Qdocs, type_id: str, **subject: str) -> list[str]:

@@ -196,7 +196,8 @@ def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, cata
     children = outline[outline.index(bookmarked[final]) + 1]
     assert [child.title for child in children] == ["附件 Attachment 1: 第三方检测报告 Lab test report"]
     texts = pages_text(world.pack)
-    contents = texts[2]
+    contents_page = reader.get_destination_page_number(bookmarked["目录"])
+    contents = "".join(texts[contents_page:reader.get_destination_page_number(bookmarked[records[0].id])])
     for record in records:
         page = reader.get_destination_page_number(bookmarked[record.id]) + 1
         assert re.search(rf"{record.id} .*? {page}\b", contents, re.S), record.id
@@ -214,9 +215,12 @@ def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, cata
         document = (world.repo / record.path / "record.docx").read_bytes()
         assert embedded[f"{record.id}-rev{record.revision}.docx"] == [document]
     assert "manifest.json" in embedded
-    cover = texts[0] + texts[1]
+    cover = "".join(texts[:contents_page])
     assert "审核资料包" in cover and "Audit pack" in cover and "PUMP-X200 / L2026-031" in cover
     assert world.ids[DRAFT] in cover and world.ids[IN_REVIEW] in cover  # not approved: audit findings
+    assert "PUMP-X200 / L2026-031 blocked by R5," in cover  # the draft plan blocks the lot
+    for number, text in enumerate(texts, start=1):  # the attachment (US letter, from outside) included
+        assert f"第 {number} 页 共 {len(texts)} 页 page {number} of {len(texts)}" in text, number
     assert "Signature is Valid." in subprocess.run(["pdfsig", str(world.pack)], capture_output=True, text=True).stdout
     assert "Audit pack PUMP-X200 / L2026-031" in world.run("verify-pdf", str(world.pack))
 
@@ -281,11 +285,11 @@ def test_pack_tells_its_steps_on_a_terminal_even_when_libreoffice_reports_nothin
         {**world.environment, "QDOCS_SOFFICE": str(wrapper)})
     assert status == 0, terminal
     summary = json.loads(output)
-    count = summary["records"]
-    assert count == 11 and target.is_file()
-    steps = [f"preparing {count} record(s)", "auditing PUMP-X200 / L2026-031…",
+    count = summary["records"] + summary["evidence_outside_lot"]
+    assert summary["records"] == 11 and target.is_file()
+    steps = ["auditing PUMP-X200 / L2026-031…", f"preparing {count} record(s)",
              f"converting {count} record(s) with LibreOffice…", f"stamping {count} record(s)",
-             "numbering the contents with LibreOffice…", f"assembling {count} record(s)",
+             "numbering the contents and pages with LibreOffice…", f"assembling {count} record(s)",
              f"writing the pack ({summary['pages']} pages)…", "signing the pack…"]
     positions = [terminal.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), terminal

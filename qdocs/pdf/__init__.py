@@ -13,7 +13,8 @@ Modules (each imports its heavy libraries only when used):
 - :mod:`.sandbox`, :mod:`.inspection`, :mod:`.hostile`: untrusted PDFs parsed in a child process
   with limits;
 - :mod:`.attachments`: ``qdocs attach`` and the check ``qdocs verify`` runs;
-- :mod:`.pack`, :mod:`.packpages`, :mod:`.auditsection`: ``qdocs pack``.
+- :mod:`.pack`, :mod:`.packpages`, :mod:`.auditsection` (the audit's verdict), :mod:`.evidence`
+  (records outside the lot that the rules used), :mod:`.pagenumbers`: ``qdocs pack``.
 """
 
 from __future__ import annotations
