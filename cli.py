@@ -355,6 +355,8 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
 @click.pass_context
 def show(context: click.Context, record_id: str, revision: str | None, as_json: bool) -> None:
     """Show a record's metadata and data."""
+    from qdocs.validation import NONE, NONE_DISPLAY
+
     repository = _repository(context)
     record, _ = repository.at_revision(record_id, revision)
     if as_json:
@@ -371,7 +373,9 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
     click.echo(f"  folder    {record.path}")
     for item in record_type.fields:
         value = record.data.get(item.key)
-        if item.type == "table":
+        if item.type == "table" and value == NONE:
+            click.echo(f"  {item.label.zh} {item.label.en}: {NONE_DISPLAY}")
+        elif item.type == "table":
             click.echo(f"  {item.label.zh} {item.label.en}:")
             for row in value or []:
                 click.echo("    - " + "; ".join(f"{key}: {cell}" for key, cell in row.items() if cell not in (None, "")))

@@ -4,10 +4,10 @@ Creates the repository when it does not exist yet, one user with a signing key
 for every role of the catalog, then one record of every type from the catalog's
 examples (product PUMP-X200, lot L2026-031, supplier SUP-HUATAI, material lot
 ML-88, ...), plus the few more the release rules need for that lot (the plan's
-second material lot and machine, the other key operations, the demo service
-user's training), each signed by the people its type needs until it is
-approved.  Records that others refer to come first (an incoming inspection
-before the plan that uses its material lot).  It ends with the release check of
+second material lot and machine, the other key operations, the trainings of the
+demo service user and service manager), each signed by the people its type
+needs until it is approved.  Records that others refer to come first (an
+incoming inspection before the plan that uses its material lot).  It ends with the release check of
 the lot.  Running it again adds only what is missing, so it is safe to repeat.
 
 The demo's private keys are kept inside the repository's ``.git/qdocs/demo-keys``

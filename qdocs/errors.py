@@ -33,6 +33,29 @@ class DataFileError(QdocsError):
     """A data file is missing, unreadable or malformed."""
 
 
+class DuplicateKeyError(DataFileError):
+    """A mapping of a data file names the same key twice.
+
+    YAML and JSON parsers keep the last value without a word, so a record would
+    silently lose the first one (``conclusion: pass`` ... ``conclusion: fail``).
+    The readers raise this without the file's name; :mod:`qdocs.datafiles` adds it.
+    """
+
+    def __init__(self, key: str, first: tuple[int, int] | None, second: tuple[int, int] | None) -> None:
+        """``first`` and ``second``: (line, column) of each, counted from 1; None when unknown."""
+        self.key, self.first, self.second = key, first, second
+        super().__init__(f"key {key!r} appears twice{self.places()}; keep one")
+
+    def places(self, unit: str = "") -> str:
+        """`` (lines 7 and 12)``, or on one line `` (line 1, columns 2 and 20)``."""
+        if not self.first or not self.second:
+            return ""
+        (line, column), (other_line, other_column) = self.first, self.second
+        if line == other_line:
+            return f" ({unit}line {line}, columns {column} and {other_column})"
+        return f" ({unit}lines {line} and {other_line})"
+
+
 class ValidationError(QdocsError):
     """Input data broke the catalog's rules. Carries every problem found."""
 

@@ -8,10 +8,10 @@ def test_demo_creates_a_full_record_set_and_is_repeatable(tmp_path: Path, catalo
     repo = tmp_path / "records"
     first = qdocs_process("--repo", str(repo), "demo")
     assert first.returncode == 0, first.stderr
-    assert "21 record(s) created" in first.stdout  # one of every type, and what the release rules need
+    assert "22 record(s) created" in first.stdout  # one of every type, and what the release rules need
     records = Repository.open(repo).records()
     assert {record.status for record in records} == {"approved"}
-    assert "verify: 21 record(s), 37 signature(s)" in first.stdout and "clean" in first.stdout
+    assert "verify: 22 record(s), 39 signature(s)" in first.stdout and "clean" in first.stdout
     assert "release-check PUMP-X200 L2026-031: may ship, 11 release rule(s) hold" in first.stdout
     assert qdocs_process("--repo", str(repo), "verify").returncode == 0
     assert {record.type for record in records} == set(catalog.types)

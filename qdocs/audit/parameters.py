@@ -40,6 +40,10 @@ def _parameter(value: Any, spec: Parameter, name: str, where: Where, catalog: Ca
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise where.fail(f"{name}: expected a positive number, got {value!r}")
         return value
+    if spec.kind == "flag":
+        if not isinstance(value, bool):
+            raise where.fail(f"{name}: expected true or false, got {value!r}")
+        return value
     if spec.kind == "level":
         if value not in ("product", "lot"):
             raise where.fail(f"{name}: expected product or lot, got {value!r}")
