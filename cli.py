@@ -1,7 +1,18 @@
 """The ``qdocs`` command line: parse, call one library method, format, map errors.
 
-Exit codes: 0 done; 1 a check found problems (templates check, verify, audit,
-release-check); 2 the input was wrong and nothing was written.
+Exit codes:
+
+- 0: done;
+- 1: a check found problems (templates check, verify, verify-pdf, audit,
+  release-check, index status; search found nothing);
+- 2: the input was wrong (an option, a data file, an unknown record, type,
+  product or lot, a record whose state forbids the action); nothing was written;
+- 3: the environment failed (the repository busy, the disk full or not writable,
+  git or LibreOffice missing, a conversion that failed or hung); nothing was
+  written, and the same command may succeed later unchanged.
+
+Each error class of :mod:`qdocs.errors` carries its code; :class:`QdocsGroup` maps
+them in one place.
 """
 
 from __future__ import annotations
@@ -16,13 +27,14 @@ from typing import Any, Callable
 
 import click
 
+from qdocs import __version__
 from qdocs.errors import QdocsError
 
 DEFAULT_REPOSITORY = "records"
 
 
 class QdocsGroup(click.Group):
-    """Maps every :class:`QdocsError` to one line on stderr and exit status 2."""
+    """Maps every :class:`QdocsError` to one line on stderr and its exit status (2 input, 3 environment)."""
 
     def invoke(self, context: click.Context) -> Any:
         try:
@@ -67,6 +79,8 @@ def _end_without_teardown() -> None:
 
 
 @click.group(cls=QdocsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="qdocs", message="%(prog)s %(version)s",
+                      help="Print the version and exit.")
 @click.option("--repo", "repository_path", envvar="QDOCS_REPO", default=DEFAULT_REPOSITORY, show_default=True,
               metavar="PATH", help="Records repository (also QDOCS_REPO).")
 @click.option("--actor", envvar="QDOCS_ACTOR", default=None, metavar="NAME",
@@ -138,6 +152,39 @@ def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Cal
         state["done"] = done
 
     return update, lambda: bar.__exit__(None, None, None)
+
+
+def _steps() -> tuple[Callable[[Any], None] | None, Callable[[], None]]:
+    """Named steps (:class:`qdocs.progress.Step`) on a terminal (stderr), nothing otherwise:
+    a bar for a counted step, a line for a step of unknown length (with what is done, when
+    known), each left on its own line when the next begins, so the terminal keeps what was done."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    shown: dict[str, Any] = {"label": None, "bar": None, "done": 0}
+
+    def close() -> None:
+        if shown["bar"] is not None:
+            shown["bar"].__exit__(None, None, None)
+        elif shown["label"] is not None:
+            click.echo("", err=True)
+        shown.update(label=None, bar=None, done=0)
+
+    def report(step: Any) -> None:
+        if step.label != shown["label"]:
+            close()
+            shown["label"] = step.label
+            if step.total:
+                shown["bar"] = click.progressbar(length=step.total, label=step.label, file=sys.stderr)
+                shown["bar"].__enter__()
+            else:
+                click.echo(step.label, err=True, nl=False)
+        if shown["bar"] is not None:
+            shown["bar"].update(step.done - shown["done"])
+        elif step.done:
+            click.echo(f"\r{step.label} {step.done} done", err=True, nl=False)
+        shown["done"] = step.done
+
+    return report, close
 
 
 def _subject_options(function: Callable) -> Callable:
@@ -366,6 +413,8 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
 @click.pass_context
 def show(context: click.Context, record_id: str, revision: str | None, as_json: bool) -> None:
     """Show a record's metadata and data."""
+    from qdocs.validation import NONE, NONE_DISPLAY
+
     repository = _repository(context)
     record, _ = repository.at_revision(record_id, revision)
     if as_json:
@@ -382,7 +431,9 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
     click.echo(f"  folder    {record.path}")
     for item in record_type.fields:
         value = record.data.get(item.key)
-        if item.type == "table":
+        if item.type == "table" and value == NONE:
+            click.echo(f"  {item.label.zh} {item.label.en}: {NONE_DISPLAY}")
+        elif item.type == "table":
             click.echo(f"  {item.label.zh} {item.label.en}:")
             for row in value or []:
                 click.echo("    - " + "; ".join(f"{key}: {cell}" for key, cell in row.items() if cell not in (None, "")))
@@ -709,7 +760,8 @@ def checkpoint(context: click.Context, output: str | None, as_json: bool) -> Non
 @cli.command()
 @click.argument("record_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--as", "signer", required=True, metavar="NAME", help="The user signing.")
-@click.option("--meaning", required=True, type=click.Choice(["prepared", "inspected", "performed", "reviewed", "approved"]))
+@click.option("--meaning", required=True, metavar="MEANING",
+              help="What the signature means, from the catalog: prepared, inspected, performed, reviewed, approved.")
 @click.option("--comment", help="A comment shown with the signature.")
 @click.option("--rev", "revision", metavar="R", help="The revision you reviewed (refused if superseded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the record(s) as JSON.")
@@ -742,6 +794,10 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
 def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
     """Check documents, signatures, the trust chain (who may do what), the forms, the numbering
     and the event chains. Exit 1 on findings.
+
+    The root of trust first (compare it with the fingerprint kept on paper), the findings,
+    then a summary line, all on stdout: the summary is the answer to "is it clean?", so it
+    goes where the answer is read and kept (a log, a CI job), not with diagnostics.
 
     Example: qdocs verify --checkpoint 2026-12-01.checkpoint"""
     from qdocs.checkpoints import read_checkpoint
@@ -965,7 +1021,7 @@ def export(context: click.Context, record_ids: tuple[str, ...], revision: str | 
     repository = _repository(context)
     names = [f"{record_id}{'-' + revision if revision else ''}.pdf" for record_id in dict.fromkeys(record_ids)]
     targets = output_targets(names, output)
-    update, finish = _progress(len(names) + 1, f"converting {len(names)} record(s)")
+    update, finish = _steps()
     try:
         files = export_records(repository, list(record_ids), context.obj["actor"], revision, sign,
                                _company_passphrase, update)
@@ -1041,16 +1097,16 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def pack(context: click.Context, product: str, lot: str | None, output: str, sign: bool, as_json: bool) -> None:
-    """One PDF for an auditor: cover, audit result, contents, records with attachments, manifest."""
+    """One PDF for an auditor: the audit's verdict (may ship / blocked, rule by rule), contents, the
+    records with attachments, the evidence outside the lot the rules used, manifest; numbered pages."""
     from qdocs.pdf.export import write_files
-    from qdocs.pdf.pack import build_pack, pack_records
+    from qdocs.pdf.pack import build_pack
 
     repository = _repository(context)
     target = Path(output)
     if target.is_dir():
         target = target / f"pack-{product}{'-' + lot if lot else ''}.pdf"
-    count = len(pack_records(repository, product, lot))
-    update, finish = _progress(count + 3, f"packing {count} record(s)")
+    update, finish = _steps()
     try:
         content, summary = build_pack(repository, product, lot, context.obj["actor"], sign, _company_passphrase,
                                       update)
@@ -1061,9 +1117,9 @@ def pack(context: click.Context, product: str, lot: str | None, output: str, sig
         _echo_json({"file": str(target), **summary})
     else:
         click.echo(str(target))
-        click.echo(f"{summary['records']} record(s), {summary['attachments']} attachment(s), {summary['pages']} page(s); "
-                   f"audit: {'clean' if summary['audit_clean'] else str(summary['audit_findings']) + ' finding(s)'}",
-                   err=True)
+        click.echo(f"{summary['records']} record(s), {summary['evidence_outside_lot']} outside the lot, "
+                   f"{summary['attachments']} attachment(s), {summary['pages']} page(s); "
+                   f"audit: {summary['audit']['line']}", err=True)
 
 
 # == end of PDF =====================================================================
@@ -1082,15 +1138,26 @@ def _as_of(value: str | None) -> Any:
 
 def _snapshot_progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A progress bar for reading records the audit has not seen yet (first audit of a repository)."""
+    return _progress_once_known(lambda total: f"reading {total} records")
+
+
+def _progress_once_known(label: Callable[[int], str]) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar started by the first report of (done, total), when the total is known."""
     bar: dict[str, Any] = {}
 
     def progress(done: int, total: int) -> None:
         if "update" not in bar:
-            bar["update"], bar["finish"] = _progress(total, f"reading {total} records")
+            bar["update"], bar["finish"] = _progress(total, label(total))
         if bar["update"]:
             bar["update"](done)
 
-    return progress, lambda: bar["finish"]() if "finish" in bar else None
+    def finish() -> None:  # once; no bar starts after it
+        end = bar.pop("finish", None)
+        bar["update"] = None
+        if end is not None:
+            end()
+
+    return progress, finish
 
 
 @cli.command()
@@ -1133,7 +1200,8 @@ def audit(context: click.Context, product: str | None, lot: str | None, as_of: s
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def release_check(context: click.Context, product: str, lot: str, as_of: str | None, as_json: bool) -> None:
-    """May this lot ship? Exit 0 yes, 1 no (every blocking failure listed), 2 unknown product or lot."""
+    """May this lot ship? Exit 0 yes, 1 no (every blocking failure listed), 2 unknown product or lot, 3 the
+    environment failed (no answer either way)."""
     from qdocs.audit.evaluation import release_check as check_release
     from qdocs.audit.textreport import release_lines
 

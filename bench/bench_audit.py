@@ -52,7 +52,7 @@ sys.path.insert(0, str(PROJECT))
 
 from qdocs import yamlio  # noqa: E402
 from qdocs.actions import prepare  # noqa: E402
-from qdocs.examples import example_yaml  # noqa: E402
+from qdocs.examples import example_values  # noqa: E402
 from qdocs.records import Record, Stamp  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 
@@ -71,7 +71,7 @@ S = {"id": "SENTINELID", "product": "SENTINELPRODUCT", "lot": "SENTINELLOT", "su
 def template(catalog, type_id: str, subject: dict, changes: dict, signed: int | None = None) -> str:
     """record.yaml of one type with sentinels, through prepare (validation), Record and yamlio."""
     record_type = catalog.get(type_id)
-    values = {**yamlio.load_as_text(example_yaml(catalog, record_type)), **changes}
+    values = {**example_values(catalog, record_type), **changes}
     for key in record_type.subject_keys:
         values.pop(key, None)
     subject_value, data = prepare(record_type, {**values, **subject})

@@ -28,9 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qdocs import yamlio  # noqa: E402
 from qdocs.demo import run_demo  # noqa: E402
-from qdocs.examples import example_yaml  # noqa: E402
+from qdocs.examples import example_values  # noqa: E402
 from qdocs.keys import create_key  # noqa: E402
 from qdocs.pdf.company import install_certificate  # noqa: E402
 from qdocs.pdf.export import export_records  # noqa: E402
@@ -54,7 +53,7 @@ def build(root: Path, count: int, home: Path) -> tuple[Repository, list[str]]:
     ids = []
     for index, type_id in enumerate(TYPES):
         record_type = repository.catalog.get(type_id)
-        values = yamlio.load_as_text(example_yaml(repository.catalog, record_type))
+        values = example_values(repository.catalog, record_type)
         size = count // len(TYPES) + (1 if index < count % len(TYPES) else 0)
         records = repository.create_batch(type_id, [{**values, "lot": f"L{number:05d}"} for number in range(size)], "bench")
         batch = [record.id for record in records]

@@ -353,7 +353,7 @@ def bench_process(work: Path, runs: int) -> dict[str, Any]:
     from qdocs import yamlio
     from qdocs.actions import prepare
     from qdocs.catalog import load_catalog
-    from qdocs.examples import example_yaml
+    from qdocs.examples import example_values
     from qdocs.rendering import DocumentHeader, build_context
 
     catalog = load_catalog()
@@ -363,7 +363,7 @@ def bench_process(work: Path, runs: int) -> dict[str, Any]:
     repo = folder / "repo"
     new_repository(repo)
     data_file = folder / "final-inspection.yaml"
-    example = yamlio.load_as_text(example_yaml(catalog, record_type))
+    example = example_values(catalog, record_type)
     data_file.write_text(yamlio.dump(example), encoding="utf-8")
 
     # the bare script's context: what qdocs would give the template, as plain JSON

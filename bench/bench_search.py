@@ -247,7 +247,7 @@ def make_templates(workdir: Path) -> list[Template]:
     """Two marker records per type (the second with every choice at its last value),
     validated and rendered by qdocs' own functions."""
     from qdocs.actions import prepare, render_document
-    from qdocs.examples import example_yaml
+    from qdocs.examples import example_values
     from qdocs.records import Stamp
     from qdocs.rendering import TemplateCache
 
@@ -257,7 +257,7 @@ def make_templates(workdir: Path) -> list[Template]:
     counter = [0]
     templates = []
     for record_type in repository.catalog.types.values():
-        example = yamlio.load_as_text(example_yaml(repository.catalog, record_type))
+        example = example_values(repository.catalog, record_type)
         for variant, last_choice in enumerate((False, True), start=1):
             markers: dict[str, tuple[str, bool]] = {}
             subject, data = prepare(record_type, _marker_values(record_type, example, counter, last_choice, markers))

@@ -30,8 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qdocs import yamlio  # noqa: E402
-from qdocs.examples import example_yaml  # noqa: E402
+from qdocs.examples import example_values  # noqa: E402
 from qdocs.keys import create_key, public_key_from_text  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 from qdocs.signatures import sign_records, signature_payload  # noqa: E402
@@ -48,7 +47,7 @@ def build(root: Path, count: int) -> Repository:
     add_user(repository, "manager", "质量经理 Manager", ["qc-manager"], "bench")
     create_key(repository, "inspector", PASSPHRASE, "bench")
     create_key(repository, "manager", PASSPHRASE, "bench")
-    values = yamlio.load_as_text(example_yaml(repository.catalog, repository.catalog.get("final-inspection")))
+    values = example_values(repository.catalog, repository.catalog.get("final-inspection"))
     chunk = 1000
     for start in range(0, count, chunk):
         size = min(chunk, count - start)

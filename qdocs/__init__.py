@@ -3,7 +3,9 @@
 The library behind the ``qdocs`` command.  Start with :class:`Repository`::
 
     from qdocs import Repository
-    repository, _ = Repository.init("records", site="S1")
+    from qdocs.trust.genesis import Enrollment
+    administrator = Enrollment("li.admin", "李管理", passphrase="a long passphrase")
+    repository, _ = Repository.init("records", site="S1", administrator=administrator)
     record = repository.create("final-inspection", data, actor="li.si")
 
 Names are imported on first use, so that a command which needs only a part of
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Catalog", "QdocsError", "Record", "RecordType", "Repository", "load_catalog"]
+#: the one place the version is written: pyproject.toml reads it into the package metadata
 __version__ = "0.1.0"
 
 _WHERE = {

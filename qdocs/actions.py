@@ -11,7 +11,7 @@ from .datafiles import split_subject
 from .errors import RecordStateError, StorageError, UsageError, ValidationError
 from .records import Record, Stamp, format_record_id, next_revision
 from .rendering import DocumentHeader, TemplateCache, render_record, sha256_bytes
-from .subjects import Subject, resolve_subject
+from .subjects import Subject, is_placeholder, resolve_subject
 from .validation import validate_data
 from . import yamlio
 
@@ -112,7 +112,7 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
         record_type = repository.catalog.get(current.type)
         subject_values, fields = split_subject(values)
         for key, value in subject_values.items():
-            if value not in (None, "") and current.subject.as_dict().get(key) != value:
+            if value not in (None, "") and not is_placeholder(value) and current.subject.as_dict().get(key) != value:
                 raise ValidationError(current.type, [
                     f"subject '{key}' cannot change in a revision ({current.subject.as_dict().get(key)!r} → {value!r}); "
                     "void this record and create a new one"], record_id)

@@ -17,6 +17,7 @@ import yaml
 
 from .errors import CatalogError, TemplateError, UnknownTypeError
 from .subjects import SCOPES, SUBJECT_KEYS
+from .suggestions import unknown
 
 FIELD_TYPES = ("text", "long-text", "date", "datetime", "number", "enum", "yes-no", "table")
 RESERVED_NAMES = frozenset({"doc", "subject", "signatures", *SUBJECT_KEYS})
@@ -54,6 +55,10 @@ class Field:
     integer: bool = False
     unit: str = ""
     help: Label | None = None
+    #: a table's rows must together hold each of these values in that column: ((column, values), ...)
+    must_cover: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: a table may be given as the word ``none`` (or 无): "there were none", said on purpose
+    allow_none: bool = False
 
     def choice(self, value: str) -> Choice | None:
         for choice in self.choices:
@@ -124,9 +129,13 @@ class Catalog:
     def get(self, type_id: str) -> RecordType:
         try:
             return self.types[type_id]
-        except KeyError:
-            known = ", ".join(self.types)
-            raise UnknownTypeError(f"unknown record type {type_id!r}; known types: {known}") from None
+        except (KeyError, TypeError):
+            pass
+        by_prefix = self.by_prefix(type_id.strip().upper()) if isinstance(type_id, str) else None
+        if by_prefix is not None:  # the letters of its record numbers: FIR-S1-2026-0001
+            raise UnknownTypeError(f"unknown record type {type_id!r}; did you mean {by_prefix.id} "
+                                   f"(numbered {by_prefix.prefix}-...)?")
+        raise UnknownTypeError(unknown("record type", type_id, self.types))
 
     def by_prefix(self, prefix: str) -> RecordType | None:
         for record_type in self.types.values():
@@ -343,6 +352,14 @@ def _parse_field(raw: Any, where: str, allow_table: bool) -> Field:
         columns = tuple(_parse_field(item, here, allow_table=False) for item in entry.get("columns") or [])
         if not columns:
             raise CatalogError(f"{here}: a table needs columns")
+    elif "must_cover" in entry or "allow_none" in entry:
+        raise CatalogError(f"{here}: must_cover and allow_none are for table fields")
+    must_cover = _must_cover(entry.get("must_cover"), columns, here)
+    allow_none = entry.get("allow_none", False)
+    if not isinstance(allow_none, bool):
+        raise CatalogError(f"{here}: allow_none must be true or false")
+    if allow_none and must_cover:
+        raise CatalogError(f"{here}: a table whose rows must cover values cannot also be none")
     help_text = entry.get("help")
     return Field(
         key=key,
@@ -357,7 +374,31 @@ def _parse_field(raw: Any, where: str, allow_table: bool) -> Field:
         integer=bool(entry.get("integer", False)),
         unit=str(entry.get("unit") or ""),
         help=_label(help_text, f"{here}: help") if help_text else None,
+        must_cover=must_cover,
+        allow_none=allow_none,
     )
+
+
+def _must_cover(raw: Any, columns: tuple[Field, ...], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{column: [values]}``: each value must appear in that column of at least one row."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        raise CatalogError(f"{where}: must_cover must map a column to the values its rows must cover, "
+                           "e.g. {topic: [product-knowledge, service-skills]}")
+    result = []
+    for key, values in raw.items():
+        column = next((item for item in columns if item.key == key), None)
+        if column is None:
+            raise CatalogError(f"{where}: must_cover names column {key!r}, which the table does not have")
+        if not isinstance(values, list) or not values or not all(isinstance(value, str) and value for value in values):
+            raise CatalogError(f"{where}: must_cover {key}: expected a list of values")
+        for value in values:
+            if column.choices and column.choice(value) is None:
+                allowed = ", ".join(choice.value for choice in column.choices)
+                raise CatalogError(f"{where}: must_cover {key}: {value!r} is not one of {allowed}")
+        result.append((str(key), tuple(values)))
+    return tuple(result)
 
 
 def _plain(value: Any) -> Any:

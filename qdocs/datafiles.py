@@ -2,20 +2,27 @@
 
 Scalars are read as the text the user typed (YAML without type guessing, JSON
 numbers as their literal), so ``12.50`` or ``0012`` reach the document unchanged.
+
+"No value" is what each format itself says it is: YAML's plain ``null`` / ``~`` /
+nothing, JSON's ``null``, an empty CSV cell, an empty ``--set KEY=``.  It is
+stored as no value (a mandatory field is refused).  A command-line or CSV value
+is plain text with no quoting to tell a word from a null, so ``--set KEY=null``
+is the four letters "null", exactly as typed.  A key given twice in one mapping
+(or a CSV column twice in the header) is refused with both places, never
+silently resolved in favour of the last.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 from .catalog import RecordType
-from .errors import DataFileError
+from .errors import DataFileError, DuplicateKeyError
 from .subjects import SUBJECT_KEYS
-from . import yamlio
+from . import jsonio, yamlio
 
 SUBJECT_ALIASES = {"material-lot": "material_lot"}
 
@@ -29,7 +36,7 @@ def read_data_file(path: str | Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise DataFileError(f"{path}: expected a mapping of field names to values, got a {type(data).__name__}")
-    return _normalise_keys(data)
+    return _normalise_keys(data, path)
 
 
 def read_batch_file(path: str | Path, record_type: RecordType) -> list[dict[str, Any]]:
@@ -45,11 +52,12 @@ def read_batch_file(path: str | Path, record_type: RecordType) -> list[dict[str,
         raise DataFileError(f"{path}: a batch file must hold a list of records (mappings)")
     if not data:
         raise DataFileError(f"{path}: the batch holds no records")
-    return [_normalise_keys(item) for item in data]
+    return [_normalise_keys(item, f"{path}: record {number}") for number, item in enumerate(data, start=1)]
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
-    """``KEY=VALUE`` from ``--set``."""
+    """``KEY=VALUE`` from ``--set``: the value is the text after ``=``, as typed (``KEY=`` is
+    empty, so no value; ``KEY=null`` is the text "null", see the module's docstring)."""
     key, separator, value = text.partition("=")
     if not separator or not key.strip():
         raise DataFileError(f"--set {text!r}: write KEY=VALUE")
@@ -81,6 +89,8 @@ def _read(path: str | Path) -> str:
 def _parse_yaml(content: str, path: str | Path) -> Any:
     try:
         return yamlio.load_as_text(content)
+    except DuplicateKeyError as error:
+        raise DataFileError(f"{path}: {error}") from None
     except yamlio.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -90,8 +100,10 @@ def _parse_yaml(content: str, path: str | Path) -> Any:
 
 def _parse_json(content: str, path: str | Path) -> Any:
     try:
-        return json.loads(content, parse_float=str, parse_int=str)
-    except json.JSONDecodeError as error:
+        return jsonio.load_as_text(content)
+    except DuplicateKeyError as error:
+        raise DataFileError(f"{path}: {error}") from None
+    except jsonio.JSONDecodeError as error:
         raise DataFileError(f"{path}: not valid JSON at line {error.lineno}: {error.msg}") from None
 
 
@@ -99,6 +111,13 @@ def _parse_csv(content: str, path: str | Path, record_type: RecordType) -> list[
     reader = csv.DictReader(io.StringIO(content))
     if not reader.fieldnames:
         raise DataFileError(f"{path}: the CSV has no header row")
+    columns: dict[str, int] = {}
+    for number, name in enumerate(reader.fieldnames, start=1):
+        name = SUBJECT_ALIASES.get(name, name)
+        if name in columns:
+            raise DataFileError(f"{path}: column {name!r} appears twice in the header "
+                                f"(columns {columns[name]} and {number}); keep one")
+        columns[name] = number
     tables = {item.key for item in record_type.fields if item.type == "table"}
     rows: list[dict[str, Any]] = []
     for number, row in enumerate(reader, start=2):
@@ -110,6 +129,9 @@ def _parse_csv(content: str, path: str | Path, record_type: RecordType) -> list[
             if key in tables and value and value.strip():
                 try:
                     value = yamlio.load_as_text(value)
+                except DuplicateKeyError as error:
+                    raise DataFileError(f"{path}: line {number}, column {key}: key {error.key!r} appears twice "
+                                        f"in the cell{error.places('its ')}; keep one") from None
                 except yamlio.YAMLError:
                     raise DataFileError(f"{path}: line {number}, column {key}: a table cell must be a YAML list of rows") from None
             record[key] = value
@@ -119,5 +141,14 @@ def _parse_csv(content: str, path: str | Path, record_type: RecordType) -> list[
     return rows
 
 
-def _normalise_keys(data: dict[Any, Any]) -> dict[str, Any]:
-    return {SUBJECT_ALIASES.get(str(key), str(key)): value for key, value in data.items()}
+def _normalise_keys(data: dict[Any, Any], where: str | Path) -> dict[str, Any]:
+    """Keys as text, subject aliases (``material-lot``) under their key; both spellings at once
+    would be a key given twice."""
+    result: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in data.items():
+        name = SUBJECT_ALIASES.get(str(key), str(key))
+        if name in result:
+            raise DataFileError(f"{where}: {name!r} is given twice (as {spelled[name]} and {key}); keep one")
+        result[name], spelled[name] = value, str(key)
+    return result

@@ -4,20 +4,24 @@ Creates the repository when it does not exist yet, one user with a signing key
 for every role of the catalog, then one record of every type from the catalog's
 examples (product PUMP-X200, lot L2026-031, supplier SUP-HUATAI, material lot
 ML-88, ...), plus the few more the release rules need for that lot (the plan's
-second material lot and machine, the other key operations, the demo service
-user's training), each signed by the people its type needs until it is
-approved.  Records that others refer to come first (an incoming inspection
-before the plan that uses its material lot).  It ends with the release check of
+second material lot and machine, the other key operations, the trainings of the
+demo service user and service manager), each signed by the people its type
+needs until it is approved.  Records that others refer to come first (an
+incoming inspection before the plan that uses its material lot).  It ends with the release check of
 the lot.  Running it again adds only what is missing, so it is safe to repeat.
 
 The demo's private keys are kept inside the repository's ``.git/qdocs/demo-keys``
 (never committed) under a published passphrase: they show how signing works
-and are worth nothing as signatures.  Real users create their keys with
-``qdocs keys create NAME`` and a passphrase of their own.
+and are worth nothing as signatures.  The demo ends by printing how to sign as
+its users (``QDOCS_HOME`` naming that folder, ``QDOCS_PASSPHRASE`` the
+passphrase), so the records a user adds to the demo can be taken through their
+signatures too.  Real users create their keys with ``qdocs keys create NAME`` and
+a passphrase of their own.
 """
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from .actions import prepare
@@ -43,7 +47,7 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
         report.append(message)
     report.extend(repository.notices)
     repository.notices.clear()
-    home = repository.root / ".git" / "qdocs" / "demo-keys"
+    home = demo_keys(repository)
     signers = _demo_users(repository, home, report)
     # a demo record is there when a record of its type and subject is (in-process inspections: of its operation)
     existing = {(record.type, record.subject, record.data.get("operation")): record for record in repository.records()}
@@ -74,7 +78,24 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     report.append(_release_line(repository))
     report.append(f"try: qdocs --repo {path} list    qdocs --repo {path} show <ID>    "
                   f"qdocs --repo {path} open <ID>    qdocs --repo {path} verify    qdocs --repo {path} audit")
+    report.append(signing_hint(repository, path, home))
     return report
+
+
+def demo_keys(repository: Repository) -> Path:
+    """Where the demo users' private keys are: inside ``.git``, so never committed or cloned."""
+    return repository.root / ".git" / "qdocs" / "demo-keys"
+
+
+def signing_hint(repository: Repository, path: str | Path, home: Path) -> str:
+    """The command that signs as a demo user: their keys' folder and passphrase given in the
+    environment, for the first signature a final inspection (else the catalog's first type) needs."""
+    types = repository.catalog.types
+    record_type = types.get("final-inspection") or next(iter(types.values()))
+    requirement = record_type.signatures[0]
+    return (f"sign as the demo users (demo.ROLE) with: QDOCS_HOME={shlex.quote(str(home.resolve()))} "
+            f"QDOCS_PASSPHRASE={shlex.quote(DEMO_PASSPHRASE)} qdocs --repo {shlex.quote(str(path))} sign <ID> "
+            f"--as demo.{requirement.roles[0]} --meaning {requirement.meaning}")
 
 
 def _demo_users(repository: Repository, home: Path, report: list[str]) -> dict[str, str]:

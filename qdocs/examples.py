@@ -1,8 +1,15 @@
 """Describe a record type: its fields as rows, and a complete example data file.
 
-The example is YAML a user can edit and pass to ``qdocs new`` unchanged: every
-field (mandatory or not) with the catalog's example, each preceded by a comment
-giving its label, type and what it accepts.
+The example is YAML a user edits and passes to ``qdocs new``: every field
+(mandatory or not) with the catalog's example, each preceded by a comment giving
+its label, type and what it accepts.  Its data fields are concrete and valid; its
+subject keys are placeholders (``lot: <lot id, e.g. L2026-031>``) that ``qdocs new``
+refuses until they are replaced or given as options, because a concrete example
+lot would quietly receive the record of a user who forgot ``--lot``.
+
+The demonstration, the tests and the benchmarks file the examples on a real
+subject: :func:`example_values` gives the same data with the subject filled in
+(the demo's ids unless told otherwise).
 """
 
 from __future__ import annotations
@@ -11,8 +18,9 @@ from typing import Any
 
 from . import yamlio
 from .catalog import Catalog, Field, RecordType
-from .subjects import SCOPES
+from .subjects import SCOPES, placeholder
 
+#: the demo's subject ids: shown in the placeholders, filled in by :func:`example_values`
 SUBJECT_EXAMPLES = {
     "product": "PUMP-X200", "lot": "L2026-031", "supplier": "SUP-HUATAI", "contract": "PC-2026-015",
     "material_lot": "ML-88", "equipment": "EQ-CNC-07", "staff": "zhang.san", "case": "C-2026-001",
@@ -72,14 +80,18 @@ def field_hint(item: Field) -> str:
     return ("mandatory, " if item.mandatory else "optional, ") + kind
 
 
-def example_yaml(catalog: Catalog, record_type: RecordType) -> str:
+def example_yaml(catalog: Catalog, record_type: RecordType, subject: dict[str, str] | None = None) -> str:
+    """The commented example data file; its subject keys are placeholders unless ``subject`` gives them."""
+    keys = SCOPES[record_type.scopes[0]]
+    options = " ".join(f"--{key.replace('_', '-')} ID" for key in keys)
     lines = [
         f"# {record_type.name.zh} {record_type.name.en} ({record_type.id}, {record_type.clause})",
         f"# Edit the values, then: qdocs new {record_type.id} --data THIS-FILE.yaml",
-        "# Subject: " + " or ".join(" + ".join(SCOPES[scope]) for scope in record_type.scopes),
+        "# Subject: " + " or ".join(" + ".join(SCOPES[scope]) for scope in record_type.scopes)
+        + ("" if subject else f": replace the placeholders, or give {options} to qdocs new"),
     ]
-    subject = {key: SUBJECT_EXAMPLES[key] for key in SCOPES[record_type.scopes[0]]}
-    lines.append(yamlio.dump(subject).rstrip())
+    given = subject or {key: placeholder(key, SUBJECT_EXAMPLES[key]) for key in keys}
+    lines.append(yamlio.dump({key: given[key] for key in keys}).rstrip())
     lines.append("")
     for item in record_type.fields:
         lines.append(f"# {item.label.zh} {item.label.en} ({field_hint(item)})")
@@ -87,6 +99,14 @@ def example_yaml(catalog: Catalog, record_type: RecordType) -> str:
             lines.append(f"#   {item.help.zh} {item.help.en}")
         lines.append(yamlio.dump({item.key: _example_value(item)}).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def example_values(catalog: Catalog, record_type: RecordType, subject: dict[str, str] | None = None) -> dict[str, Any]:
+    """The example's values as a user's file gives them (text as typed), filed on ``subject``
+    (keys of the type's first scope; default: the demo's ids)."""
+    keys = SCOPES[record_type.scopes[0]]
+    filled = {key: (subject or SUBJECT_EXAMPLES)[key] for key in keys}
+    return yamlio.load_as_text(example_yaml(catalog, record_type, filled))
 
 
 def _example_value(item: Field) -> Any:

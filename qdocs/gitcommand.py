@@ -11,12 +11,15 @@ nothing stays open.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from . import clock
-from .errors import StorageError
+from .errors import StorageError, ToolMissingError
+
+GIT_MISSING = "git is not installed: install git (e.g. apt-get install git)"
 
 _BASE_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
@@ -59,6 +62,13 @@ class Git:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
+    @staticmethod
+    def require() -> None:
+        """Refuse before anything is written when git cannot be run: an action that wrote its
+        files and then found no git could neither commit them nor roll them back."""
+        if shutil.which("git") is None:
+            raise ToolMissingError(GIT_MISSING)
+
     def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, check: bool = True,
             status_only: bool = False) -> Any:
         """git's output (bytes); with ``status_only`` its exit status instead."""
@@ -69,7 +79,7 @@ class Git:
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
             )
         except FileNotFoundError:
-            raise StorageError("git is not installed: install git (e.g. apt-get install git)") from None
+            raise ToolMissingError(GIT_MISSING) from None
         if status_only:
             return completed.returncode
         if check and completed.returncode != 0:

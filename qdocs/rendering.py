@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from . import usercache
 from .catalog import Catalog, Field, RecordType
 from .errors import TemplateError
+from .validation import NONE, NONE_DISPLAY
 
 STATUS_LABELS = {
     "draft": "草稿 draft",
@@ -231,6 +232,9 @@ def blank_signatures(catalog: Catalog, record_type: RecordType) -> list[dict[str
 def display_value(item: Field, value: Any) -> Any:
     """The Word-ready form of a stored value."""
     if item.type == "table":
+        if value == NONE:  # said on purpose: one row reading 无 None, as on a paper form
+            first, *others = item.columns
+            return [{first.key: word_text(NONE_DISPLAY), **{column.key: Markup("") for column in others}}]
         return [
             {column.key: display_value(column, row.get(column.key)) for column in item.columns}
             for row in (value or [])

@@ -96,6 +96,7 @@ class Repository:
             raise UsageError(f"{path} exists and is not a directory")
         if root.exists() and any(entry.name not in _PLACEHOLDERS for entry in root.iterdir()):
             raise UsageError(f"{path} is not empty and not a qdocs repository; choose an empty or new directory")
+        Git.require()
         if administrator is None:
             raise UsageError(f"a new records repository needs its first administrator: "
                              f"qdocs init {path} --admin NAME --full-name TEXT")
@@ -274,6 +275,7 @@ class Repository:
         """All-or-nothing change of ``paths`` (and of ``.qdocs``, the repository's own
         state): journal first, roll back on any failure.  The body writes through the
         yielded :class:`Change` and ends with ``change.commit(...)``."""
+        self.git.require()
         with self.locked():
             paths = [*paths, ".qdocs"]
             journal = Journal.start(action, self.git.head(), paths, records)

@@ -26,6 +26,7 @@ from .catalog import RecordType
 from .errors import RecordStateError, UsageError
 from .events import canonical_json, sha256_hex
 from .records import Record, Stamp
+from .suggestions import unknown
 from .trust.administration import Credentials, forget_trust_state, trust_state, unlock
 from .users import image_path
 
@@ -68,6 +69,8 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
     comment = " ".join((comment or "").split())
     if not record_ids:
         raise UsageError("name at least one record to sign")
+    if meaning not in repository.catalog.meanings:
+        raise UsageError(unknown("meaning", meaning, repository.catalog.meanings))
     with repository.locked():
         forget_trust_state(repository)
         state = trust_state(repository)

@@ -51,6 +51,26 @@ class Subject:
         return " / ".join(value for _, value in self.keys)
 
 
+def placeholder(key: str, example: str) -> str:
+    """What an example data file shows for a subject key: ``<lot id, e.g. L2026-031>``.
+
+    An example file with a concrete lot would file a record on the demo lot without
+    a word when its user forgets ``--lot``; a placeholder cannot be taken for an id
+    (``<`` and ``>`` are not allowed in one), so ``qdocs new`` refuses it until it is
+    replaced."""
+    return f"<{key.replace('_', ' ')} id, e.g. {example}>"
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether ``value`` is an example's subject placeholder left as it was."""
+    return isinstance(value, str) and value.startswith("<") and value.endswith(">")
+
+
+def placeholder_problem(key: str) -> str:
+    return (f"{key}: replace the example's placeholder with the {key.replace('_', ' ')} id "
+            f"(or give --{key.replace('_', '-')})")
+
+
 def subject_id_problem(key: str, value: object) -> str | None:
     """Why ``value`` cannot be a subject id, or None when it can."""
     if not isinstance(value, str):
@@ -76,14 +96,21 @@ def resolve_subject(scopes: tuple[str, ...], given: dict[str, str], record_type:
 
     Returns the subject (or None) and the problems found.  When a type allows
     several scopes (nonconformance: lot or material lot), the first scope whose
-    keys are all given wins.
+    keys are all given wins.  An example's placeholder (``<lot id, e.g. ...>``)
+    counts as not given: when the other keys complete a scope, the placeholders
+    are what the example showed for another scope and are left aside; when no
+    scope is complete, each placeholder left is refused by its key.
     """
+    placeholders = [key for key, value in given.items() if is_placeholder(value)]
+    given = {key: value for key, value in given.items() if key not in placeholders}
     problems: list[str] = []
     chosen = None
     for scope in scopes:
         if all(given.get(key) not in (None, "") for key in SCOPES[scope]):
             chosen = scope
             break
+    if chosen is None and placeholders:
+        return None, [placeholder_problem(key) for key in placeholders]
     if chosen is None:
         needed = " or ".join(
             "+".join("--" + key.replace("_", "-") for key in SCOPES[scope]) for scope in scopes

@@ -4,6 +4,13 @@ Values are kept exactly as the user typed them: dates, date-times and numbers
 are checked but stored as the text given (``12.50`` stays ``12.50``), text is
 kept verbatim (``\\r\\n`` becomes ``\\n``).  Only yes/no becomes a boolean.
 Every problem is collected, so one run tells the user everything to fix.
+
+No value (``None`` from a YAML or JSON null, empty text, an empty list) in a
+mandatory field or a mandatory column of a table is refused.  A table the
+catalog marks ``allow_none`` may instead be the word ``none`` (or ``无``): a user
+saying "there were none" on purpose, stored as :data:`NONE`, which a left-out
+field never is.  A table with ``must_cover`` must have, among its rows, each of
+the listed values in that column (a training covering all three topics).
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+
 _YES = {"yes", "y", "true", "是", "1"}
 _NO = {"no", "n", "false", "否", "0"}
 MAX_TEXT_LENGTH = 1_000_000
+#: the stored value of a table given as none (allow_none); the words a user may write for it
+NONE = "none"
+NONE_WORDS = frozenset({"none", "无"})
+NONE_DISPLAY = "无 None"  # how documents and `qdocs show` print it
 
 
 def validate_data(record_type: RecordType, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -42,7 +53,14 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "") or value == []
 
 
+def says_none(item: Field, value: Any) -> bool:
+    """A table that may be none, given as ``none`` / ``无`` (any case, spaces around)."""
+    return item.allow_none and isinstance(value, str) and value.strip().casefold() in NONE_WORDS
+
+
 def _check_field(item: Field, value: Any, where: str) -> tuple[Any, list[str]]:
+    if item.type == "table" and says_none(item, value):
+        return NONE, []
     if is_empty(value):
         if item.mandatory:
             return None, [f"missing mandatory field '{where}' ({item.label.en} {item.label.zh})"]
@@ -134,7 +152,9 @@ def _check_yes_no(item: Field, text: str, where: str) -> tuple[Any, list[str]]:
 
 def _check_table(item: Field, value: Any, where: str) -> tuple[Any, list[str]]:
     if not isinstance(value, list):
-        return None, [f"field '{where}' must be a list of rows (each a mapping of {', '.join(c.key for c in item.columns)})"]
+        none = f", or {NONE} when there were none" if item.allow_none else ""
+        return None, [f"field '{where}' must be a list of rows (each a mapping of "
+                      f"{', '.join(c.key for c in item.columns)}){none}"]
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
     known = {column.key for column in item.columns}
@@ -152,7 +172,23 @@ def _check_table(item: Field, value: Any, where: str) -> tuple[Any, list[str]]:
             problems.extend(found)
             stored[column.key] = cell
         rows.append(stored)
+    problems.extend(_coverage_problems(item, rows, where))
     return rows, problems
+
+
+def _coverage_problems(item: Field, rows: list[dict[str, Any]], where: str) -> list[str]:
+    """``must_cover``: the values no row holds, named with their labels."""
+    problems = []
+    for key, required in item.must_cover:
+        column = next(entry for entry in item.columns if entry.key == key)
+        present = {row.get(key) for row in rows}
+        missing = [value for value in required if value not in present]
+        if missing:
+            named = ", ".join(f"{value} ({choice.label})" if (choice := column.choice(value)) else value
+                              for value in missing)
+            problems.append(f"field '{where}' ({item.label.zh} {item.label.en}) must have a row for each "
+                            f"{key} of {', '.join(required)}; missing: {named}")
+    return problems
 
 
 _CHECKERS = {

@@ -1,7 +1,16 @@
-"""Deterministic YAML for files people read in git diffs.
+"""Deterministic YAML for files people read in git diffs, and user YAML read as typed.
 
 Keys keep the order the program gives them, Unicode is written as is, and
 multi-line text is written as a literal block so a diff shows the changed line.
+
+User data files are read by :func:`load_as_text`: every scalar stays the text
+typed (``0012``, ``1.50``, ``yes``), except YAML's own word for "no value": a
+plain ``null``, ``Null``, ``NULL``, ``~`` or nothing at all is ``None``, as the
+YAML specification says, so a mandatory field left as ``conclusion: ~`` is
+refused instead of being filled with the text "~".  Quoted (``"null"``,
+``'~'``) it is text the user typed on purpose and stays.  A key named twice in
+one mapping is refused (:class:`~qdocs.errors.DuplicateKeyError`, with both
+lines) rather than the last value silently winning.
 """
 
 from __future__ import annotations
@@ -9,6 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
+from .errors import DuplicateKeyError
 
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -41,8 +52,50 @@ def load(text: str) -> Any:
 
 
 def load_as_text(text: str) -> Any:
-    """Read user YAML keeping every scalar as the text typed (``12.50``, ``2026-03-05``)."""
-    return yaml.load(text, Loader=_BaseLoader)
+    """Read user YAML keeping every scalar as the text typed (``12.50``, ``2026-03-05``);
+    a plain YAML null is ``None``; a key twice in a mapping raises :class:`DuplicateKeyError`."""
+    return yaml.load(text, Loader=_TextLoader)
+
+
+#: YAML 1.1 and 1.2 core schema: the plain scalars that mean "no value"
+NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+class _TextLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The base loader (no type guessing), with nulls and duplicate keys recognised."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep)
+        places: dict[str, tuple[int, int]] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                place = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key_node.value in places:
+                    raise DuplicateKeyError(key_node.value, places[key_node.value], place)
+                places[key_node.value] = place
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            # keys stay text even when they read like null: a key `~` is an unknown field, not None
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else self.construct_object(key_node, deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark,
+                                                        "found unhashable key", key_node.start_mark) from None
+            mapping[key] = self.construct_object(value_node, deep)
+        return mapping
+
+
+def _construct_text(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> str | None:
+    # the C parser marks a plain scalar with style '', the Python one with None; quoted or block: '"', "'", '|', '>'
+    if not node.style and node.value in NULL_WORDS:
+        return None
+    return node.value
+
+
+_TextLoader.add_constructor("tag:yaml.org,2002:str", _construct_text)
+_TextLoader.add_constructor("tag:yaml.org,2002:null", lambda loader, node: None)
 
 
 YAMLError = yaml.YAMLError

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import cli
 from qdocs import yamlio
 from qdocs.catalog import load_catalog
-from qdocs.examples import example_yaml
+from qdocs.examples import example_values as library_example_values
 from qdocs.repository import Repository
 from qdocs.trust.genesis import Enrollment
 
@@ -91,8 +91,9 @@ def run(repo_path: Path):
 
 
 def example_values(catalog, type_id: str) -> dict:
-    """The ``--example`` data of a type, read as a user's file would be."""
-    return yamlio.load_as_text(example_yaml(catalog, catalog.get(type_id)))
+    """The ``--example`` data of a type, read as a user's file would be, filed on the demo's
+    subject (PUMP-X200 / L2026-031, ...) where the printed example has placeholders."""
+    return library_example_values(catalog, catalog.get(type_id))
 
 
 def write_example(catalog, type_id: str, folder: Path, **changes) -> Path:

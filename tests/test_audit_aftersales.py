@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 from pathlib import Path
@@ -10,7 +11,7 @@ from docx import Document
 
 from qdocs.audit.suppliers import supplier_list
 from qdocs.repository import Repository
-from tests.test_audit_helpers import after_sales_of, complete, example, ids_of, rewrite_rules  # noqa: F401
+from tests.test_audit_helpers import BUILT, after_sales_of, complete, example, ids_of, rewrite_rules  # noqa: F401
 
 
 def test_after_sales_rules_hold_for_the_complete_set(complete):
@@ -66,8 +67,64 @@ def test_training_after_the_case_is_failed(complete):
     a2 = after_sales_of(report)["A2"]
     assert a2["status"] == "failed"
     assert a2["findings"] == [{"status": "failed", "text": (
-        f"li.na handled case C-2026-009 ({case}) on 2026-03-25 without a passed training assessment before "
+        f"li.na handled case C-2026-009 ({case}) on 2026-03-25 without a passed training assessment before that day "
         f"(on file: {trained} pass on 2026-04-01)")}]
+
+
+def test_every_signer_of_a_service_record_must_have_been_trained(complete):
+    (service,) = ids_of(complete, "service-record")
+    code, report = complete.audit_json()
+    assert after_sales_of(report)["A2"]["status"] == "ok"
+    (training,) = ids_of(complete, "staff-training", staff="service-manager")
+    result = complete("void", training, "--reason", "entered for the wrong employee")
+    assert result.exit_code == 0, result.output
+    code, report = complete.audit_json()
+    a2 = after_sales_of(report)["A2"]
+    signed = _local_day(BUILT)  # signing times are UTC; the rule reads the local day
+    assert a2["findings"] == [{"status": "missing", "text": (
+        f"service-manager signed {service} as reviewed on {signed} with no training assessment on file")}]
+    assert a2["status"] == "missing"
+
+
+def test_a_training_on_the_day_of_the_work_is_not_before_it(complete):
+    trained = complete.new("staff-training", example(complete.catalog, "staff-training", staff="li.na",
+                                                     training_date="2026-03-25"))
+    case = complete.new("customer-inquiry", example(complete.catalog, "customer-inquiry", case="C-2026-009",
+                                                    received_at="2026-03-25 09:30:00+08:00", handled_by="li.na"))
+    complete.sign([trained, case])
+    code, report = complete.audit_json()
+    a2 = after_sales_of(report)["A2"]
+    assert a2["status"] == "failed"
+    assert a2["findings"] == [{"status": "failed", "text": (
+        f"li.na handled case C-2026-009 ({case}) on 2026-03-25 without a passed training assessment before that day "
+        f"(on file: {trained} pass on 2026-03-25)")}]
+    # a company whose rules say the same day counts
+    rewrite_rules(complete.repo, "      training_same_day_counts: false", "      training_same_day_counts: true")
+    code, report = complete.audit_json()
+    a2 = after_sales_of(report)["A2"]
+    assert a2["status"] == "ok" and trained in a2["evidence"]
+
+
+def test_the_performers_are_checked_on_the_service_day_the_reviewer_on_the_review_day(complete):
+    service = complete.new("service-record", example(
+        complete.catalog, "service-record", case="C-2026-001", started_at="2026-01-15 09:00:00+08:00",
+        closed_at="2026-01-15 16:00:00+08:00", performed_by="zhang.san"), when=BUILT)
+    complete.sign([service], when=BUILT)  # performed by service-staff, reviewed by service-manager, on 2026-03-20
+    (zhang,) = ids_of(complete, "staff-training", staff="zhang.san")
+    (staff,) = ids_of(complete, "staff-training", staff="service-staff")
+    code, report = complete.audit_json()
+    a2 = after_sales_of(report)["A2"]
+    assert a2["findings"] == [
+        {"status": "failed", "text": f"zhang.san performed the service of case C-2026-001 ({service}) on 2026-01-15 "
+                                     f"without a passed training assessment before that day "
+                                     f"(on file: {zhang} pass on 2026-01-20)"},
+        {"status": "failed", "text": f"service-staff signed {service} as performed on 2026-01-15 without a passed "
+                                     f"training assessment before that day (on file: {staff} pass on 2026-01-20)"},
+    ]  # the reviewer, trained on 2026-01-20, reviewed on 2026-03-20: no finding
+
+
+def _local_day(moment: str) -> str:
+    return datetime.datetime.fromisoformat(moment).astimezone().date().isoformat()
 
 
 def test_supplier_renewal_and_maintenance_due(complete):

@@ -92,9 +92,9 @@ class Qdocs:
 
 
 def example(catalog, type_id: str, **changes: Any) -> dict[str, Any]:
-    from qdocs.examples import example_yaml
+    from qdocs.examples import example_values
 
-    return {**yamlio.load_as_text(example_yaml(catalog, catalog.get(type_id))), **changes}
+    return {**example_values(catalog, catalog.get(type_id)), **changes}
 
 
 def results_of(report: dict, product: str = PRODUCT, lot: str | None = LOT) -> dict[str, dict]:
@@ -116,8 +116,8 @@ def _build(base: Path, signing_template: tuple[Path, Path]) -> Path:
     qdocs = Qdocs(repo, home, base)
     ids: list[str] = []
     for record_type, values in demo_records(qdocs.catalog):
-        if values.get("staff") == "demo.service-staff":
-            values = {**values, "staff": "service-staff"}  # the signing fixture's service user
+        if str(values.get("staff")).startswith("demo."):  # the signing fixture's users are named after roles
+            values = {**values, "staff": values["staff"].removeprefix("demo.")}
         ids.append(qdocs.new(record_type.id, values, when=BUILT))
     final = [record_id for record_id in ids if record_id.startswith("FIR-")]
     qdocs.sign([record_id for record_id in ids if record_id not in final], when=BUILT)
@@ -129,14 +129,19 @@ def _build(base: Path, signing_template: tuple[Path, Path]) -> Path:
     return repo
 
 
+def complete_copy(tmp_path_factory, signing_template: tuple[Path, Path], work: Path) -> Qdocs:
+    """A fresh copy of the complete repository in ``work`` (built once per test session)."""
+    if "repo" not in _BUILT:
+        _BUILT["repo"] = _build(tmp_path_factory.mktemp("audit-complete"), signing_template)
+    repo = work / "records"
+    shutil.copytree(_BUILT["repo"], repo)
+    return Qdocs(repo, signing_template[1], work)
+
+
 @pytest.fixture
 def complete(tmp_path_factory, signing_template, tmp_path: Path) -> Qdocs:
     """A fresh copy of the complete repository (built once per test session)."""
-    if "repo" not in _BUILT:
-        _BUILT["repo"] = _build(tmp_path_factory.mktemp("audit-complete"), signing_template)
-    repo = tmp_path / "records"
-    shutil.copytree(_BUILT["repo"], repo)
-    return Qdocs(repo, signing_template[1], tmp_path)
+    return complete_copy(tmp_path_factory, signing_template, tmp_path)
 
 
 def ids_of(qdocs: Qdocs, type_id: str, **subject: str) -> list[str]:

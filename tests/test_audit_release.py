@@ -185,7 +185,7 @@ def test_json_and_html_reports(complete, tmp_path: Path):
     result = complete("audit", "--html", str(page))
     assert result.exit_code == 1
     code, report = complete.audit_json()
-    assert code == 1 and report["blocking"] is True and report["records"] == 21
+    assert code == 1 and report["blocking"] is True and report["records"] == 22
     assert report["commit"] == git(complete.repo, "rev-parse", "HEAD").strip()
     statuses = [entry["status"] for entry in results_of(report).values()]
     text = page.read_text(encoding="utf-8")

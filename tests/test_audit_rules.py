@@ -67,6 +67,11 @@ BROKEN = [
     ("release:\n  - id: R5\n    clause: '§2'\n    severity: block\n    description: {zh: 一, en: one}\n"
      "    check: record\n    parameters:\n      level: lot\n      type: market-survey\n",
      "line 9: rule R5 (record): type: market-survey records belong to a product, not a lot"),
+    ("release:\n  - id: R5\n    clause: '§2'\n    severity: block\n    description: {zh: 一, en: one}\n"
+     "    check: record\n    parameters:\n      level: lot\n      type: final-inspecton\n",
+     "line 9: rule R5 (record): type: unknown record type 'final-inspecton'; did you mean final-inspection?"),
+    ("references:\n  - {type: production-plna, field: sales_orders, refers_to: lot, unknown: refuse}\n",
+     "line 2: reference: unknown record type 'production-plna'; did you mean production-plan?"),
     ("references:\n  - {type: production-plan, field: sales_orders, refers_to: lot, unknown: refuse}\n",
      "line 2: reference: production-plan has no field 'sales_orders'"),
     ("release:\n  - id: R1\n    clause: '§1'\n    severity: block\n    description: {zh: 一, en: one}\n"

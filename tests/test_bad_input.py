@@ -141,3 +141,30 @@ def test_not_a_repository(tmp_path: Path):
     process = qdocs_process("--repo", str(tmp_path / "nowhere"), "list")
     assert process.returncode == 2
     assert "is not a qdocs records repository" in process.stderr and "qdocs init" in process.stderr
+
+
+def test_a_mistyped_name_suggests_the_closest(run, catalog, repo_path: Path, tmp_path: Path):
+    data = write_example(catalog, "final-inspection", tmp_path)
+    before = repository_state(repo_path)
+    expected = "unknown record type 'final-inspecton'; did you mean final-inspection?"
+    for arguments in (["new", "final-inspecton", "--data", str(data)], ["types", "show", "final-inspecton"],
+                      ["list", "--type", "final-inspecton"], ["search", "pump", "--type", "final-inspecton"]):
+        _assert_refused(run(*arguments), repo_path, before, expected)
+    several = run("new", "inspection", "--data", str(data)).stderr
+    assert "did you mean final-inspection or incoming-inspection?" in several  # as close as each other, best first
+    prefix = run("new", "fir", "--data", str(data)).stderr
+    assert prefix == "qdocs: error: unknown record type 'fir'; did you mean final-inspection (numbered FIR-...)?\n"
+    nothing_close = run("types", "show", "rocket-launch").stderr
+    assert nothing_close.startswith("qdocs: error: unknown record type 'rocket-launch'; known record types: ")
+    assert "final-inspection, " in nothing_close
+    _assert_refused(run("users", "add", "wang.wu", "--full-name", "王五", "--role", "qc-manger"), repo_path, before,
+                    "user wang.wu: unknown role 'qc-manger'; did you mean qc-manager?")
+    _assert_refused(run("sign", "FIR-S1-2026-0001", "--as", "wang.wu", "--meaning", "aproved"), repo_path, before,
+                    "unknown meaning 'aproved'; did you mean approved?")
+
+
+def test_suggestions(catalog):
+    from qdocs.suggestions import closest, unknown
+
+    assert closest("Final-Inspection", catalog.types)[0] == "final-inspection"  # a slip of case is the closest
+    assert unknown("role", "qc", ["qc-manager", "inspector"]) == "unknown role 'qc'; known roles: qc-manager, inspector"

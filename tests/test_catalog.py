@@ -77,3 +77,43 @@ def test_reserved_field_key_is_refused(tmp_path: Path):
         "  fields:\n  - {key: lot, type: text, label: {zh: 批, en: Lot}}\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="'lot' is reserved"):
         load_catalog(path)
+
+
+_TABLE_TYPE = (
+    "roles: {r: {zh: 甲, en: A}}\nmeanings: {prepared: {zh: 编制, en: Prepared, stage: 1}}\n"
+    "types:\n- id: a-b\n  prefix: AB\n  scope: staff\n  signatures: [{meaning: prepared, roles: [r]}]\n"
+    "  fields:\n  - key: content\n    type: table\n    label: {zh: 内容, en: Content}\n{extra}"
+    "    columns:\n    - {key: topic, type: enum, label: {zh: 主题, en: Topic},\n"
+    "       choices: [{value: a, zh: 甲, en: A}, {value: b, zh: 乙, en: B}]}\n"
+    "  - {key: note, type: text, label: {zh: 备注, en: Note}}\n")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("    must_cover: {subject: [a]}\n", "must_cover names column 'subject'"),
+    ("    must_cover: {topic: [a, c]}\n", "must_cover topic: 'c' is not one of a, b"),
+    ("    must_cover: {topic: []}\n", "must_cover topic: expected a list of values"),
+    ("    must_cover: [topic]\n", "must_cover must map a column"),
+    ("    allow_none: maybe\n", "allow_none must be true or false"),
+    ("    allow_none: true\n    must_cover: {topic: [a]}\n", "cannot also be none"),
+])
+def test_malformed_table_constraints_are_reported(tmp_path: Path, extra: str, message: str):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(_TABLE_TYPE.replace("{extra}", extra), encoding="utf-8")
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(path)
+
+
+def test_table_constraints_are_only_for_tables(tmp_path: Path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(_TABLE_TYPE.replace("{extra}", "").replace(
+        "label: {zh: 备注, en: Note}}", "label: {zh: 备注, en: Note}, allow_none: true}"), encoding="utf-8")
+    with pytest.raises(CatalogError, match="field note: must_cover and allow_none are for table fields"):
+        load_catalog(path)
+
+
+def test_the_regulation_s_coverage_rules_are_catalog_data(catalog):
+    training = catalog.get("staff-training").field("training_content")
+    assert training.mandatory and training.must_cover == (
+        ("topic", ("product-knowledge", "service-skills", "complaint-handling")),)  # §3.1.2
+    parts = catalog.get("service-record").field("parts_used")
+    assert parts.mandatory and parts.allow_none

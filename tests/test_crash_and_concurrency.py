@@ -20,11 +20,10 @@ from tests.conftest import PROJECT, example_values, git, new_repository, qdocs_p
 WORKER = """
 import sys
 sys.path.insert(0, {project!r})
-from qdocs import yamlio
 from qdocs.repository import Repository
-from qdocs.examples import example_yaml
+from qdocs.examples import example_values
 repository = Repository.open({repo!r})
-values = yamlio.load_as_text(example_yaml(repository.catalog, repository.catalog.get("in-process-inspection")))
+values = example_values(repository.catalog, repository.catalog.get("in-process-inspection"))
 for number in range(25):
     values["lot"] = "L-{worker}-%d" % number
     print(Repository.open({repo!r}).create("in-process-inspection", values, "worker{worker}").id, flush=True)
@@ -156,7 +155,7 @@ def test_a_really_full_disk(catalog, tmp_path: Path):
         filler.write_bytes(b"\0" * max(free - 20_000, 0))
         before = repository_state(repo)
         process = qdocs_process("--repo", str(repo), "new", "final-inspection", "--data", str(data))
-        assert process.returncode == 2, process.stderr
+        assert process.returncode == 3, process.stderr  # the environment failed, not the input
         assert "disk full" in process.stderr and "Traceback" not in process.stderr
         assert repository_state(repo) == before
         filler.unlink()

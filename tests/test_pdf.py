@@ -9,6 +9,7 @@ every type, exported in one call, one signed export, one pack, and one concurren
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -195,7 +196,8 @@ def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, cata
     children = outline[outline.index(bookmarked[final]) + 1]
     assert [child.title for child in children] == ["附件 Attachment 1: 第三方检测报告 Lab test report"]
     texts = pages_text(world.pack)
-    contents = texts[2]
+    contents_page = reader.get_destination_page_number(bookmarked["目录"])
+    contents = "".join(texts[contents_page:reader.get_destination_page_number(bookmarked[records[0].id])])
     for record in records:
         page = reader.get_destination_page_number(bookmarked[record.id]) + 1
         assert re.search(rf"{record.id} .*? {page}\b", contents, re.S), record.id
@@ -213,9 +215,12 @@ def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, cata
         document = (world.repo / record.path / "record.docx").read_bytes()
         assert embedded[f"{record.id}-rev{record.revision}.docx"] == [document]
     assert "manifest.json" in embedded
-    cover = texts[0] + texts[1]
+    cover = "".join(texts[:contents_page])
     assert "审核资料包" in cover and "Audit pack" in cover and "PUMP-X200 / L2026-031" in cover
     assert world.ids[DRAFT] in cover and world.ids[IN_REVIEW] in cover  # not approved: audit findings
+    assert "PUMP-X200 / L2026-031 blocked by R5," in cover  # the draft plan blocks the lot
+    for number, text in enumerate(texts, start=1):  # the attachment (US letter, from outside) included
+        assert f"第 {number} 页 共 {len(texts)} 页 page {number} of {len(texts)}" in text, number
     assert "Signature is Valid." in subprocess.run(["pdfsig", str(world.pack)], capture_output=True, text=True).stdout
     assert "Audit pack PUMP-X200 / L2026-031" in world.run("verify-pdf", str(world.pack))
 
@@ -229,5 +234,87 @@ def test_concurrent_exports_do_not_collide(world, tmp_path):
     for process in processes:
         _, errors = process.communicate(timeout=300)
         assert process.returncode == 0, errors
+        assert errors == ""  # no progress where stderr is not a terminal
     for record_id in ids:
         assert record_id in "".join(pages_text(tmp_path / f"{record_id}.pdf"))
+
+
+def _with_terminal_stderr(arguments: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
+    """Run qdocs with stderr on a pseudo-terminal (as a person at a terminal sees it) and stdout
+    on a pipe (as a script reads it); returns the exit status, stdout and what the terminal got."""
+    import os
+    import pty
+    import threading
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "cli.py"), *arguments], stdout=subprocess.PIPE,
+                               stderr=follower, stdin=subprocess.DEVNULL, env={**os.environ, **environment})
+    os.close(follower)
+    received = bytearray()
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed with the process
+                return
+            if not chunk:
+                return
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    output, _ = process.communicate(timeout=600)
+    reader.join(timeout=10)
+    os.close(leader)
+    return process.returncode, output.decode("utf-8"), received.decode("utf-8", "replace")
+
+
+def test_pack_tells_its_steps_on_a_terminal_even_when_libreoffice_reports_nothing(world, tmp_path):
+    """The pack took 12 s for the demo lot behind a bar that moved only when LibreOffice reported a
+    converted document. Here the real LibreOffice runs behind a wrapper that passes on its output only
+    when it exits (as a build that does not flush per document would): every step is still told on
+    the terminal, stderr, while stdout carries the JSON alone."""
+    wrapper = tmp_path / "soffice-quiet"
+    wrapper.write_text('#!/bin/sh\noutput=$(soffice "$@" 2>&1)\nstatus=$?\nprintf "%s\\n" "$output"\nexit $status\n',
+                       encoding="utf-8")
+    wrapper.chmod(0o755)
+    target = tmp_path / "pack.pdf"
+    status, output, terminal = _with_terminal_stderr(
+        ["--repo", str(world.repo), "pack", "PUMP-X200", "--lot", "L2026-031", "-o", str(target), "--sign", "--json"],
+        {**world.environment, "QDOCS_SOFFICE": str(wrapper)})
+    assert status == 0, terminal
+    summary = json.loads(output)
+    count = summary["records"] + summary["evidence_outside_lot"]
+    assert summary["records"] == 11 and target.is_file()
+    steps = ["auditing PUMP-X200 / L2026-031…", f"preparing {count} record(s)",
+             f"converting {count} record(s) with LibreOffice…", f"stamping {count} record(s)",
+             "numbering the contents and pages with LibreOffice…", f"assembling {count} record(s)",
+             f"writing the pack ({summary['pages']} pages)…", "signing the pack…"]
+    positions = [terminal.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), terminal
+    assert f"\rconverting {count} record(s) with LibreOffice… 1 done" not in terminal  # it reported nothing
+    assert "100%" in terminal
+
+
+def test_export_reports_its_steps_to_the_progress_hook(world):
+    from qdocs.pdf.export import export_records
+
+    repository = Repository.open(world.repo)
+    ids = [world.ids["final-inspection"], world.ids["sample-test"]]
+    seen = []
+    files = export_records(repository, ids, "tester", sign=True, passphrase=COMPANY_PASSPHRASE, progress=seen.append,
+                           home=Path(world.environment["QDOCS_HOME"]))
+    assert [name for name, _ in files] == [f"{record_id}.pdf" for record_id in ids]
+    labels = list(dict.fromkeys(step.label for step in seen))
+    assert labels == ["preparing 2 record(s)", "converting 2 record(s) with LibreOffice…", "stamping 2 record(s)",
+                      "signing 2 record(s)"]
+    for label in labels:
+        reported = [step for step in seen if step.label == label]
+        assert reported[0].done == 0
+        if label.startswith("converting"):
+            assert reported[0].total is None  # one LibreOffice run of unknown length
+            done = [step.done for step in reported]  # the records it reported converted, if it did
+            assert done == sorted(done) and done[-1] <= 2
+        else:
+            assert [step.done for step in reported] == [0, 1, 2] and {step.total for step in reported} == {2}

@@ -32,7 +32,7 @@ def test_missing_libreoffice_names_the_install_command(run, draft, repo_path, tm
     monkeypatch.chdir(tmp_path)
     before = repository_state(repo_path)
     result = run("export", draft, "--pdf")
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the environment failed, not the input
     assert result.output.startswith("qdocs: error: LibreOffice is needed")
     assert "apt-get install -y libreoffice-writer-nogui fonts-noto-cjk" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -44,7 +44,7 @@ def test_exit_status_zero_without_a_pdf_is_an_error(run, draft, tmp_path, monkey
     monkeypatch.setenv("QDOCS_SOFFICE", str(fake_office(tmp_path, 'echo "Error: source file could not be loaded"; exit 0')))
     monkeypatch.chdir(tmp_path)
     result = run("export", draft, "--pdf")
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the environment failed, not the input
     assert f"LibreOffice did not convert {draft}.docx to PDF" in result.output
     assert "source file could not be loaded" in result.output
     assert not list(tmp_path.glob("*.pdf"))
@@ -58,7 +58,7 @@ def test_a_hung_conversion_is_killed_after_the_time_limit(run, draft, tmp_path, 
     started = time.monotonic()
     result = run("export", draft, "--pdf")
     assert time.monotonic() - started < 10
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the environment failed, not the input
     assert "took longer than 2 s and was stopped" in result.output
     pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):

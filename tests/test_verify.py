@@ -55,6 +55,23 @@ def test_untouched_repository_is_clean(signed):
     assert run("verify").exit_code == 0
 
 
+def test_the_summary_is_printed_on_stdout_after_the_findings(signed, repo_path: Path):
+    """The summary answers "is it clean?": it goes where output is read and kept, with the findings."""
+    run, ids = signed
+    clean = run("verify")
+    assert clean.exit_code == 0 and clean.stderr == ""
+    assert clean.stdout == "3 record(s), 6 signature(s), 44 event(s) checked: clean\n"
+    path = _folder(repo_path, ids[0]) / "record.docx"
+    path.write_bytes(path.read_bytes() + b"x")
+    found = run("verify")
+    assert found.exit_code == 1 and found.stderr == ""
+    lines = found.stdout.splitlines()
+    assert lines[0].startswith(f"{ids[0]}: ") and "record.docx does not match" in lines[0]
+    assert lines[-1] == f"3 record(s), 6 signature(s), 44 event(s) checked: {len(lines) - 1} finding(s)"
+    report = json.loads(run("verify", "--json").stdout)  # --json unchanged: the report alone
+    assert set(report) >= {"clean", "findings"} and not report["clean"]
+
+
 def test_a_byte_of_the_document_changed(signed, repo_path: Path):
     run, ids = signed
     path = _folder(repo_path, ids[0]) / "record.docx"

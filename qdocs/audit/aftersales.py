@@ -6,6 +6,7 @@ evaluations renewed in time (§2.2.1); A4 no equipment maintenance overdue (§2.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Callable
 
 from .dates import parse_day, parse_moment
@@ -42,31 +43,55 @@ def check_reply_time(rule: "Rule", context: "Context") -> Outcome:
 
 
 def check_trained_staff(rule: "Rule", context: "Context") -> Outcome:
-    """Whoever handled a case, performed or signed a service record was trained by then."""
+    """Whoever handled a case, performed or signed a service record had passed a training
+    assessment before that day (§3.1.2: only staff who passed may take up the post).
+
+    Every person is checked, each on the day of their own act: the handler on the day the
+    inquiry was received; the service's performer (``performed_by``) and whoever signed with a
+    first-stage meaning (``performed``: the signature attests the work itself) on the day of the
+    service (its start, else its close); a later-stage signer (``reviewed``) on the day they
+    signed, since that is when they judged it.  Signing times are UTC: their day is the local
+    one.  "Before" is strict, a training on the very day does not count, unless the rule's
+    ``training_same_day_counts`` is true."""
     outcome = Outcome()
     meanings = rule.parameters["signature_meanings"]
     for inquiry in _live(context, "customer-inquiry"):
-        _trained(rule, context, inquiry.get("handled_by"), inquiry.get("received_at"),
+        _trained(rule, context, inquiry.get("handled_by"), _day(inquiry.get("received_at")),
                  f"handled case {inquiry.subject[1]} ({inquiry.id})", outcome)
     for service in _live(context, "service-record"):
-        day = service.get("started_at") or service.get("closed_at")
-        _trained(rule, context, service.get("performed_by"), day,
+        service_day = _day(service.get("started_at") or service.get("closed_at"))
+        _trained(rule, context, service.get("performed_by"), service_day,
                  f"performed the service of case {service.subject[1]} ({service.id})", outcome)
         for meaning, signer, time in service.get("signatures") or ():
-            if meaning in meanings:
-                _trained(rule, context, signer, time, f"signed {service.id} as {meaning}", outcome)
+            if meaning not in meanings:
+                continue
+            signed = _day(time, local=True)
+            known = context.catalog.meanings.get(meaning)
+            attests_the_work = known is not None and known.stage == 1
+            day = (service_day or signed) if attests_the_work else signed
+            _trained(rule, context, signer, day, f"signed {service.id} as {meaning}", outcome)
     return outcome
 
 
-def _trained(rule: "Rule", context: "Context", staff: object, when: object, did: str, outcome: Outcome) -> None:
-    day = parse_moment(when)
+def _day(when: object, local: bool = False) -> _dt.date | None:
+    """The day of a record's date-time as typed (in its own offset); of a UTC signing time,
+    the local day (``local``)."""
+    moment = parse_moment(when)
+    if moment is None:
+        return None
+    return (moment.astimezone() if local else moment).date()
+
+
+def _trained(rule: "Rule", context: "Context", staff: object, day: _dt.date | None, did: str,
+             outcome: Outcome) -> None:
     if not staff or day is None:
         return
-    day_text = day.date().isoformat()
+    day_text = day.isoformat()
+    same_day = rule.parameters["training_same_day_counts"]
     trainings = context.records(("staff", str(staff)), "staff-training")
     counting = [fact for fact in trainings if fact.counts]
     passed = [fact for fact in counting if fact.get("result") in rule.parameters["passed"]
-              and str(fact.get("training_date") or "") <= day_text]
+              and _before(str(fact.get("training_date") or ""), day_text, same_day)]
     if passed:
         outcome.use(latest(passed, "training_date").id)
     elif not trainings:
@@ -75,8 +100,16 @@ def _trained(rule: "Rule", context: "Context", staff: object, when: object, did:
         outcome.add("unsigned", f"{staff} {did} on {day_text}: " + not_signed(trainings, "training record"))
     else:
         on_file = ", ".join(f"{fact.id} {fact.get('result')} on {fact.get('training_date')}" for fact in counting)
-        outcome.add("failed", f"{staff} {did} on {day_text} without a passed training assessment before "
+        before = "on or before that day" if same_day else "before that day"
+        outcome.add("failed", f"{staff} {did} on {day_text} without a passed training assessment {before} "
                               f"(on file: {on_file})")
+
+
+def _before(training_day: str, day: str, same_day_counts: bool) -> bool:
+    """Dates as typed (``YYYY-MM-DD``, checked at entry) compare as text."""
+    if not training_day:
+        return False
+    return training_day <= day if same_day_counts else training_day < day
 
 
 def check_supplier_renewal(rule: "Rule", context: "Context") -> Outcome:

@@ -18,6 +18,7 @@ T = TypeVar("T")
 class Context:
     def __init__(self, snapshot: "Snapshot", catalog: "Catalog", today: _dt.date) -> None:
         self.snapshot = snapshot
+        self.catalog = catalog
         self.today = today
         self.name = Namer(catalog)
         self._memo: dict[Any, Any] = {}

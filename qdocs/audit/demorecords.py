@@ -1,16 +1,15 @@
 """The demonstration's records: the catalog's examples, in an order where a record
 comes after those it refers to, plus the few more the release rules need for the
 demo lot (its plan lists two material lots and two machines, its process
-document three key operations, and the demo's service user signs a service
-record, so must be trained)."""
+document three key operations, and the demo's service user and service manager
+sign a service record, as performer and reviewer, so both must be trained)."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .. import yamlio
 from ..catalog import Catalog, RecordType
-from ..examples import example_yaml
+from ..examples import example_values
 
 DEMO_PRODUCT, DEMO_LOT = "PUMP-X200", "L2026-031"
 
@@ -37,7 +36,8 @@ EXTRA: dict[str, list[dict[str, Any]]] = {
          "items": [{"item": "试验压力 Test pressure", "requirement": "1.5 MPa 保压 10 min 无渗漏 no leakage",
                     "result": "无渗漏 No leakage", "verdict": "pass"}],
          "remarks": "试压机 EQ-HPT-01 Pressure test bench EQ-HPT-01"}],
-    "staff-training": [{"staff": "demo.service-staff", "position": "演示服务用户 Demo service user"}],
+    "staff-training": [{"staff": "demo.service-staff", "position": "演示服务用户 Demo service user"},
+                       {"staff": "demo.service-manager", "position": "演示服务经理 Demo service manager"}],
 }
 
 
@@ -46,7 +46,7 @@ def demo_records(catalog: Catalog) -> Iterator[tuple[RecordType, dict[str, Any]]
     order = [catalog.get(type_id) for type_id in FIRST if type_id in catalog.types]
     order += [record_type for record_type in catalog.types.values() if record_type.id not in FIRST]
     for record_type in order:
-        values = yamlio.load_as_text(example_yaml(catalog, record_type))
+        values = example_values(catalog, record_type)
         yield record_type, values
         for changes in EXTRA.get(record_type.id, []):
             yield record_type, {**values, **changes}

@@ -19,7 +19,7 @@ FINDING_STATUSES = ("failed", "open", "expired", "overdue")
 
 @dataclass(frozen=True)
 class Parameter:
-    kind: str  # "values" (a list of words), "number", "level", "type", "conditions"
+    kind: str  # "values" (a list of words), "number", "flag" (true or false), "level", "type", "conditions"
     default: Any = None
     required: bool = False
 
@@ -76,7 +76,8 @@ KINDS: dict[str, Kind] = {
     }),
     "trained-staff": Kind("after_sales", {
         "passed": Parameter("values", ["pass"]),
-        "signature_meanings": Parameter("values", ["performed"]),
+        "signature_meanings": Parameter("values", ["performed", "reviewed"]),
+        "training_same_day_counts": Parameter("flag", False),
     }, {
         "customer-inquiry": {"handled_by": None, "received_at": None},
         "service-record": {"performed_by": None, "started_at": None, "closed_at": None},

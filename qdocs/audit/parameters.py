@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Catalog
+from ..suggestions import unknown
 from .kinds import FINDING_STATUSES, Kind, Parameter
 from .located import Where
 
@@ -39,13 +40,17 @@ def _parameter(value: Any, spec: Parameter, name: str, where: Where, catalog: Ca
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise where.fail(f"{name}: expected a positive number, got {value!r}")
         return value
+    if spec.kind == "flag":
+        if not isinstance(value, bool):
+            raise where.fail(f"{name}: expected true or false, got {value!r}")
+        return value
     if spec.kind == "level":
         if value not in ("product", "lot"):
             raise where.fail(f"{name}: expected product or lot, got {value!r}")
         return value
     if spec.kind == "type":
         if value not in catalog.types:
-            raise where.fail(f"{name}: unknown record type {value!r}; types: {', '.join(catalog.types)}")
+            raise where.fail(f"{name}: {unknown('record type', value, catalog.types)}")
         scopes = catalog.types[value].scopes
         if earlier.get("level") not in scopes:
             raise where.fail(f"{name}: {value} records belong to a {' or '.join(scopes)}, not a {earlier.get('level')}")

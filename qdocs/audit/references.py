@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Catalog, RecordType
 from ..errors import ValidationError
 from ..subjects import Subject
+from ..suggestions import unknown
 from .located import Where
 from .lookup import QUALIFIER, REFERENTS, Lookup
 
@@ -54,7 +55,7 @@ def _parse_reference(raw: Any, where: Where, catalog: Catalog) -> Reference:
                          + (f"; unknown key {extra!r}" if extra else ""))
     record_type = catalog.types.get(raw.get("type"))
     if record_type is None:
-        raise where.fail(f"reference: unknown record type {raw.get('type')!r}")
+        raise where.fail(f"reference: {unknown('record type', raw.get('type'), catalog.types)}")
     places = [place for place in ("field", "table", "subject") if place in raw]
     if len(places) != 1:
         raise where.fail(f"reference of {record_type.id}: give exactly one of field, table (with column), subject")

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import StorageError
+from ..errors import StorageError, ToolMissingError
+from ..gitcommand import GIT_MISSING
 from ..subjects import SCOPES
 from .extraction import extract_blobs
 from .facts import Fact, FactCache, Projection
@@ -165,7 +166,7 @@ def _start(root: Path, arguments: list[str], output, errors) -> subprocess.Popen
                                 stdout=output if output is not None else subprocess.DEVNULL,
                                 stderr=errors if errors is not None else subprocess.DEVNULL)
     except FileNotFoundError:
-        raise StorageError("git is not installed: install git (e.g. apt-get install git)") from None
+        raise ToolMissingError(GIT_MISSING) from None
 
 
 def _finish(process: subprocess.Popen, errors, what: str) -> None:

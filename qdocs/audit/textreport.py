@@ -4,6 +4,10 @@ Without ``--product``/``--lot`` the audit is a matrix, one line per lot and one
 column per release rule, followed by every problem found; for selected lots each
 lot gets a table of rule, clause, status and evidence.  Returns lines: printing
 is the command line's job.
+
+The sentences themselves (:func:`heading_line`, :func:`lot_label`, :func:`verdict_line`,
+:func:`result_notes`, :func:`after_sales_line`, :func:`summary_line`) are public, so
+that the audit pack (:mod:`qdocs.pdf.auditsection`) states the audit in the same words.
 """
 
 from __future__ import annotations
@@ -41,11 +45,7 @@ def audit_lines(report: "AuditReport", colour: bool = False, detail: bool = Fals
 
 def _audit_lines(report: "AuditReport", colour: bool, detail: bool) -> list[str]:
     paint = _Paint(colour)
-    when = f"as of {report.as_of}" if report.as_of else f"today {report.day}"
-    lots = [lot for lot in report.lots if lot.lot is not None]
-    products = len({lot.product for lot in report.lots})
-    lines = [paint(f"audit at {report.commit[:10]} ({when}): {report.records} record(s), {products} product(s), "
-                   f"{len(lots)} lot(s); rules {report.rules.source}", _BOLD)]
+    lines = [paint(heading_line(report), _BOLD)]
     if detail:
         for lot in report.lots:
             lines.extend(lot_table(lot, paint))
@@ -53,12 +53,34 @@ def _audit_lines(report: "AuditReport", colour: bool, detail: bool) -> list[str]
         lines.extend(_matrix(report, paint))
     lines.extend(_after_sales(report, paint))
     for path in report.unreadable:
-        lines.append(paint(f"unreadable: {path} (not audited; see qdocs verify)", _RED))
+        lines.append(paint(unreadable_line(path), _RED))
+    lines.append(paint(summary_line(report), _BOLD))
+    return lines
+
+
+def heading_line(report: "AuditReport") -> str:
+    """What was audited: the commit, the day, how many records, products and lots, which rules."""
+    when = f"as of {report.as_of}" if report.as_of else f"today {report.day}"
+    lots = sum(1 for lot in report.lots if lot.lot is not None)
+    products = len({lot.product for lot in report.lots})
+    return (f"audit at {report.commit[:10]} ({when}): {report.records} record(s), {products} product(s), "
+            f"{lots} lot(s); rules {report.rules.source}")
+
+
+def summary_line(report: "AuditReport") -> str:
+    lots = [lot for lot in report.lots if lot.lot is not None]
     blocked = sum(1 for lot in lots if lot.blocked)
     warned = sum(1 for result in report.after_sales if result.status != "ok")
-    lines.append(paint(f"{len(lots)} lot(s): {len(lots) - blocked} may ship, {blocked} blocked; "
-                       f"after-sales: {warned} rule(s) with findings", _BOLD))
-    return lines
+    return (f"{len(lots)} lot(s): {len(lots) - blocked} may ship, {blocked} blocked; "
+            f"after-sales: {warned} rule(s) with findings")
+
+
+def unreadable_line(path: str) -> str:
+    return f"unreadable: {path} (not audited; see qdocs verify)"
+
+
+def lot_label(lot: "LotReport") -> str:
+    return f"{lot.product} / {lot.lot}" if lot.lot else f"{lot.product} (no lot yet)"
 
 
 def _matrix(report: "AuditReport", paint: _Paint) -> list[str]:
@@ -92,7 +114,7 @@ def _matrix(report: "AuditReport", paint: _Paint) -> list[str]:
 
 def lot_table(lot: "LotReport", paint: _Paint | None = None) -> list[str]:
     paint = paint or _Paint(False)
-    title = f"{lot.product} / {lot.lot}" if lot.lot else f"{lot.product} (no lot yet)"
+    title = lot_label(lot)
     verdict = paint("BLOCKED", _RED) if lot.blocked else paint("may ship", _GREEN)
     lines = ["", paint(title, _BOLD) + f"  {verdict}"]
     clause_width = max([6, *(len(result.rule.clause) for result in lot.results)])
@@ -102,11 +124,18 @@ def lot_table(lot: "LotReport", paint: _Paint | None = None) -> list[str]:
     return lines
 
 
-def _result_rows(result: Result, clause_width: int, paint: _Paint) -> list[str]:
+def result_notes(result: Result) -> list[str]:
+    """Each finding as ``status: text``, then the records on file; or, when the rule holds,
+    the records that satisfy it."""
     outcome = result.outcome
     notes = [f"{status}: {text}" for status, text in outcome.findings] or [", ".join(outcome.evidence) or "-"]
     if outcome.findings and outcome.evidence:
         notes.append("on file: " + ", ".join(outcome.evidence))
+    return notes
+
+
+def _result_rows(result: Result, clause_width: int, paint: _Paint) -> list[str]:
+    notes = result_notes(result)
     prefix = f"  {result.rule.id:<5} {result.rule.clause:<{clause_width}}  {paint.status(result, 8)}  "
     indent = " " * (2 + 5 + 1 + clause_width + 2 + 8 + 2)
     return [prefix + notes[0]] + [indent + note for note in notes[1:]]
@@ -115,14 +144,11 @@ def _result_rows(result: Result, clause_width: int, paint: _Paint) -> list[str]:
 def _after_sales(report: "AuditReport", paint: _Paint) -> list[str]:
     if not report.after_sales:
         return []
-    when = report.as_of or report.day
-    lines = ["", paint(f"after-sales rules (as of {when}):", _BOLD)]
+    lines = ["", paint(after_sales_heading(report), _BOLD)]
     for result in report.after_sales:
         findings = result.outcome.findings
-        checked = f"{len(result.outcome.evidence)} record(s) in order"
         lines.append(f"  {result.rule.id:<4} {result.rule.clause:<8} {paint.status(result, 8)} "
-                     f"({result.rule.severity}) {result.rule.description.en}; {checked}"
-                     + (f", {len(findings)} finding(s)" if findings else ""))
+                     f"({result.rule.severity}) {after_sales_line(result)}")
         for status, text in findings[:AFTER_SALES_SHOWN]:
             lines.append(f"       {status}: {text}")
         if len(findings) > AFTER_SALES_SHOWN:
@@ -130,16 +156,31 @@ def _after_sales(report: "AuditReport", paint: _Paint) -> list[str]:
     return lines
 
 
+def after_sales_heading(report: "AuditReport") -> str:
+    return f"after-sales rules (as of {report.as_of or report.day}):"
+
+
+def after_sales_line(result: Result) -> str:
+    """The rule, how many records it checked and how many findings it has."""
+    findings = result.outcome.findings
+    checked = f"{len(result.outcome.evidence)} record(s) in order"
+    return f"{result.rule.description.en}; {checked}" + (f", {len(findings)} finding(s)" if findings else "")
+
+
+def verdict_line(lot: "LotReport", report: "AuditReport") -> str:
+    """``may ship`` or ``BLOCKED`` and by how many release rules."""
+    when = f" as of {report.as_of}" if report.as_of else ""
+    if lot.failures:
+        return f"{lot_label(lot)}: BLOCKED{when} by {len(lot.failures)} release rule(s)"
+    return (f"{lot_label(lot)}: may ship{when}: every blocking release rule holds "
+            f"({len(lot.results)} rule(s) checked at {report.commit[:10]})")
+
+
 def release_lines(lot: "LotReport", report: "AuditReport", colour: bool = False) -> list[str]:
     """``may ship`` or ``BLOCKED`` with every blocking failure, then the warnings."""
     paint = _Paint(colour)
-    when = f" as of {report.as_of}" if report.as_of else ""
     failures, warnings = lot.failures, lot.warnings
-    if failures:
-        lines = [paint(f"{lot.product} / {lot.lot}: BLOCKED{when} by {len(failures)} release rule(s)", _RED)]
-    else:
-        lines = [paint(f"{lot.product} / {lot.lot}: may ship{when}: every blocking release rule holds "
-                       f"({len(lot.results)} rule(s) checked at {report.commit[:10]})", _GREEN)]
+    lines = [paint(verdict_line(lot, report), _RED if failures else _GREEN)]
     for result in failures:
         lines.extend(f"  {result.rule.id} {result.rule.clause} {status}: {text}"
                      for status, text in result.outcome.findings)

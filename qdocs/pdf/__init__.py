@@ -13,20 +13,24 @@ Modules (each imports its heavy libraries only when used):
 - :mod:`.sandbox`, :mod:`.inspection`, :mod:`.hostile`: untrusted PDFs parsed in a child process
   with limits;
 - :mod:`.attachments`: ``qdocs attach`` and the check ``qdocs verify`` runs;
-- :mod:`.pack`, :mod:`.packpages`, :mod:`.auditsection`: ``qdocs pack``.
+- :mod:`.pack`, :mod:`.packpages`, :mod:`.auditsection` (the audit's verdict), :mod:`.evidence`
+  (records outside the lot that the rules used), :mod:`.pagenumbers`: ``qdocs pack``.
 """
 
 from __future__ import annotations
 
-from ..errors import QdocsError, UsageError
+from ..errors import EnvironmentFailure, QdocsError, ToolMissingError, UsageError
+
+__all__ = ["ConversionError", "PdfSignatureError", "ToolMissingError", "UnsafePdfError"]
 
 
-class ToolMissingError(QdocsError):
-    """LibreOffice (or a font it needs) is not installed."""
+class ConversionError(EnvironmentFailure):
+    """LibreOffice did not produce a PDF, or took too long.
 
-
-class ConversionError(QdocsError):
-    """LibreOffice did not produce a PDF, or took too long."""
+    An environment failure (exit 3), not an input error: what LibreOffice converts
+    is qdocs' own rendering of stored records, not what the user typed, so when it
+    fails or hangs the converter is at fault (a broken installation, a dialog
+    nobody sees, an overloaded machine), and the same command may succeed later."""
 
 
 class UnsafePdfError(UsageError):

@@ -2,7 +2,8 @@
 
 Every record of one call goes through one LibreOffice run, together with the sheet
 of their stamps.  Nothing is written until every copy is ready: the files are then
-written beside their targets and renamed into place.
+written beside their targets and renamed into place.  Progress is told in steps
+(:mod:`qdocs.progress`): preparing, converting, stamping, signing.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import clock
 from ..errors import RecordStateError, StorageError, UsageError
+from ..progress import Report, Steps
 from .office import Office
 from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
 
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
     from ..records import Record
     from ..repository import Repository
 
-Progress = Callable[[int], None]
 STAMP_SHEET = "qdocs-stamps.fodt"
 
 
@@ -37,9 +38,11 @@ class Copy:
     name: str
 
 
-def load_copies(repository: "Repository", record_ids: list[str], revision: str | None = None) -> list[Copy]:
+def load_copies(repository: "Repository", record_ids: list[str], revision: str | None = None,
+                steps: Steps | None = None) -> list[Copy]:
     copies = []
-    for record_id in dict.fromkeys(record_ids):
+    unique = list(dict.fromkeys(record_ids))
+    for record_id in (steps or Steps()).each(f"preparing {len(unique)} record(s)", unique):
         record, document = repository.at_revision(record_id, revision)
         current = repository.get(record_id).revision if revision else record.revision
         copies.append(Copy(record, document, current, record_id + (f"-{revision}" if revision else "")))
@@ -53,23 +56,30 @@ def printed_now() -> str:
 
 
 def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: dict[str, bytes] | None = None,
-                  progress: Progress | None = None,
+                  steps: Steps | None = None,
                   metadata: list[dict[str, str]] | None = None) -> tuple[list[bytes], dict[str, bytes]]:
     """Stamped PDFs of ``copies`` (in order, with ``metadata`` in each) and the PDFs of
-    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run."""
+    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run.
+
+    Steps: converting, of unknown length (LibreOffice converts everything in one run;
+    where it reports each document, the records it has done are counted), then
+    stamping each record."""
     from pypdf import PdfReader
 
+    steps = steps or Steps()
     printed = printed_now()
     sheet = stamp_sheet()
     placements = [add_stamp(sheet, stamp_for(copy.record, copy.current_revision, printed, printed_by))
                   for copy in copies]
-    documents = {f"{copy.name}.docx": copy.document for copy in copies}
+    documents = {f"{copy.name}.docx": copy.document for copy in copies}  # first: LibreOffice goes in order
     documents.update(extra or {})
     documents[STAMP_SHEET] = sheet.to_bytes()
-    converted = office.convert(documents, progress)
+    steps.start(f"converting {len(copies)} record(s) with LibreOffice…")
+    converted = office.convert(documents, lambda count: steps.advance(min(count, len(copies))))
     stamps = PdfReader(io.BytesIO(converted.pop(STAMP_SHEET))).pages
     stamped = [apply_stamp(converted.pop(f"{copy.name}.docx"), stamps, placement, metadata[index] if metadata else None)
-               for index, (copy, placement) in enumerate(zip(copies, placements))]
+               for index, (copy, placement) in steps.each(f"stamping {len(copies)} record(s)",
+                                                          list(enumerate(zip(copies, placements))))]
     return stamped, converted
 
 
@@ -84,13 +94,15 @@ def signature_reason(repository: "Repository", record: "Record") -> str:
 
 
 def export_records(repository: "Repository", record_ids: list[str], actor: str, revision: str | None = None,
-                   sign: bool = False, passphrase: Any = None, progress: Progress | None = None,
+                   sign: bool = False, passphrase: Any = None, progress: Report | None = None,
                    home: Path | None = None) -> list[tuple[str, bytes]]:
     """``(file name, PDF bytes)`` for each record.  With ``sign`` every record must be
-    approved and current; the company key is opened before anything is rendered."""
+    approved and current; the company key is opened before anything is rendered.
+    ``progress`` is told the steps: preparing, converting, stamping (and signing)."""
     if not record_ids:
         raise UsageError("name at least one record to export")
-    copies = load_copies(repository, record_ids, revision)
+    steps = Steps(progress)
+    copies = load_copies(repository, record_ids, revision, steps)
     signer = None
     if sign:
         for copy in copies:
@@ -103,10 +115,11 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
 
         signer = load_company_signer(repository, passphrase, home)
     with Office() as office:
-        stamped, _ = render_copies(office, copies, actor, progress=progress,
+        stamped, _ = render_copies(office, copies, actor, steps=steps,
                                    metadata=[document_metadata(repository, copy) for copy in copies])
     results = []
-    for copy, content in zip(copies, stamped):
+    pairs = list(zip(copies, stamped))
+    for copy, content in (steps.each(f"signing {len(copies)} record(s)", pairs) if signer is not None else pairs):
         if signer is not None:
             from .signing import sign_pdf
 

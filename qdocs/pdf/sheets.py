@@ -35,6 +35,7 @@ TEXT_STYLES = {
     "Mono": (5.5, False, "#1a1a1a", "start", f'style:font-name="{MONO_FONT}"'),
     "Controlled": (7.5, True, "#1f4e9e", "center", ""),
     "Invalid": (7.5, True, "#c00000", "center", ""),
+    "PageNumber": (6.5, False, "#404040", "start", ""),
     "Watermark": (66, True, "#c00000", "center", 'loext:opacity="22%"'),
 }
 
@@ -45,7 +46,9 @@ def paragraph(text: str, style: str = "Body") -> str:
 
 
 def table(rows: list[list[str]], widths_mm: list[float], header: bool = True, mono_columns: tuple[int, ...] = ()) -> str:
-    """A table with a repeated header row; cells are text (newlines allowed)."""
+    """A table with a repeated header row; cells are text (newlines allowed).  A row is
+    kept on one page (moved whole to the next one), so that a record's line in the
+    contents or a rule's findings are never read in two halves."""
     columns = "".join(f'<table:table-column table:style-name="C{_width_name(width)}"/>' for width in widths_mm)
     body = []
     for number, row in enumerate(rows):
@@ -54,7 +57,7 @@ def table(rows: list[list[str]], widths_mm: list[float], header: bool = True, mo
             style = "CellHead" if header and number == 0 else ("Mono" if index in mono_columns else "Cell")
             cells.append(f'<table:table-cell table:style-name="Box" office:value-type="string">'
                          f'{paragraph(value, style)}</table:table-cell>')
-        body.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+        body.append(f'<table:table-row table:style-name="Row">{"".join(cells)}</table:table-row>')
     head = f"<table:table-header-rows>{body[0]}</table:table-header-rows>" if header and body else ""
     rest = body[1:] if header else body
     return (f'<table:table table:style-name="Table{_total_name(widths_mm)}">{columns}{head}'
@@ -96,6 +99,8 @@ class Sheet:
                 f'fo:margin-bottom="{margin}" fo:margin-left="{margin}" fo:margin-right="{margin}"/></style:page-layout>'
                 '<style:style style:name="Break" style:family="paragraph"><style:paragraph-properties '
                 'fo:break-before="page"/></style:style>'
+                '<style:style style:name="Row" style:family="table-row"><style:table-row-properties '
+                'fo:keep-together="always"/></style:style>'
                 '<style:style style:name="Box" style:family="table-cell"><style:table-cell-properties '
                 'fo:border="0.5pt solid #808080" fo:padding="0.8mm"/></style:style>')
 

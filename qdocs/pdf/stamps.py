@@ -11,7 +11,8 @@ What a copy says about itself, on every page:
 The stamp lines are rendered by LibreOffice in the same run as the records (see
 :mod:`.sheets`), one line per page of a stamp sheet; here each line is moved into place:
 the top strip and the bottom strip of the page (A4 records keep 10 mm free there), and
-the watermark turned along the page's diagonal.
+the watermark turned along the page's diagonal.  The pack's page numbers
+(:mod:`.pagenumbers`) are drawn the same way, with :func:`page_form` and :func:`draw_forms`.
 """
 
 from __future__ import annotations
@@ -87,11 +88,11 @@ def apply_stamp(document: bytes, sheet_pages: list[Any], pages: StampPages, meta
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(document)))
     top, bottom = sheet_pages[pages.top], sheet_pages[pages.bottom]
     watermark = sheet_pages[pages.watermark] if pages.watermark is not None else None
-    forms = {"/QdocsStampTop": _form(writer, top), "/QdocsStampBottom": _form(writer, bottom)}
+    forms = {"/QdocsStampTop": page_form(writer, top), "/QdocsStampBottom": page_form(writer, bottom)}
     if watermark is not None:
-        forms["/QdocsStampMark"] = _form(writer, watermark)
-    top_y, bottom_y = _baseline(top), _baseline(bottom)
-    mark_y = _baseline(watermark) + 22 if watermark is not None else 0.0
+        forms["/QdocsStampMark"] = page_form(writer, watermark)
+    top_y, bottom_y = lowest_baseline(top), lowest_baseline(bottom)
+    mark_y = lowest_baseline(watermark) + 22 if watermark is not None else 0.0
     for page in writer.pages:
         width, height = float(page.mediabox.width), float(page.mediabox.height)
         left, lower = float(page.mediabox.left), float(page.mediabox.bottom)
@@ -105,7 +106,7 @@ def apply_stamp(document: bytes, sheet_pages: list[Any], pages: StampPages, meta
             angle = math.degrees(math.atan2(height, width))
             placements["/QdocsStampMark"] = (Transformation().translate(-centre_x, -mark_y).rotate(angle)
                                              .translate(left + width / 2, lower + height / 2))
-        _draw_forms(writer, page, forms, placements)
+        draw_forms(writer, page, forms, placements)
     if metadata:
         writer.add_metadata(metadata)
     output = io.BytesIO()
@@ -113,7 +114,7 @@ def apply_stamp(document: bytes, sheet_pages: list[Any], pages: StampPages, meta
     return output.getvalue()
 
 
-def _form(writer: Any, page: Any) -> Any:
+def page_form(writer: Any, page: Any) -> Any:
     """The stamp sheet page as a Form XObject owned by ``writer``."""
     from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
 
@@ -126,7 +127,7 @@ def _form(writer: Any, page: Any) -> Any:
     return writer._add_object(form.flate_encode())
 
 
-def _draw_forms(writer: Any, page: Any, forms: dict[str, Any], placements: dict[str, Any]) -> None:
+def draw_forms(writer: Any, page: Any, forms: dict[str, Any], placements: dict[str, Any]) -> None:
     """Wrap the page's content in q/Q and draw each form after it."""
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
@@ -152,7 +153,7 @@ def _draw_forms(writer: Any, page: Any, forms: dict[str, Any], placements: dict[
     page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *existing, writer._add_object(after)])
 
 
-def _baseline(page: Any) -> float:
+def lowest_baseline(page: Any) -> float:
     """The lowest text baseline on a stamp sheet page, in points from its bottom."""
     found: list[float] = []
 

@@ -3,19 +3,23 @@
 Layout (``.qdocs/index/``, ignored by git: a cache rebuilt from the records)::
 
     CURRENT              the name of the live generation, replaced atomically
-    <generation>/        one complete index + state.json {format, commit}
-                         (+ BUILDING, with the builder's process id, until complete)
+    <generation>/        one complete index + state.json (its commit and files,
+                         see :mod:`.manifest`) (+ BUILDING, with the builder's
+                         process id, until complete)
 
 A rebuild writes a new generation beside the live one and switches ``CURRENT``
 when it is complete, so a killed rebuild never damages the live index; the
 next switch removes what it left.  Every change to a generation happens under
-``.git/qdocs/index.lock`` (``flock``: released by the kernel if its holder dies).
+``.git/qdocs/index.lock`` (``flock``: released by the kernel if its holder
+dies), and in this order: the engine writes new files beside the old ones,
+``state.json`` is replaced to name the new files, and only then are the files
+it no longer names removed.  A writer killed at any point leaves the files
+``state.json`` names intact; the next writer removes what it left (:meth:`tidy`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import time
@@ -25,14 +29,10 @@ from typing import Iterator
 from ..errors import RepositoryBusyError
 from ..locking import RepositoryLock
 from . import INDEX_FOLDER
+from .damage import IndexDamaged, IndexMissing, IndexUnreadable
+from .manifest import STATE_FILE, FileEntry, State, check, describe, read_state, write_atomically, write_state
 
-#: Bump when the schema or the analysis changes: older indexes are rebuilt.
-FORMAT = 4
-NO_INDEX = "no search index"
-
-
-class IndexUnreadable(Exception):
-    """The index is missing, damaged or of an older format."""
+_BUILDING = "BUILDING"
 
 
 class Generations:
@@ -40,44 +40,95 @@ class Generations:
         self.folder = root / INDEX_FOLDER
         self.lock_path = root / ".git" / "qdocs" / "index.lock"
 
-    def exists(self) -> bool:
-        return (self.folder / "CURRENT").is_file()
+    def present(self) -> bool:
+        """Whether anything (even something damaged) is where the index lives."""
+        return os.path.lexists(self.folder)
 
     def current(self) -> Path:
+        """The live generation's folder; :class:`IndexMissing` when there is no index,
+        :class:`IndexDamaged` when ``CURRENT`` or the folder is not what it should be."""
+        pointer = self.folder / "CURRENT"
         try:
-            name = (self.folder / "CURRENT").read_text(encoding="utf-8").strip()
+            name = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            raise IndexUnreadable(NO_INDEX) from None
+            if self.folder.is_dir() and any(_generation_folders(self.folder)):
+                raise IndexDamaged(f"damaged ({INDEX_FOLDER}/CURRENT is missing)") from None
+            raise IndexMissing("missing") from None
+        except NotADirectoryError:
+            raise IndexDamaged(f"damaged ({INDEX_FOLDER} is a file, not a folder)") from None
+        except (OSError, ValueError) as error:
+            raise IndexDamaged(f"damaged ({INDEX_FOLDER}/CURRENT is unreadable: {error})") from None
         generation = self.folder / name
-        if not name or "/" in name or not generation.is_dir():
-            raise IndexUnreadable(f"{INDEX_FOLDER}/CURRENT names no index")
+        if not name or "/" in name or name.startswith(".") or not generation.is_dir():
+            raise IndexDamaged(f"damaged ({INDEX_FOLDER}/CURRENT names no index)")
         return generation
 
-    @staticmethod
-    def indexed_commit(generation: Path) -> str:
-        try:
-            state = json.loads((generation / "state.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise IndexUnreadable(f"unreadable state: {error}") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT or not state.get("commit"):
-            raise IndexUnreadable("index of an older format")
-        return str(state["commit"])
+    def verified(self, generation: Path, thorough: bool = False) -> State:
+        """The state of ``generation`` once its files are checked against it (see
+        :mod:`.manifest`).  Files found intact under a new stamp (a copied or
+        restored index) get it recorded when the lock is free, so that they are
+        not hashed again at every search."""
+        state = read_state(generation)
+        renewed = check(generation, state, thorough)
+        if renewed:
+            self._renew(generation, state, renewed)
+        return state
+
+    def _renew(self, generation: Path, state: State, renewed: dict[str, FileEntry]) -> None:
+        """Record new stamps of intact files if nobody holds the lock: a saving, so
+        skipped when the lock is busy or the index cannot be written (a search
+        of a read-only copy still answers)."""
+        lock = RepositoryLock(self.lock_path, timeout=0)
+        with contextlib.suppress(OSError, IndexUnreadable):
+            if not lock.try_acquire():
+                return
+            try:
+                latest = read_state(generation)
+                if _contents(latest) == _contents(state):
+                    write_state(generation, State(latest.commit, latest.toc, {**latest.files, **renewed}))
+            finally:
+                lock.release()
 
     @staticmethod
-    def record_commit(generation: Path, commit: str | None) -> None:
-        """Written only after the records changed up to ``commit`` are in the index."""
-        _write_text(generation / "state.json", json.dumps({"format": FORMAT, "commit": commit}))
+    def record(generation: Path, commit: str | None, toc: int, names: list[str]) -> None:
+        """Name ``names`` (the engine's files of its commit ``toc``) as the content of
+        ``generation``, holding ``commit``; then remove the files no longer named.
+        Written only after the records changed up to ``commit`` are in the index."""
+        try:
+            known = read_state(generation).files
+        except IndexUnreadable:
+            known = {}
+        state = State(commit, toc, describe(generation, names, known))
+        write_state(generation, state)
+        Generations.tidy(generation, state)
+
+    @staticmethod
+    def tidy(generation: Path, state: State) -> None:
+        """Remove what ``state`` does not name: files a replaced commit used, or an
+        interrupted writer left.  Only under the lock."""
+        keep = {*state.files, STATE_FILE, _BUILDING}
+        for entry in generation.iterdir():
+            if entry.name in keep:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
 
     def new(self) -> Path:
+        if self.present() and not self.folder.is_dir():  # damage: a file where the folder belongs
+            with contextlib.suppress(FileNotFoundError):
+                self.folder.unlink()
         self.folder.mkdir(parents=True, exist_ok=True)
         generation = self.folder / f"{os.getpid()}-{time.time_ns()}"
         generation.mkdir()
-        (generation / "BUILDING").write_text(str(os.getpid()), encoding="utf-8")
+        (generation / _BUILDING).write_text(str(os.getpid()), encoding="utf-8")
         return generation
 
     @staticmethod
     def complete(generation: Path) -> None:
-        (generation / "BUILDING").unlink()
+        (generation / _BUILDING).unlink()
 
     @staticmethod
     def discard(generation: Path) -> None:
@@ -85,9 +136,12 @@ class Generations:
 
     def switch(self, generation: Path) -> None:
         """Make ``generation`` the live index; remove every other one not being built."""
-        _write_text(self.folder / "CURRENT", generation.name)
-        for other in self.folder.iterdir():
-            if other.is_dir() and other.name != generation.name and not _being_built(other):
+        pointer = self.folder / "CURRENT"
+        if pointer.is_dir() and not pointer.is_symlink():  # damage: a folder where the pointer belongs
+            shutil.rmtree(pointer)
+        write_atomically(pointer, generation.name)
+        for other in _generation_folders(self.folder):
+            if other.name != generation.name and not _being_built(other):
                 shutil.rmtree(other, ignore_errors=True)
 
     @contextlib.contextmanager
@@ -105,9 +159,18 @@ class Generations:
             lock.release()
 
 
+def _generation_folders(folder: Path) -> Iterator[Path]:
+    return (entry for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+
+
+def _contents(state: State) -> tuple:
+    """What a state says, without the stamps."""
+    return state.commit, state.toc, {name: (entry.size, entry.digest) for name, entry in state.files.items()}
+
+
 def _being_built(folder: Path) -> bool:
     try:
-        pid = int((folder / "BUILDING").read_text(encoding="utf-8"))
+        pid = int((folder / _BUILDING).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if pid == os.getpid():
@@ -119,12 +182,3 @@ def _being_built(folder: Path) -> bool:
     except PermissionError:
         pass
     return True
-
-
-def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)

@@ -6,8 +6,13 @@ search a cheap comparison of that commit with HEAD, index the record folders
 changed in between (``git diff --name-only``).  The indexed commit moves only
 after those records are in the index, and only under the index lock, so however
 processes interleave no update is lost: at worst a change is indexed twice.
-Searches read without the lock and try again once if a writer replaced files
-under them; a missing or damaged index is rebuilt, with a notice.
+
+Searches read without the lock.  Before anything is read, the files are checked
+against the manifest written with them; a missing index is built and a damaged
+one rebuilt in the same command, with one notice, and the command answered
+(:mod:`.damage` decides what counts as damaged).  ``index status`` heals the
+same way; the after-commit hook only leaves a notice, because the committed
+action stands whatever the index's state, and the next search rebuilds it.
 """
 
 from __future__ import annotations
@@ -15,10 +20,14 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, TypeVar
 
 from ..errors import RepositoryBusyError, StorageError, UsageError
-from .generations import NO_INDEX, Generations, IndexUnreadable
+from . import damage
+from .damage import IndexMissing, IndexOutdated, IndexUnreadable
+from .generations import Generations
+from .manifest import State, read_state
 from .model import Filters, Found, QuerySyntaxError
 from .source import changed_folders, commit_exists, head_commit, list_records
 from .writing import Progress, index_commit
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
 #: How long an action's after-commit hook waits for the index lock before leaving
 #: its change to the next search.
 HOOK_WAIT = 10.0
+Result = TypeVar("Result")
 
 
 @dataclass
@@ -61,35 +71,29 @@ class SearchIndex:
         problem = query_problem(text)
         if problem:
             raise UsageError(f"malformed query: {problem}")
-        try:
-            self.ensure_current()
-            for _ in range(2):  # a second try when a writer replaced files under us
-                try:
-                    return engine.search(self.generations.current(), text, filters, limit)
-                except QuerySyntaxError as error:
-                    raise UsageError(f"malformed query: {error}") from None
-                except (IndexUnreadable, *engine.ENGINE_ERRORS) as error:
-                    damage: BaseException = error
-                    time.sleep(0.05)
-            self._rebuild_damaged(damage)
-            return engine.search(self.generations.current(), text, filters, limit)
-        except OSError as error:
-            raise StorageError(f"cannot write the search index in {self.generations.folder}: "
-                               f"{error.strerror or error}") from None
+        with self._storage_errors():
+            try:
+                self.ensure_current()
+                return self._reading(lambda generation, state: engine.search(generation, state.toc, text, filters,
+                                                                             limit))
+            except QuerySyntaxError as error:
+                raise UsageError(f"malformed query: {error}") from None
 
     def status(self) -> IndexStatus:
-        """What the index lacks against HEAD; changes nothing."""
+        """What the index lacks against HEAD; changes nothing, except that a damaged
+        index is rebuilt first (with a notice)."""
         from . import engine
 
         head = self.repository.git.head()
         records = {folder: source.fingerprint for folder, source in list_records(self.repository.root, head).items()} \
             if head else {}
-        try:
-            generation = self.generations.current()
-            commit = self.generations.indexed_commit(generation)
-            indexed = engine.indexed_fingerprints(generation)
-        except (IndexUnreadable, *engine.ENGINE_ERRORS):
-            return IndexStatus(False, None, head, 0, missing=sorted(records))
+        with self._storage_errors():
+            try:
+                commit, indexed = self._reading(
+                    lambda generation, state: (state.commit, engine.indexed_fingerprints(generation, state.toc)),
+                    build_missing=False)
+            except IndexMissing:
+                return IndexStatus(False, None, head, 0, missing=sorted(records))
         return IndexStatus(
             True, commit, head, len(indexed),
             missing=sorted(folder for folder in records if folder not in indexed),
@@ -98,79 +102,122 @@ class SearchIndex:
         )
 
     def ensure_current(self) -> None:
-        """Catch up with HEAD; rebuild a missing or damaged index (with a notice)."""
+        """Catch up with HEAD; build a missing index and rebuild a damaged one (with a notice)."""
         try:
             self.catch_up()
-        except IndexUnreadable as error:
-            self._rebuild_damaged(error)
+        except IndexUnreadable:
+            self._heal()
 
     def update_after_commit(self) -> None:
         """The after-commit hook: index what the action changed."""
         try:
             self.catch_up(wait=HOOK_WAIT)
         except IndexUnreadable as error:
-            self.repository.notices.append(f"the search index is unreadable ({error}); the next search rebuilds it")
+            self.repository.notices.append(f"the search index is {error}; the next search rebuilds it")
         except RepositoryBusyError:
             self.repository.notices.append(
                 "the search index is busy; it catches up with this change on the next search")
 
     def catch_up(self, wait: float | None = None) -> int:
         """Index the records changed between the indexed commit and HEAD; returns how many."""
-        from . import engine
-
-        head = head_commit(self.repository.root)
-        if head is None or self.generations.indexed_commit(self.generations.current()) == head:
-            return 0
-        with self.generations.locked(wait):
-            generation = self.generations.current()
-            indexed = self.generations.indexed_commit(generation)
-            head = self.repository.git.head() or indexed
-            if indexed == head:
-                return 0
-            if not commit_exists(self.repository.root, indexed):
-                raise IndexUnreadable(f"indexed commit {indexed[:10]} is no longer in the repository")
-            folders = changed_folders(self.repository.root, indexed, head)
-            try:
-                index_commit(self.repository, generation, head, folders)
-            except engine.ENGINE_ERRORS as error:
-                raise IndexUnreadable(f"damaged ({type(error).__name__}: {error})") from None
-            return len(folders)
+        return self._catch_up(wait, damage.reading)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Index every record of HEAD into a new generation, then switch to it and catch up."""
-        generation, count = self._build(progress)
-        with self.generations.locked():
-            self.generations.switch(generation)
-        self.catch_up()
+        with self._storage_errors():
+            generation, count = self._build(progress)
+            with self.generations.locked():
+                self.generations.switch(generation)
+            self.catch_up()
         return count
 
-    def _rebuild_damaged(self, error: BaseException) -> None:
-        from . import engine
+    # -- reading and healing ---------------------------------------------------------
 
-        with self.generations.locked():
-            with contextlib.suppress(IndexUnreadable, *engine.ENGINE_ERRORS):
+    def _reading(self, read: Callable[[Path, State], Result], build_missing: bool = True) -> Result:
+        """``read`` the live generation once its files are checked.  When they are
+        damaged, or the read fails as damaged files make it fail, it is tried once
+        more (a writer may have been replacing files), then the index is healed and
+        read again, this time letting every error through: files found intact by the
+        thorough check mean the error is not damage."""
+        for attempt in range(2):
+            try:
                 generation = self.generations.current()
-                self.generations.indexed_commit(generation)
-                engine.check_readable(generation)
-                return  # another process rebuilt it meanwhile
-            started = time.monotonic()
-            generation, count = self._build(None)
-            self.generations.switch(generation)
-        what = "not found" if str(error) == NO_INDEX else f"unreadable ({error})"
-        self.repository.notices.append(f"search index {what}: built it from {count} record(s) "
-                                       f"in {time.monotonic() - started:.1f} s")
-        self.catch_up()
+                state = self.generations.verified(generation)
+                with damage.reading():
+                    return read(generation, state)
+            except IndexMissing:
+                if not build_missing:
+                    raise
+                break
+            except IndexOutdated:
+                break
+            except IndexUnreadable:
+                if attempt == 0:
+                    time.sleep(0.05)
+        self._heal()
+        generation = self.generations.current()
+        return read(generation, self.generations.verified(generation))
 
-    def _build(self, progress: Progress | None) -> tuple[Any, int]:
-        from . import engine
+    def _heal(self) -> None:
+        """Under the lock, check the index thoroughly (every file hashed); rebuild it if
+        it is missing, damaged or outdated, then catch up with HEAD.  The check under
+        the lock also finds the index already rebuilt by another process that met the
+        same damage, or whole again once a writer that was replacing files is done."""
+        with self.generations.locked():
+            try:
+                state = self.generations.verified(self.generations.current(), thorough=True)
+                self._check_commit(state)
+            except IndexUnreadable as found:
+                started = time.monotonic()
+                generation, count = self._build(None)
+                self.generations.switch(generation)
+                seconds = time.monotonic() - started
+                self.repository.notices.append(
+                    f"search index not found: built it from {count} record(s) in {seconds:.1f} s"
+                    if isinstance(found, IndexMissing) else
+                    f"the search index was {found}; rebuilt it from {count} record(s) in {seconds:.1f} s")
+        self._catch_up(None, contextlib.nullcontext)
 
+    def _catch_up(self, wait: float | None, guard: Callable[[], ContextManager[Any]]) -> int:
+        head = head_commit(self.repository.root)
+        if head is None or read_state(self.generations.current()).commit == head:
+            return 0
+        with self.generations.locked(wait):
+            generation = self.generations.current()
+            state = self.generations.verified(generation)  # never write onto damaged files
+            head = self.repository.git.head() or state.commit
+            if state.commit == head:
+                return 0
+            self._check_commit(state)
+            self.generations.tidy(generation, state)  # what an interrupted writer left
+            folders = set(list_records(self.repository.root, head)) if state.commit is None \
+                else changed_folders(self.repository.root, state.commit, head)
+            with guard():
+                index_commit(self.repository, generation, head, folders)
+            return len(folders)
+
+    def _check_commit(self, state: State) -> None:
+        if state.commit is not None and not commit_exists(self.repository.root, state.commit):
+            raise IndexOutdated(f"of commit {state.commit[:10]}, which the repository no longer has")
+
+    def _build(self, progress: Progress | None) -> tuple[Path, int]:
         head = self.repository.git.head()
         generation = self.generations.new()
         try:
+            from . import engine
+
             engine.create(generation)
-            count = index_commit(self.repository, generation, head, None, progress) if head else 0
+            count = index_commit(self.repository, generation, head, None, progress)
             self.generations.complete(generation)
         except BaseException:
             self.generations.discard(generation)
             raise
         return generation, count
+
+    @contextlib.contextmanager
+    def _storage_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            raise StorageError(f"cannot write the search index in {self.generations.folder}: "
+                               f"{error.strerror or error}") from None

@@ -19,8 +19,9 @@ Progress = Callable[[int, int], None]
 def index_commit(repository: "Repository", generation: Path, commit: str | None, folders: set[str] | None,
                  progress: Progress | None = None) -> int:
     """Index ``folders`` (every record when None: a new generation) as they are in
-    ``commit``, then record ``commit`` as indexed.  Returns how many were indexed;
-    records that cannot be read are named in the repository's notices."""
+    ``commit``, then record ``commit`` as indexed, with the files that now make up
+    the index (see :mod:`.manifest`).  Returns how many were indexed; records that
+    cannot be read are named in the repository's notices."""
     from . import engine
 
     sources = list((list_records(repository.root, commit, folders) if commit else {}).values())
@@ -35,7 +36,7 @@ def index_commit(repository: "Repository", generation: Path, commit: str | None,
     if problems:
         repository.notices.append(f"not searchable, cannot be read: {'; '.join(problems[:5])}"
                                   + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""))
-    Generations.record_commit(generation, commit)
+    Generations.record(generation, commit, *engine.committed_files(generation))
     return total - len(problems)
 
 

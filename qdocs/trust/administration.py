@@ -21,6 +21,7 @@ from ..forms import CATALOG_FORM, FORMS_VIEW, approver_reader, describe, form_st
 from ..keys import (PassphraseError, discard_private_key, keep_private_key, load_private_key, new_key_pair,
                     public_text, store_private_key)
 from ..records import now_text
+from ..suggestions import unknown
 from ..users import check_full_name, check_user_name, image_path, read_image, user_path, user_view_text
 from .log import Entry, EntryWriter
 from .state import ADMIN_ROLE, TrustState, UserTrust, apply_entry, load_trust, parse_moment, permission_problem
@@ -252,11 +253,7 @@ def _existing(repository: "Repository", name: str) -> UserTrust:
 def _check_roles(repository: "Repository", name: str, roles: list[str]) -> None:
     for role in roles:
         if role not in repository.catalog.roles:
-            from difflib import get_close_matches
-
-            close = get_close_matches(role, list(repository.catalog.roles), n=1)
-            hint = f"; did you mean {close[0]}?" if close else f"; roles: {', '.join(repository.catalog.roles)}"
-            raise UsageError(f"user {name}: unknown role {role!r}{hint}")
+            raise UsageError(f"user {name}: {unknown('role', role, repository.catalog.roles)}")
 
 
 def _reason(reason: str | None, action: str) -> str:

@@ -145,9 +145,16 @@ class _SegmentWriter(SegmentWriter):
 
     def __init__(self, *arguments: Any, **options: Any) -> None:
         options.setdefault("codec", _Codec())
+        options.setdefault("_lk", False)  # writers are serialised by qdocs' own index lock
         super().__init__(*arguments, **options)
         self.pool.__class__ = _ChunkedPostingPool
         self._plain = not any(field.separate_spelling() or field.vector for _, field in self.schema.items())
+
+    def _commit_toc(self, segments: list[Any]) -> None:
+        """Whoosh's commit without its removal of the files it no longer uses: qdocs
+        removes them once ``state.json`` names the new files, so that a writer killed
+        in between leaves the files the state names intact (:mod:`qdocs.search.generations`)."""
+        index.TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's ``add_document`` (2.7.4) for a schema without spelling or vectors,
@@ -350,7 +357,7 @@ class SegmentBuilder:
 
     def __init__(self, directory: Path, memory_mb: int = 64) -> None:
         self._index = index.open_dir(str(directory))
-        self._writer = _SegmentWriter(self._index, _lk=False, limitmb=memory_mb, compound=False)
+        self._writer = _SegmentWriter(self._index, limitmb=memory_mb, compound=False)
         self._count = 0
 
     def put(self, document: dict[str, Any]) -> None:
@@ -358,16 +365,19 @@ class SegmentBuilder:
         self._count += 1
 
     def finish(self) -> Any:
-        """The finished segment (picklable), or None when nothing was added."""
+        """The finished segment (picklable), or None when nothing was added.  An empty
+        one is closed, not cancelled: Whoosh's cancel removes the temporary folder the
+        other processes' writers are still sorting postings in (``MAIN.tmp``, one name
+        for all); what is left there is removed with the files no commit names."""
         if not self._count:
-            self._writer.cancel()
+            self._writer._close_segment()
             return None
         return self._writer._finalize_segment()
 
 
 def commit_segments(directory: Path, segments: list[Any]) -> None:
     """Make segments written by :class:`SegmentBuilder` the content of the index."""
-    writer = index.open_dir(str(directory)).writer()
+    writer = _SegmentWriter(index.open_dir(str(directory)), compound=False)
     writer._close_segment()
     writer._commit_toc([segment for segment in segments if segment is not None])
     writer._finish()
