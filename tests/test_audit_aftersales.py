@@ -99,7 +99,8 @@ def test_a_training_on_the_day_of_the_work_is_not_before_it(complete):
         f"li.na handled case C-2026-009 ({case}) on 2026-03-25 without a passed training assessment before that day "
         f"(on file: {trained} pass on 2026-03-25)")}]
     # a company whose rules say the same day counts
-    rewrite_rules(complete.repo, "      training_same_day_counts: false", "      training_same_day_counts: true")
+    rewrite_rules(complete.repo, "      training_same_day_counts: false", "      training_same_day_counts: true",
+                  home=complete.home)
     code, report = complete.audit_json()
     a2 = after_sales_of(report)["A2"]
     assert a2["status"] == "ok" and trained in a2["evidence"]

@@ -157,7 +157,8 @@ def test_a_mistyped_name_suggests_the_closest(run, catalog, repo_path: Path, tmp
     nothing_close = run("types", "show", "rocket-launch").stderr
     assert nothing_close.startswith("qdocs: error: unknown record type 'rocket-launch'; known record types: ")
     assert "final-inspection, " in nothing_close
-    _assert_refused(run("users", "add", "wang.wu", "--full-name", "王五", "--role", "qc-manger"), repo_path, before,
+    _assert_refused(run("users", "add", "wang.wu", "--full-name", "王五", "--role", "qc-manger", "--as", "admin"),
+                    repo_path, before,
                     "user wang.wu: unknown role 'qc-manger'; did you mean qc-manager?")
     _assert_refused(run("sign", "FIR-S1-2026-0001", "--as", "wang.wu", "--meaning", "aproved"), repo_path, before,
                     "unknown meaning 'aproved'; did you mean approved?")

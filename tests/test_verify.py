@@ -12,6 +12,7 @@ import pytest
 from qdocs import yamlio
 from qdocs.events import canonical_json
 from qdocs.repository import Repository
+from qdocs.trust.administration import trust_state
 from tests.conftest import git, write_example
 
 
@@ -60,14 +61,18 @@ def test_the_summary_is_printed_on_stdout_after_the_findings(signed, repo_path: 
     run, ids = signed
     clean = run("verify")
     assert clean.exit_code == 0 and clean.stderr == ""
-    assert clean.stdout == "3 record(s), 6 signature(s), 44 event(s) checked: clean\n"
+    root = trust_state(Repository.open(repo_path)).root
+    head, summary = clean.stdout.splitlines()
+    assert head.startswith(f"root of trust: {root['fingerprint']} (admin, ")
+    assert summary == "3 record(s), 6 signature(s), 47 event(s), 37 trust entries checked: clean"
     path = _folder(repo_path, ids[0]) / "record.docx"
     path.write_bytes(path.read_bytes() + b"x")
     found = run("verify")
     assert found.exit_code == 1 and found.stderr == ""
     lines = found.stdout.splitlines()
-    assert lines[0].startswith(f"{ids[0]}: ") and "record.docx does not match" in lines[0]
-    assert lines[-1] == f"3 record(s), 6 signature(s), 44 event(s) checked: {len(lines) - 1} finding(s)"
+    assert lines[0] == head
+    assert lines[1].startswith(f"{ids[0]}: ") and "record.docx does not match" in lines[1]
+    assert lines[-1] == f"3 record(s), 6 signature(s), 47 event(s), 37 trust entries checked: {len(lines) - 2} finding(s)"
     report = json.loads(run("verify", "--json").stdout)  # --json unchanged: the report alone
     assert set(report) >= {"clean", "findings"} and not report["clean"]
 
