@@ -415,10 +415,13 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
     """Show a record's metadata and data."""
     from qdocs.validation import NONE, NONE_DISPLAY
 
+    from qdocs.trust.report import record_forms
+
     repository = _repository(context)
     record, _ = repository.at_revision(record_id, revision)
+    forms = record_forms(repository, record)
     if as_json:
-        _echo_json(record.to_json())
+        _echo_json({**record.to_json(), "forms": forms})
         return
     record_type = repository.catalog.get(record.type)
     click.echo(f"{record.id}  {record_type.name.zh} {record_type.name.en}")
@@ -429,6 +432,9 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
     if record.void:
         click.echo(f"  void      {record.void['time']} by {record.void['actor']}: {record.void['reason']}")
     click.echo(f"  folder    {record.path}")
+    for form in forms.values():
+        state = f"version {form['version']}" if form["version"] else "never approved"
+        click.echo(f"  form      {form['path']} {state} (sha256 {form['sha256'][:16]}…)")
     for item in record_type.fields:
         value = record.data.get(item.key)
         if item.type == "table" and value == NONE:
@@ -754,7 +760,7 @@ def checkpoint(context: click.Context, output: str | None, as_json: bool) -> Non
     if as_json:
         _echo_json(point.to_json())
     else:
-        click.echo(point.text())
+        click.echo(point.text(), nl=False)
 
 
 @cli.command()

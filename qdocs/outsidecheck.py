@@ -29,27 +29,31 @@ _WATCHED = (".qdocs/users", ".qdocs/forms.yaml", ".qdocs/sequences", ".qdocs/tru
 _CACHE = "outside-commits.json"
 
 
-def outside_findings(repository: "Repository") -> list[Finding]:
+def outside_findings(repository: "Repository", since: str | None = None) -> list[Finding]:
+    """``since``: the commit that gave a migrated repository its root; what came before it was
+    made before these files were controlled, and the migration attested it."""
     head = repository.git.head()
     if not head:
         return []
     cache = repository.root / ".git" / "qdocs" / _CACHE
+    migrated_at, since = since, None
     known: list[list[str]] = []
-    since = None
     try:
         raw = json.loads(cache.read_text(encoding="utf-8"))
-        if raw.get("commit") and repository.git.is_ancestor(raw["commit"]):
+        if raw.get("commit") and raw.get("from") == migrated_at and repository.git.is_ancestor(raw["commit"]):
             known, since = raw["findings"], raw["commit"]
     except (OSError, ValueError, KeyError, TypeError):
         pass
     revisions = [f"{since}..HEAD"] if since else ["HEAD"]
+    if since is None and migrated_at is not None:
+        revisions = [f"{migrated_at}..HEAD"]
     output = repository.git.run("log", "--no-merges", "--format=%x00%H%x01%s", "--name-status", "--no-renames",
                                 *revisions, "--", *_WATCHED, check=False).decode("utf-8", "replace")
     found = [list(item) for item in _unjustified(output)]
     known = known + found
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"commit": head, "findings": known}), encoding="utf-8")
+        cache.write_text(json.dumps({"commit": head, "from": migrated_at, "findings": known}), encoding="utf-8")
     except OSError:
         pass
     return [Finding(path, message, kind="outside-qdocs") for path, message in known]

@@ -81,7 +81,7 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
                 findings.append(Finding(record_id, f"missing from the repository: its folder is gone "
                                                    f"(last action: {event['action']} by {event['actor']} at {event['time']})"))
         findings.extend(sequence_findings(repository, ((record.id, record.path) for record, _ in records)))
-        findings.extend(outside_findings(repository))
+        findings.extend(outside_findings(repository, _migration_commit(repository, state)))
     signatures = 0
     for number, (record, names) in enumerate(records, start=1):
         signatures += len(record.signatures)
@@ -212,3 +212,12 @@ def _check_signatures(repository: "Repository", trail: Any, record: Record, auth
         if (record.status == "approved") != complete:
             found.append(Finding(record.id, f"status '{record.status}' does not fit its signatures"))
     return found
+
+
+def _migration_commit(repository: "Repository", state: Any) -> str | None:
+    """The commit that gave a repository made before trust its root (its attest entry), if any."""
+    entry = next((entry for entry in state.entries if entry.action == "attest"), None)
+    if entry is None:
+        return None
+    found = repository.git.text("log", "--diff-filter=A", "--format=%H", "--", entry.path, check=False).split()
+    return found[-1] if found else None

@@ -157,9 +157,13 @@ def approve_forms(repository: "Repository", approver: Credentials, files: list[s
     check_forms_before_approval(repository, contents)
     forms = {path: describe(content) for path, content in contents.items()}
     comment = " ".join((comment or "").split())
+    def include_forms(change: "Change", state: TrustState) -> None:
+        for path, content in contents.items():
+            change.write(path, content)  # exactly the bytes checked and approved
+
     _authorised(repository, approver, "forms-approve", {"forms": forms, "comment": comment},
                 f"approve forms: {', '.join(sorted(path.rsplit('/', 1)[-1] for path in forms))}",
-                extra_paths=sorted(forms))
+                include_forms, extra_paths=sorted(forms))
     in_force = trust_state(repository)
     return [{"path": path, "version": in_force.form_in_force(path).version, **forms[path]} for path in sorted(forms)]
 
