@@ -166,12 +166,15 @@ def _values(data_file: str | None, assignments: tuple[str, ...], subject: dict[s
 @cli.command()
 @click.argument("path", required=False)
 @click.option("--site", metavar="CODE", help="Site code used in document numbers (default S1).")
+@click.option("--time-zone", "time_zone", metavar="ZONE",
+              help="The company's time zone, e.g. Asia/Shanghai or +08:00 (default: this machine's).")
 @click.pass_context
-def init(context: click.Context, path: str | None, site: str | None) -> None:
+def init(context: click.Context, path: str | None, site: str | None, time_zone: str | None) -> None:
     """Create a records repository (default ./records), or register this copy's site."""
     from qdocs.repository import Repository
 
-    repository, message = Repository.init(path or context.obj["repository_path"], site, context.obj["actor"])
+    repository, message = Repository.init(path or context.obj["repository_path"], site, context.obj["actor"],
+                                          time_zone=time_zone)
     context.obj["repository"] = repository
     click.echo(message)
 
@@ -307,20 +310,29 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def show(context: click.Context, record_id: str, revision: str | None, as_json: bool) -> None:
-    """Show a record's metadata and data."""
+    """Show a record's metadata and data (times in the company's time zone; --json: as stored)."""
+    from qdocs.timezones import display_text
+
     repository = _repository(context)
     record, _ = repository.at_revision(record_id, revision)
     if as_json:
         _echo_json(record.to_json())
         return
     record_type = repository.catalog.get(record.type)
+    zone = repository.time_zone
     click.echo(f"{record.id}  {record_type.name.zh} {record_type.name.en}")
     click.echo(f"  subject   {record.subject.scope}: {record.subject.label()}")
     click.echo(f"  revision  {record.revision}   status {record.status}")
-    click.echo(f"  created   {record.created.time} by {record.created.actor}")
-    click.echo(f"  changed   {record.changed.time} by {record.changed.actor}")
+    click.echo(f"  created   {display_text(record.created.time, zone)} by {record.created.actor}")
+    click.echo(f"  changed   {display_text(record.changed.time, zone)} by {record.changed.actor}")
     if record.void:
-        click.echo(f"  void      {record.void['time']} by {record.void['actor']}: {record.void['reason']}")
+        click.echo(f"  void      {display_text(record.void['time'], zone)} by {record.void['actor']}: "
+                   f"{record.void['reason']}")
+    for signature in record.signatures:
+        meaning = repository.catalog.meanings.get(signature["meaning"])
+        label = f"{meaning.label.zh} {signature['meaning']}" if meaning else signature["meaning"]
+        click.echo(f"  signed    {label} by {signature.get('full_name', '')} ({signature['signer']}) "
+                   f"{display_text(signature['time'], zone)}")
     click.echo(f"  folder    {record.path}")
     for item in record_type.fields:
         value = record.data.get(item.key)
@@ -899,8 +911,10 @@ def audit(context: click.Context, product: str | None, lot: str | None, as_of: s
         finish()
     if html_file:
         from qdocs.audit.htmlreport import write_html
+        from qdocs.audit.rules import rules_version
 
-        write_html(report, Path(html_file), repository.company)
+        write_html(report, Path(html_file), repository.company, repository.time_zone,
+                   rules_version(repository, report.rules))
     if as_json:  # indented on a terminal; compact for tools (150,000 records: 17 MB instead of 30)
         click.echo(report.json_text(indent=2 if sys.stdout.isatty() or len(report.lots) <= 100 else None))
     else:

@@ -55,5 +55,6 @@ def test_as_of_before_the_repository_existed_is_refused(complete):
     assert result.exit_code == 2
     assert result.stderr.startswith("qdocs: error: --as-of 2001-01-01: the repository has no commit on or before")
     assert state(complete.repo) == before
-    assert commit_as_of(complete.repo, datetime.date.fromisoformat("2099-12-31")) == git(complete.repo, "rev-parse",
-                                                                             "HEAD").strip()
+    zone = Repository.open(complete.repo).time_zone
+    assert commit_as_of(complete.repo, datetime.date.fromisoformat("2099-12-31"), zone) == git(
+        complete.repo, "rev-parse", "HEAD").strip()

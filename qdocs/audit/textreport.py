@@ -45,7 +45,7 @@ def _audit_lines(report: "AuditReport", colour: bool, detail: bool) -> list[str]
     lots = [lot for lot in report.lots if lot.lot is not None]
     products = len({lot.product for lot in report.lots})
     lines = [paint(f"audit at {report.commit[:10]} ({when}): {report.records} record(s), {products} product(s), "
-                   f"{len(lots)} lot(s); rules {report.rules.source}", _BOLD)]
+                   f"{len(lots)} lot(s); rules {report.rules.file or report.rules.source}", _BOLD)]
     if detail:
         for lot in report.lots:
             lines.extend(lot_table(lot, paint))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .. import clock
+from .. import clock, timezones
 from ..errors import RecordStateError, StorageError, UsageError
 from .office import Office
 from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
@@ -46,20 +46,21 @@ def load_copies(repository: "Repository", record_ids: list[str], revision: str |
     return copies
 
 
-def printed_now() -> str:
-    moment = clock.now()
-    offset = moment.strftime("%z")
-    return moment.strftime("%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+def printed_now(zone: _dt.tzinfo) -> str:
+    """When a copy is printed, as its stamps say: ``2026-03-25 14:03 +08:00`` in ``zone``,
+    the company's time zone (``Repository.time_zone``)."""
+    shown = timezones.display(clock.now(zone), zone)  # 2026-03-25 14:03:05 +08:00
+    return shown[:16] + shown[19:]  # to the minute, as a stamp needs
 
 
 def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: dict[str, bytes] | None = None,
-                  progress: Progress | None = None,
-                  metadata: list[dict[str, str]] | None = None) -> tuple[list[bytes], dict[str, bytes]]:
+                  progress: Progress | None = None, metadata: list[dict[str, str]] | None = None, *,
+                  printed: str) -> tuple[list[bytes], dict[str, bytes]]:
     """Stamped PDFs of ``copies`` (in order, with ``metadata`` in each) and the PDFs of
-    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run."""
+    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run; ``printed``
+    (:func:`printed_now`) is the time their stamps show."""
     from pypdf import PdfReader
 
-    printed = printed_now()
     sheet = stamp_sheet()
     placements = [add_stamp(sheet, stamp_for(copy.record, copy.current_revision, printed, printed_by))
                   for copy in copies]
@@ -104,7 +105,8 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
         signer = load_company_signer(repository, passphrase, home)
     with Office() as office:
         stamped, _ = render_copies(office, copies, actor, progress=progress,
-                                   metadata=[document_metadata(repository, copy) for copy in copies])
+                                   metadata=[document_metadata(repository, copy) for copy in copies],
+                                   printed=printed_now(repository.time_zone))
     results = []
     for copy, content in zip(copies, stamped):
         if signer is not None:

@@ -66,13 +66,13 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
         copies.append(Copy(record, document, record.revision, record.id))
         entries.append(_entry(repository, record))
     audit = audit_result(repository, product, lot, records)
-    printed = printed_now()
+    printed = printed_now(repository.time_zone)
     head = repository.git.head() or ""
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, audit),
              "manifest.fodt": manifest(entries, subject)}
     with Office() as office:
         stamped, rendered = render_copies(office, copies, actor, front, progress,
-                                          [document_metadata(repository, copy) for copy in copies])
+                                          [document_metadata(repository, copy) for copy in copies], printed=printed)
         front_pages = PdfReader(io.BytesIO(rendered["cover.fodt"]))
         attached = [[PdfReader(io.BytesIO((repository.root / record.path / item["file"]).read_bytes()))
                      for item in entry.attachments] for record, entry in zip(records, entries)]
