@@ -10,8 +10,13 @@ as a bilingual (Chinese / English) company QA form on A4 portrait:
 * body: title, a subject table (record subject, subject keys of the type's scope,
   clause, site, dates), the fields in catalog order -- consecutive non-table fields
   in a two-column "label | value" table, every table field as its own table with a
-  header row and a docxtpl row loop -- and a signature block;
-* page footer: clause and retention period.
+  header row and a docxtpl row loop -- and a signature block (its signature cell shows the
+  signer's image and the manifestation of the electronic signature), which keeps the last
+  row of the form with it so it never starts a page alone;
+* page footer: clause and retention period;
+* language zh-CN for East Asian text and the simplified-Chinese face Noto Serif CJK SC (the
+  font table names SimSun as the alternative Word uses where it is missing), replacing the
+  Japanese settings of python-docx's default template.
 
 The templates follow the conventions of ``docs/catalog-format.md``: every field
 appears as exactly one ``{{ key }}`` (table columns as ``{{ row.column }}`` inside
