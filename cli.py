@@ -372,14 +372,18 @@ def list_records(context: click.Context, type_id: str | None, product: str | Non
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def history(context: click.Context, record_id: str, as_json: bool) -> None:
-    """A record's history from git, newest first."""
-    entries = _repository(context).history(record_id)
+    """A record's history from git, newest first (times in the company's time zone; --json: as git has them)."""
+    from qdocs.timezones import display_text
+
+    repository = _repository(context)
+    entries = repository.history(record_id)
     if as_json:
         _echo_json([entry.to_json() for entry in entries])
         return
     for entry in entries:
         reason = f"  ({entry.reason})" if entry.reason else ""
-        click.echo(f"{entry.commit[:10]}  {entry.time}  {entry.actor:<14} {entry.action:<8} rev {entry.revision}{reason}")
+        click.echo(f"{entry.commit[:10]}  {display_text(entry.time, repository.time_zone)}  {entry.actor:<14} "
+                   f"{entry.action:<8} rev {entry.revision}{reason}")
 
 
 @cli.command()

@@ -51,7 +51,7 @@ def set_time_zone(repo: Path, setting: str | None) -> None:
     else:
         config["time_zone"] = setting
     path.write_text(yamlio.dump(config), encoding="utf-8")
-    git(repo, "commit", "-qam", f"time zone {setting}")
+    git(repo, "commit", "-q", "--allow-empty", "-am", f"time zone {setting}")  # the machine may be there already
 
 
 @pytest.mark.parametrize("zone", sorted(SHOWN))
@@ -77,6 +77,7 @@ def test_stamps_and_shown_times_are_in_the_company_zone(zone, signing, catalog, 
     show = run("show", record_id).output
     assert f"created   {shown} by tester" in show
     assert f"signed    检验 inspected by inspector 姓名 (inspector) {shown}" in show
+    assert all(f"  {shown}  " in line for line in run("history", record_id).output.splitlines())
     assert printed_now(repository.time_zone) == shown[:16] + shown[19:]
     assert run("audit", "--html", str(tmp_path / "audit.html")).exit_code in (0, 1)
     assert f"generated {shown}." in (tmp_path / "audit.html").read_text(encoding="utf-8")
