@@ -72,7 +72,7 @@ def create_key(repository: "Repository", name: str, passphrase: str, actor: str,
     try:
         with repository.transaction("create key", [], []) as change:
             user = load_user(repository, name)
-            stamp = now_text()
+            stamp = now_text(repository.time_zone)
             for key in user.keys:
                 key.setdefault("retired", stamp)
             entry = {"fingerprint": key_fingerprint, "public_key": base64.b64encode(public_raw).decode(),

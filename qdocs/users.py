@@ -108,7 +108,7 @@ def add_user(repository: "Repository", name: str, full_name: str, roles: list[st
     with repository.transaction("add user", [], []) as change:
         if (repository.root / user_path(name)).exists():
             raise UsageError(f"user {name} already exists")
-        stamp = now_text()
+        stamp = now_text(repository.time_zone)
         user = User(name, full_name, sorted(set(roles)), {"time": stamp, "actor": actor})
         if image_bytes:
             from .events import sha256_hex
@@ -130,7 +130,7 @@ def revoke_user(repository: "Repository", name: str, reason: str, actor: str) ->
         user = load_user(repository, name)
         if user.revoked:
             raise UsageError(f"user {name} was already revoked on {user.revoked['time']}")
-        stamp = now_text()
+        stamp = now_text(repository.time_zone)
         user.revoked = {"time": stamp, "actor": actor, "reason": reason.strip()}
         for key in user.keys:
             key.setdefault("retired", stamp)

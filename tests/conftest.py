@@ -24,6 +24,9 @@ from qdocs.repository import Repository
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "correct horse 1"
+# The company of the tests is in China, whatever zone the machine running them is in: the
+# dates the tests expect (QDOCS_CLOCK moments, days of --as-of) are its days.
+TIME_ZONE = "Asia/Shanghai"
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +37,7 @@ def catalog():
 @pytest.fixture
 def repo_path(tmp_path: Path) -> Path:
     path = tmp_path / "records"
-    Repository.init(path, "S1", "tester")
+    Repository.init(path, "S1", "tester", time_zone=TIME_ZONE)
     return path
 
 
@@ -91,7 +94,7 @@ def signing_template(tmp_path_factory, catalog):
 
     base = tmp_path_factory.mktemp("signing")
     repo, home = base / "records", base / "home"
-    Repository.init(repo, "S1", "tester")
+    Repository.init(repo, "S1", "tester", time_zone=TIME_ZONE)
     runner = CliRunner()
     environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE}
     for role in catalog.roles:

@@ -10,7 +10,7 @@ import pytest
 from qdocs import clock
 from qdocs.clock import ClockError
 from qdocs.repository import Repository
-from tests.conftest import git, write_example
+from tests.conftest import TIME_ZONE, git, write_example
 
 
 def test_a_date_moves_today_and_lets_the_time_run(monkeypatch):
@@ -36,7 +36,7 @@ def test_a_clock_that_is_not_a_date_or_moment_is_refused(monkeypatch, setting):
 
 def test_records_and_their_commits_carry_the_clocks_moment(tmp_path: Path, catalog, monkeypatch):
     monkeypatch.setenv("QDOCS_CLOCK", "2032-02-29T08:00:00+08:00")
-    repository, _ = Repository.init(tmp_path / "records", "S1", "tester")
+    repository, _ = Repository.init(tmp_path / "records", "S1", "tester", time_zone=TIME_ZONE)
     data = write_example(catalog, "final-inspection", tmp_path)
     from qdocs import yamlio
 
