@@ -213,13 +213,17 @@ def _values(data_file: str | None, assignments: tuple[str, ...], subject: dict[s
 @cli.command()
 @click.argument("path", required=False)
 @click.option("--site", metavar="CODE", help="Site code used in document numbers (default S1).")
+@click.option("--time-zone", "time_zone", metavar="ZONE",
+              help="The company's time zone, e.g. Asia/Shanghai or +08:00 (default: this machine's).")
 @click.option("--admin", "admin_name", metavar="NAME", help="A new repository's first administrator (user name).")
 @click.option("--full-name", metavar="TEXT", help="The first administrator's printed name.")
 @click.pass_context
-def init(context: click.Context, path: str | None, site: str | None, admin_name: str | None,
+def init(context: click.Context, path: str | None, site: str | None, time_zone: str | None, admin_name: str | None,
          full_name: str | None) -> None:
     """Create a records repository (default ./records) with its first administrator, or
-    register this copy's site.  The administrator's key passphrase: prompt or QDOCS_PASSPHRASE."""
+    register this copy's site.  The administrator's key passphrase: prompt or QDOCS_PASSPHRASE.
+
+    Example: qdocs init --site S1 --time-zone Asia/Shanghai --admin li.admin --full-name 李明"""
     from qdocs.repository import CONFIG_PATH, Repository
     from qdocs.trust.genesis import Enrollment
 
@@ -231,7 +235,8 @@ def init(context: click.Context, path: str | None, site: str | None, admin_name:
             full_name = full_name or click.prompt("Printed name of the administrator")
         if admin_name:
             administrator = Enrollment(admin_name, full_name or "", lambda: _passphrase(confirm=True))
-    repository, message = Repository.init(target, site, context.obj["actor"], administrator=administrator)
+    repository, message = Repository.init(target, site, context.obj["actor"], time_zone=time_zone,
+                                          administrator=administrator)
     context.obj["repository"] = repository
     click.echo(message)
 
@@ -412,7 +417,8 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def show(context: click.Context, record_id: str, revision: str | None, as_json: bool) -> None:
-    """Show a record's metadata and data."""
+    """Show a record's metadata and data (times in the company's time zone; --json: as stored)."""
+    from qdocs.timezones import display_text
     from qdocs.validation import NONE, NONE_DISPLAY
 
     from qdocs.trust.report import record_forms
@@ -424,13 +430,20 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
         _echo_json({**record.to_json(), "forms": forms})
         return
     record_type = repository.catalog.get(record.type)
+    zone = repository.time_zone
     click.echo(f"{record.id}  {record_type.name.zh} {record_type.name.en}")
     click.echo(f"  subject   {record.subject.scope}: {record.subject.label()}")
     click.echo(f"  revision  {record.revision}   status {record.status}")
-    click.echo(f"  created   {record.created.time} by {record.created.actor}")
-    click.echo(f"  changed   {record.changed.time} by {record.changed.actor}")
+    click.echo(f"  created   {display_text(record.created.time, zone)} by {record.created.actor}")
+    click.echo(f"  changed   {display_text(record.changed.time, zone)} by {record.changed.actor}")
     if record.void:
-        click.echo(f"  void      {record.void['time']} by {record.void['actor']}: {record.void['reason']}")
+        click.echo(f"  void      {display_text(record.void['time'], zone)} by {record.void['actor']}: "
+                   f"{record.void['reason']}")
+    for signature in record.signatures:
+        meaning = repository.catalog.meanings.get(signature["meaning"])
+        label = f"{meaning.label.zh} {signature['meaning']}" if meaning else signature["meaning"]
+        click.echo(f"  signed    {label} by {signature.get('full_name', '')} ({signature['signer']}) "
+                   f"{display_text(signature['time'], zone)}")
     click.echo(f"  folder    {record.path}")
     for form in forms.values():
         state = f"version {form['version']}" if form["version"] else "never approved"
@@ -475,14 +488,18 @@ def list_records(context: click.Context, type_id: str | None, product: str | Non
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def history(context: click.Context, record_id: str, as_json: bool) -> None:
-    """A record's history from git, newest first."""
-    entries = _repository(context).history(record_id)
+    """A record's history from git, newest first (times in the company's time zone; --json: as git has them)."""
+    from qdocs.timezones import display_text
+
+    repository = _repository(context)
+    entries = repository.history(record_id)
     if as_json:
         _echo_json([entry.to_json() for entry in entries])
         return
     for entry in entries:
         reason = f"  ({entry.reason})" if entry.reason else ""
-        click.echo(f"{entry.commit[:10]}  {entry.time}  {entry.actor:<14} {entry.action:<8} rev {entry.revision}{reason}")
+        click.echo(f"{entry.commit[:10]}  {display_text(entry.time, repository.time_zone)}  {entry.actor:<14} "
+                   f"{entry.action:<8} rev {entry.revision}{reason}")
 
 
 @cli.command()
@@ -1190,8 +1207,10 @@ def audit(context: click.Context, product: str | None, lot: str | None, as_of: s
         finish()
     if html_file:
         from qdocs.audit.htmlreport import write_html
+        from qdocs.audit.rules import rules_version
 
-        write_html(report, Path(html_file), repository.company)
+        write_html(report, Path(html_file), repository.company, repository.time_zone,
+                   rules_version(repository, report.rules))
     if as_json:  # indented on a terminal; compact for tools (150,000 records: 17 MB instead of 30)
         click.echo(report.json_text(indent=2 if sys.stdout.isatty() or len(report.lots) <= 100 else None))
     else:

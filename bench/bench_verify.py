@@ -4,7 +4,9 @@ The floor is the least any verifier must do: read and hash every ``record.yaml``
 and ``record.docx`` and check every signature with the raw ``cryptography``
 library, in one loop (payloads and keys prepared beforehand, outside the timing).
 qdocs does that plus parsing the metadata, replaying and checking the event chain
-against git history, and checking roles, order and key validity.
+against git history, folding the trust log, and checking the authority behind every
+signature (key registered by an authorised entry, role held, catalog in force),
+the forms, the numbering and the commits that touched users, forms and sequences.
 
 Both are run alternately, several times, in one process; the figure that
 matters is the ratio of medians (target: at most 2x).
@@ -31,10 +33,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qdocs.examples import example_values  # noqa: E402
-from qdocs.keys import create_key, public_key_from_text  # noqa: E402
+from qdocs.keys import public_key_from_text  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 from qdocs.signatures import sign_records, signature_payload  # noqa: E402
-from qdocs.users import add_user, load_user  # noqa: E402
+from qdocs.trust.administration import Credentials, add_user, register_key, trust_state  # noqa: E402
+from qdocs.trust.genesis import Enrollment  # noqa: E402
 from qdocs.verification import verify_repository  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase"
@@ -42,11 +45,14 @@ PASSPHRASE = "benchmark passphrase"
 
 def build(root: Path, count: int) -> Repository:
     """``count`` final inspections, each inspected and approved (three commits in all per chunk)."""
-    repository, _ = Repository.init(root / "records", "S1", "bench")
-    add_user(repository, "inspector", "检验员 Inspector", ["inspector"], "bench")
-    add_user(repository, "manager", "质量经理 Manager", ["qc-manager"], "bench")
-    create_key(repository, "inspector", PASSPHRASE, "bench")
-    create_key(repository, "manager", PASSPHRASE, "bench")
+    home = root / "home"
+    repository, _ = Repository.init(root / "records", "S1", "bench",
+                                    administrator=Enrollment("admin", "管理员 Admin", PASSPHRASE, home))
+    admin = Credentials("admin", PASSPHRASE, home)
+    add_user(repository, admin, "inspector", "检验员 Inspector", ["inspector"])
+    add_user(repository, admin, "manager", "质量经理 Manager", ["qc-manager"])
+    register_key(repository, admin, "inspector", PASSPHRASE)
+    register_key(repository, admin, "manager", PASSPHRASE)
     values = example_values(repository.catalog, repository.catalog.get("final-inspection"))
     chunk = 1000
     for start in range(0, count, chunk):
@@ -54,8 +60,8 @@ def build(root: Path, count: int) -> Repository:
         records = repository.create_batch(
             "final-inspection", [{**values, "lot": f"L{start + n:06d}"} for n in range(size)], "bench")
         ids = [record.id for record in records]
-        sign_records(repository, ids, "inspector", "inspected", PASSPHRASE)
-        sign_records(repository, ids, "manager", "approved", PASSPHRASE)
+        sign_records(repository, ids, "inspector", "inspected", PASSPHRASE, home=home)
+        sign_records(repository, ids, "manager", "approved", PASSPHRASE, home=home)
         print(f"  built {start + size} signed records", file=sys.stderr, flush=True)
     return repository
 
@@ -63,8 +69,8 @@ def build(root: Path, count: int) -> Repository:
 def prepare_floor(repository: Repository) -> list[tuple[Path, Path, list[tuple[object, bytes, bytes]]]]:
     keys = {}
     for name in ("inspector", "manager"):
-        for key in load_user(repository, name).keys:
-            keys[key["fingerprint"]] = public_key_from_text(key["public_key"])
+        for key in trust_state(repository).users[name].keys.values():
+            keys[key.fingerprint] = public_key_from_text(key.public_text)
     work = []
     for record in repository.records():
         folder = repository.root / record.path

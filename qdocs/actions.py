@@ -60,7 +60,7 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
     site = repository.site()
     cache = repository.templates
     template_sha256 = cache.template_sha256(record_type)
-    stamp = Stamp.now(actor)
+    stamp = Stamp.now(actor, repository.time_zone)
     year = _dt.date.fromisoformat(stamp.time[:10]).year
     with repository.locked():
         sequences = repository.read_sequences(site)
@@ -120,7 +120,7 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
         _, data = prepare(record_type, merged, record_id)
         if data == current.data:
             raise UsageError(f"{record_id}: the data is the same as revision {current.revision}; nothing to revise")
-        stamp = Stamp.now(actor)
+        stamp = Stamp.now(actor, repository.time_zone)
         revision = next_revision(current.revision)
         current.revisions.append({"revision": revision, "time": stamp.time, "actor": actor, "reason": reason})
         current.data, current.revision, current.status, current.changed = data, revision, "draft", stamp
@@ -145,7 +145,7 @@ def void_record(repository: "Repository", record_id: str, reason: str, actor: st
         if current.status == "void":
             raise RecordStateError(f"{record_id} is already void")
         record_type = repository.catalog.get(current.type)
-        stamp = Stamp.now(actor)
+        stamp = Stamp.now(actor, repository.time_zone)
         current.status, current.changed = "void", stamp
         current.void = {"time": stamp.time, "actor": actor, "reason": reason}
         cache = repository.templates

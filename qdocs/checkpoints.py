@@ -53,7 +53,7 @@ def take_checkpoint(repository: "Repository", output: Path | None = None) -> Che
     commit = repository.git.head()
     if not commit:
         raise UsageError(f"{repository.root} has no commit yet")
-    point = Checkpoint(commit, clock.now().isoformat(),
+    point = Checkpoint(commit, clock.now(repository.time_zone).isoformat(),
                        {site: _pair(read_head(repository.root, site)) for site in chain_sites(repository.root)},
                        {site: read_trust_head(repository.root, site) for site in trust_sites(repository.root)})
     local = repository.root / ".git" / "qdocs" / LOCAL_FILE

@@ -8,6 +8,7 @@ fixed order so git diffs stay readable.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +30,8 @@ class Stamp:
     actor: str
 
     @classmethod
-    def now(cls, actor: str) -> "Stamp":
-        return cls(now_text(), actor)
+    def now(cls, actor: str, zone: _dt.tzinfo) -> "Stamp":
+        return cls(now_text(zone), actor)
 
 
 @dataclass
@@ -121,9 +122,10 @@ class Record:
         )
 
 
-def now_text() -> str:
-    """The clock's current moment as stored in records: local time with its offset."""
-    return clock.now().isoformat()
+def now_text(zone: _dt.tzinfo) -> str:
+    """The clock's current moment as stored in records: ISO 8601 in the company's time
+    zone (``Repository.time_zone``) with its offset, ``2026-03-25T14:03:05+08:00``."""
+    return clock.now(zone).isoformat()
 
 
 def format_record_id(prefix: str, site: str, year: int, number: int) -> str:

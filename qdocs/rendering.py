@@ -224,7 +224,7 @@ def blank_signatures(catalog: Catalog, record_type: RecordType) -> list[dict[str
             "meaning": requirement.meaning,
             "meaning_zh": meaning.label.zh,
             "meaning_en": meaning.label.en,
-            "name": "", "role": "", "time": "", "comment": "", "image": "",
+            "name": "", "role": "", "time": "", "comment": "", "image": "", "manifestation": "",
         })
     return rows
 

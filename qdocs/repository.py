@@ -2,7 +2,7 @@
 
 Layout (committed)::
 
-    .qdocs/config.yaml              format, company name
+    .qdocs/config.yaml              format, company name, time zone (see qdocs.timezones)
     .qdocs/sites/<SITE>.yaml        one file per site that creates records
     .qdocs/sequences/<SITE>.yaml    last document number per type and year, per site
     lot/PUMP-X200/L2026-031/FIR-S1-2026-0001/record.yaml + record.docx
@@ -20,12 +20,13 @@ its own sequence file.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from . import yamlio
+from . import timezones, yamlio
 from .catalog import Catalog, load_catalog
 from .errors import NotARepositoryError, StorageError, UsageError
 from .gitcommand import Git
@@ -62,6 +63,7 @@ class Repository:
         self.lock = RepositoryLock(self._local / "lock")
         self.journal_path = self._local / "journal.json"
         self._config: dict[str, Any] | None = None
+        self._time_zone: _dt.tzinfo | None = None
         self._templates: Any = None
         self._metadata: Any = None
 
@@ -80,16 +82,23 @@ class Repository:
 
     @classmethod
     def init(cls, path: str | Path, site: str | None = None, actor: str = "qdocs",
-             catalog: Catalog | None = None, administrator: "Enrollment | None" = None) -> tuple["Repository", str]:
+             catalog: Catalog | None = None, time_zone: str | None = None,
+             administrator: "Enrollment | None" = None) -> tuple["Repository", str]:
         """Create a repository with its first administrator, or adopt an existing one
         idempotently (a fresh clone registers its own site code).
 
-        Returns the repository and what was done, as a sentence.
+        ``time_zone`` (an IANA name or ``+08:00``) is the company's zone; a new
+        repository gets the machine's when it is not given.  Returns the repository
+        and what was done, as a sentence.
         """
         root = Path(path)
         if site is not None and not SITE_CODE.match(site):
             raise UsageError(f"--site {site!r}: a site code is 1 to 8 capital letters or digits, e.g. S1")
+        zone = timezones.parse_zone(time_zone, "--time-zone") if time_zone is not None else None
         if (root / CONFIG_PATH).is_file() and (root / ".git").exists():
+            if zone is not None:
+                raise UsageError(f"--time-zone: {root} already exists; its time zone is the {timezones.SETTING} "
+                                 f"setting of {CONFIG_PATH} (edit and commit it there)")
             repository = cls.open(root, catalog)
             return repository, repository._adopt(site, actor)
         if root.exists() and not root.is_dir():
@@ -107,12 +116,13 @@ class Repository:
         administrator.passphrase = check_new_passphrase(passphrase, administrator.name)
         root.mkdir(parents=True, exist_ok=True)
         repository = cls(root, catalog)
-        fingerprint = repository._create(site or DEFAULT_SITE, administrator)
-        return repository, (f"created records repository {root} (site {site or DEFAULT_SITE}); root administrator "
-                            f"{administrator.name}, key {fingerprint}: write this fingerprint down and keep it "
-                            "apart from the repository")
+        setting = timezones.zone_setting(zone) if zone is not None else timezones.machine_setting()
+        fingerprint = repository._create(site or DEFAULT_SITE, administrator, setting)
+        return repository, (f"created records repository {root} (site {site or DEFAULT_SITE}, time zone {setting}); "
+                            f"root administrator {administrator.name}, key {fingerprint}: write this fingerprint down "
+                            "and keep it apart from the repository")
 
-    def _create(self, site: str, administrator: "Enrollment") -> str:
+    def _create(self, site: str, administrator: "Enrollment", time_zone: str) -> str:
         from .forms import shipped_forms
         from .keys import keep_private_key
         from .trust.genesis import write_root
@@ -122,11 +132,13 @@ class Repository:
         self.git.run("init", "-q")
         self.git.run("symbolic-ref", "HEAD", "refs/heads/main")
         _tune(self.git)
-        config = {"format": FORMAT_VERSION, "company": {"zh": company.zh, "en": company.en}, "created": now_text()}
+        self._time_zone = timezones.parse_zone(time_zone, timezones.SETTING)
+        config = {"format": FORMAT_VERSION, "company": {"zh": company.zh, "en": company.en},
+                  timezones.SETTING: time_zone, "created": now_text(self.time_zone)}
         self._set_local_site(site)
         try:
             with self.transaction("init", [".gitignore", ".gitattributes", "forms"], []) as change:
-                stamp = now_text()
+                stamp = now_text(self.time_zone)
                 change.write(CONFIG_PATH, yamlio.dump(config))
                 change.write(".gitignore", _REPOSITORY_GITIGNORE)
                 change.write(".gitattributes", _REPOSITORY_GITATTRIBUTES)
@@ -168,7 +180,7 @@ class Repository:
             self._set_local_site(site)
             try:
                 with self.transaction("register site", [], []) as change:
-                    stamp = now_text()
+                    stamp = now_text(self.time_zone)
                     change.write(self._site_file(site), yamlio.dump({"site": site, "registered": stamp, "by": actor}))
                     change.events.append("register-site", actor, stamp, site_registered=site)
                     change.commit(f"register site {site}", actor, {"Action": "register-site", "Site": site})
@@ -212,6 +224,16 @@ class Repository:
         if self._config is None:
             self._config = yamlio.load((self.root / CONFIG_PATH).read_text(encoding="utf-8")) or {}
         return self._config
+
+    @property
+    def time_zone(self) -> _dt.tzinfo:
+        """The company's time zone (``time_zone`` in the configuration); the machine's
+        zone for a repository made before the setting existed."""
+        if self._time_zone is None:
+            setting = self.config.get(timezones.SETTING)
+            self._time_zone = (timezones.machine_zone() if setting is None
+                               else timezones.parse_zone(setting, f"{self.root / CONFIG_PATH}: {timezones.SETTING}"))
+        return self._time_zone
 
     @property
     def company(self) -> str:

@@ -21,7 +21,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import clock
+from . import clock, timezones
 from .catalog import RecordType
 from .errors import RecordStateError, UsageError
 from .events import canonical_json, sha256_hex
@@ -32,6 +32,8 @@ from .users import image_path
 
 if TYPE_CHECKING:
     from .repository import Repository
+
+SIGNED_ELECTRONICALLY = "电子签名 Signed electronically"
 
 
 def signature_payload(record: Record, signature: dict[str, Any], content_hash: str | None = None) -> bytes:
@@ -88,7 +90,7 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
                              f"qdocs keys create {signer} --as ADMIN")
         _, registered, private_key = unlock(state, Credentials(signer, passphrase, home))
         key = {"fingerprint": registered.fingerprint}
-        stamp = Stamp.now(signer)
+        stamp = Stamp.now(signer, repository.time_zone)
         moment = clock.utc_now().isoformat().replace("+00:00", "Z")
         cache = repository.templates
         with repository.transaction("sign", [record.path for record, _, _ in plans], list(record_ids)) as change:
@@ -138,22 +140,30 @@ def _plan(repository: "Repository", record: Record, user: Any, meaning: str, rev
 
 
 def signature_rows(repository: "Repository", record_type: RecordType, record: Record) -> list[dict[str, Any]]:
-    """The signature block of the document: one row per required signature."""
+    """The signature block of the document: one row per required signature.
+
+    A signed row shows, besides its columns, the manifestation of the electronic
+    signature in the signature cell (21 CFR 11.50): that it was signed
+    electronically, the signer's printed name, the meaning and the date and time
+    in the company's time zone; with the signer's image above it when there is one.
+    A row not yet signed stays empty, a place to sign a printed form by hand."""
     rows = []
     by_meaning = {entry["meaning"]: entry for entry in record.signatures}
     for requirement in record_type.signatures:
         meaning = repository.catalog.meanings[requirement.meaning]
         row: dict[str, Any] = {"meaning": requirement.meaning, "meaning_zh": meaning.label.zh,
                                "meaning_en": meaning.label.en, "name": "", "role": "", "time": "",
-                               "comment": "", "image": ""}
+                               "comment": "", "image": "", "manifestation": ""}
         entry = by_meaning.get(requirement.meaning)
         if entry:
             role = repository.catalog.roles.get(entry["role"])
+            time = display_time(entry["time"], repository.time_zone)
             row.update({
                 "name": f"{entry['full_name']} ({entry['signer']})",
                 "role": f"{role.zh} {role.en}" if role else entry["role"],
-                "time": display_time(entry["time"]),
+                "time": time,
                 "comment": entry.get("comment") or "",
+                "manifestation": manifestation(entry["full_name"], f"{meaning.label.zh} {meaning.label.en}", time),
             })
             picture = repository.root / image_path(entry["signer"])
             if picture.is_file():
@@ -162,11 +172,19 @@ def signature_rows(repository: "Repository", record_type: RecordType, record: Re
     return rows
 
 
-def display_time(utc_text: str) -> str:
-    """``2026-03-25 14:03:05 +08:00``: local time with its offset, to the second."""
-    moment = _dt.datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone()
-    offset = moment.strftime("%z")
-    return moment.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
+def manifestation(full_name: str, meaning: str, time: str) -> str:
+    """What a signed document says in the signature cell, one item a line::
+
+        电子签名 Signed electronically
+        检验 Inspected by: 赵六
+        2026-03-25 14:03:05 +08:00
+    """
+    return f"{SIGNED_ELECTRONICALLY}\n{meaning}: {full_name}\n{time}"
+
+
+def display_time(utc_text: str, zone: _dt.tzinfo) -> str:
+    """``2026-03-25 14:03:05 +08:00``: a stored UTC time in ``zone``, to the second, with its offset."""
+    return timezones.display_text(utc_text, zone)
 
 
 def _check_state(record: Record, revision: str | None) -> None:

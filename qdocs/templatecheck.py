@@ -17,7 +17,8 @@ from .catalog import Catalog, RecordType
 DOC_ATTRIBUTES = frozenset({
     "id", "revision", "status", "company", "type_zh", "type_en", "clause", "site", "created", "changed", "subject",
 })
-SIGNATURE_ATTRIBUTES = frozenset({"meaning", "meaning_zh", "meaning_en", "name", "role", "time", "comment", "image"})
+SIGNATURE_ATTRIBUTES = frozenset({"meaning", "meaning_zh", "meaning_en", "name", "role", "time", "comment", "image",
+                                  "manifestation"})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ from qdocs.trust.genesis import Enrollment
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "correct horse 1"
+# The company of the tests is in China, whatever zone the machine running them is in: the
+# dates the tests expect (QDOCS_CLOCK moments, days of --as-of) are its days.
+TIME_ZONE = "Asia/Shanghai"
+
 ADMIN = "admin"  # every test repository's first administrator (also a role of the catalog)
 
 
@@ -35,7 +39,7 @@ def administrator(home: Path | None) -> Enrollment:
 def new_repository(path: Path, site: str = "S1", home: Path | None = None, actor: str = "tester") -> Repository:
     """A new records repository whose first administrator is ``admin`` (key in ``home``,
     default ``QDOCS_HOME``), passphrase :data:`PASSPHRASE`."""
-    repository, _ = Repository.init(path, site, actor, administrator=administrator(home))
+    repository, _ = Repository.init(path, site, actor, time_zone=TIME_ZONE, administrator=administrator(home))
     return repository
 
 

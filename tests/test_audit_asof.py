@@ -23,9 +23,10 @@ def test_lot_incomplete_before_final_inspection_was_signed_and_complete_after(co
     code, report = complete.audit_json("--lot", LOT, "--as-of", "2026-03-21")
     assert code == 1 and report["as_of"] == "2026-03-21"
     assert results_of(report)["R11"]["status"] == "unsigned"
-    # the commit used is the last one on or before the end of that day, not HEAD
-    history = git(complete.repo, "log", "--format=%H %cs").splitlines()
-    expected = next(line.split()[0] for line in history if line.split()[1] <= "2026-03-21")
+    # the commit used is the last one on or before the end of that day in the company's zone, not HEAD
+    end = datetime.datetime(2026, 3, 21, 23, 59, 59, tzinfo=Repository.open(complete.repo).time_zone)
+    history = git(complete.repo, "log", "--format=%H %ct").splitlines()
+    expected = next(line.split()[0] for line in history if int(line.split()[1]) <= end.timestamp())
     assert report["commit"] == expected != git(complete.repo, "rev-parse", "HEAD").strip()
     repository = Repository.open(complete.repo)
     assert release_check(repository, PRODUCT, LOT, datetime.date.fromisoformat("2026-03-22"))[0].blocked is False
@@ -55,5 +56,6 @@ def test_as_of_before_the_repository_existed_is_refused(complete):
     assert result.exit_code == 2
     assert result.stderr.startswith("qdocs: error: --as-of 2001-01-01: the repository has no commit on or before")
     assert state(complete.repo) == before
-    assert commit_as_of(complete.repo, datetime.date.fromisoformat("2099-12-31")) == git(complete.repo, "rev-parse",
-                                                                             "HEAD").strip()
+    zone = Repository.open(complete.repo).time_zone
+    assert commit_as_of(complete.repo, datetime.date.fromisoformat("2099-12-31"), zone) == git(
+        complete.repo, "rev-parse", "HEAD").strip()

@@ -126,7 +126,7 @@ def test_severity_and_parameters_come_from_the_file(repo_path: Path, catalog):
     assert product.lot is None and [result.status for result in product.results][:4] == ["unsigned", "missing",
                                                                                            "missing", "missing"]
     assert [result.blocking for result in product.results][:2] == [False, True]
-    assert report.day == clock.today()
+    assert report.day == clock.today(repository.time_zone)  # the company's day, not the machine's
 
 
 def _example(catalog, type_id: str) -> dict:

@@ -36,14 +36,15 @@ def pages_text(path: Path) -> list[str]:
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
-    """The demo's records (one of every type, each approved), then one revised back to
-    draft, one revised and signed once (in review) and one void; a company certificate;
-    an attachment on the final inspection report; every record exported in one call, the
-    final inspection report signed, and the lot's pack."""
+    """The demo's records (one of every type, each approved) in a company in Shanghai, then
+    one revised back to draft, one revised and signed once (in review) and one void; a
+    company certificate; an attachment on the final inspection report; every record exported
+    in one call, the final inspection report signed, and the lot's pack."""
     from qdocs.demo import DEMO_PASSPHRASE, run_demo
 
     base = tmp_path_factory.mktemp("pdf")
     repo = base / "records"
+    Repository.init(repo, None, "tester", time_zone="Asia/Shanghai")
     run_demo(repo, "tester")
     runner = CliRunner()
     environment = {"QDOCS_HOME": str(repo / ".git" / "qdocs" / "demo-keys"), "QDOCS_PASSPHRASE": DEMO_PASSPHRASE,
@@ -113,9 +114,53 @@ def test_stamps_on_every_page(world):
         for number, text in enumerate(pages_text(world.out / f"{record_id}.pdf"), start=1):
             assert text.count(state) >= 2, (record_id, number)  # top and bottom strips
             assert where in text and "by tester" in text, (record_id, number)
-    assert all("受控副本 CONTROLLED COPY — printed 20" in text for text in pages_text(world.out / f"{approved}.pdf"))
+    assert all(re.search(r"受控副本 CONTROLLED COPY — printed 20\d\d-\d\d-\d\d \d\d:\d\d \+08:00", text)
+               for text in pages_text(world.out / f"{approved}.pdf"))  # in the company's time zone
     for record_id in (world.ids[DRAFT], world.ids[VOID]):
         assert "CONTROLLED COPY" not in "".join(pages_text(world.out / f"{record_id}.pdf"))
+
+
+def test_chinese_text_is_drawn_with_the_simplified_chinese_faces(world):
+    """Chinese forms need the simplified-Chinese glyphs (门, 骨, 直 differ from the Japanese,
+    Korean and traditional ones).  ``pdffonts`` names every Noto CJK face ``...CJKjp`` (see
+    :mod:`tests.fontfaces`), so the glyphs themselves are compared with each regional face."""
+    from tests.fontfaces import REGIONS, faces_per_font
+
+    files = [world.out / f"{record_id}.pdf" for record_id in world.ids.values()] + [world.pack]
+    ruled_out: set[str] = set()
+    for path in files:
+        listed = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        names = [line.split()[0].split("+")[-1] for line in listed.splitlines()[2:]]
+        other_faces = [name for name in names if ("CJK" in name and not name.startswith(("NotoSansCJK", "NotoSerifCJK")))
+                       or any(part in name for part in ("Fallback", "Mincho", "Gothic", "Batang", "Ming", "WenQuanYi"))]
+        assert not other_faces, (path.name, other_faces)
+        faces = faces_per_font(path)
+        assert faces, path
+        for font, regions in faces.items():
+            assert "SC" in regions, (path.name, font, regions)
+            ruled_out |= set(REGIONS) - regions
+    assert ruled_out == {"TC", "HK", "JP", "KR"}
+
+
+def test_signature_block_stays_with_the_table_before_it(world, catalog):
+    """Every type: the page with the signature block also holds the last field of the form
+    (a block alone on a page of its own is not evidence of what was signed), and the block
+    is not split: each signature's manifestation is on that page, in the company's zone."""
+    repository = Repository.open(world.repo)
+    alone, unsigned = [], []
+    for type_id, record_id in world.ids.items():
+        record = repository.get(record_id)
+        last = catalog.get(type_id).fields[-1]
+        pages = subprocess.run(["pdftotext", "-layout", str(world.out / f"{record_id}.pdf"), "-"],
+                               capture_output=True, text=True, check=True).stdout.split("\f")
+        (page,) = [page for page in pages if "签字 Signatures" in page]
+        before, block = page.split("签字 Signatures")
+        if last.label.zh not in before:
+            alone.append(f"{type_id}: page {pages.index(page) + 1} of {len(pages) - 1}")
+        if not (block.count("电子签名 Signed electronically") == len(record.signatures)
+                and block.count("+08:00") >= 2 * len(record.signatures)):
+            unsigned.append(type_id)
+    assert alone == [] and unsigned == []
 
 
 def test_superseded_revision_is_stamped_not_valid(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import json
 import os
 from pathlib import Path
 
@@ -76,17 +77,28 @@ def test_signed_pdf_is_valid_for_pyhanko_and_verify_pdf(run, company, repo_path,
 
 
 def test_changed_untrusted_and_unsigned_pdfs_are_invalid(run, company, repo_path, tmp_path):
-    from cryptography.hazmat.primitives import serialization
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.generic import NameObject, TextStringObject
 
     from qdocs.pdf.certificates import create_certificate
+    from qdocs.pdf.signing import company_signer, sign_pdf
 
     content = signed_pdf(repo_path, company)
+    certificate = x509.load_pem_x509_certificate((repo_path / ".qdocs" / "company-cert.pem").read_bytes())
+    fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
+    name = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
     changed = tmp_path / "changed.pdf"
     changed.write_bytes(content.replace(b"CAL-2026-118", b"CAL-2026-119"))
     result = run("verify-pdf", str(changed))
-    assert result.exit_code == 1 and "the signed content was changed" in result.output
+    assert result.exit_code == 1
+    (problem,) = [line for line in result.output.splitlines() if line.startswith(f"{changed}: signature")]
+    assert problem == (f"{changed}: signature QdocsCompanySignature by {name} (certificate sha256 {fingerprint[:16]}): "
+                       "the file was changed after it was signed (the signed content does not match the signature)")
+    assert "company certificate" not in result.output  # it was made with one; the content changed
+    assert json.loads(run("verify-pdf", str(changed), "--json").output)["signatures"][0]["certificate_sha256"] == (
+        fingerprint)
 
     writer = IncrementalPdfFileWriter(io.BytesIO(content))
     writer.root[NameObject("/Lang")] = TextStringObject("zh-CN")
@@ -96,12 +108,22 @@ def test_changed_untrusted_and_unsigned_pdfs_are_invalid(run, company, repo_path
     (tmp_path / "appended.pdf").write_bytes(appended.getvalue())
     result = run("verify-pdf", str(tmp_path / "appended.pdf"))
     assert result.exit_code == 1 and "changed after it was signed" in result.output
+    assert "company certificate" not in result.output
 
-    _, other = create_certificate("Somebody Else Ltd", 30)
+    other_key, other = create_certificate("Somebody Else Ltd", 30)
     (tmp_path / "other.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "good.pdf").write_bytes(content)
     result = run("verify-pdf", str(tmp_path / "good.pdf"), "--cert", str(tmp_path / "other.pem"))
-    assert result.exit_code == 1 and "not made with a company certificate" in result.output
+    assert result.exit_code == 1 and f"by {name} (certificate sha256 {fingerprint[:16]}) was not made with the " \
+        "certificate given" in result.output
+    assert "was changed after" not in result.output
+    foreign = sign_pdf(text_pdf(), company_signer(other_key, other, []), "test", "Elsewhere")
+    (tmp_path / "foreign.pdf").write_bytes(foreign)
+    result = run("verify-pdf", str(tmp_path / "foreign.pdf"))
+    other_fingerprint = other.fingerprint(hashes.SHA256()).hex()
+    assert result.exit_code == 1 and (f"by Somebody Else Ltd (certificate sha256 {other_fingerprint[:16]}) was not "
+                                      "made with a company certificate of this repository") in result.output
+    assert "was changed after" not in result.output
 
     (tmp_path / "plain.pdf").write_bytes(text_pdf())
     result = run("verify-pdf", str(tmp_path / "plain.pdf"))

@@ -159,6 +159,42 @@ def test_signature_image_is_shown(signing, catalog, repo_path: Path, tmp_path: P
     record = Repository.open(repo_path).get(record_id)
     document = Document(str(repo_path / record.path / "record.docx"))
     assert any(shape for shape in document.inline_shapes)
+    cell = _signature_cell(repo_path / record.path / "record.docx", "检验")
+    assert cell._tc.xpath(".//pic:pic") and "电子签名 Signed electronically" in cell.text
+    assert "检验 Inspected by: 赵六" in cell.text
+
+
+def _signature_cell(path: Path, meaning_zh: str):
+    """The 签名 Signature cell of the row of the signature block that starts with ``meaning_zh``."""
+    for table in Document(str(path)).tables:
+        if table.rows[0].cells[-1].text.startswith("签名"):
+            return next(row.cells[-1] for row in table.rows[1:] if row.cells[0].text.startswith(meaning_zh))
+    raise AssertionError(f"no signature block in {path}")
+
+
+def test_signature_cell_shows_the_electronic_signature_without_an_image(signing, catalog, repo_path: Path,
+                                                                          tmp_path: Path):
+    """21 CFR 11.50: a signed record shows the printed name, the date and time and the meaning of
+    each signature; in the signature cell, where a signer without an image left it empty."""
+    from tests.conftest import docx_text
+
+    run = signing
+    record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))
+                    ).output.strip()
+    assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    repository = Repository.open(repo_path)
+    record = repository.get(record_id)
+    path = repo_path / record.path / "record.docx"
+    from qdocs.timezones import display_text
+
+    shown = display_text(record.signatures[0]["time"], repository.time_zone)
+    cell = _signature_cell(path, "检验")
+    assert cell.text.splitlines() == ["电子签名 Signed electronically", "检验 Inspected by: inspector 姓名", shown]
+    assert not cell._tc.xpath(".//pic:pic")
+    assert _signature_cell(path, "批准").text.strip() == ""  # not signed yet: room to sign a printed form
+    text = docx_text(path.read_bytes())
+    assert "{%" not in text and "{{" not in text
+    assert text.count("电子签名 Signed electronically") == 1
 
 
 def test_several_records_signed_in_one_commit_or_none(signing, catalog, repo_path: Path, tmp_path: Path):

@@ -10,8 +10,13 @@ as a bilingual (Chinese / English) company QA form on A4 portrait:
 * body: title, a subject table (record subject, subject keys of the type's scope,
   clause, site, dates), the fields in catalog order -- consecutive non-table fields
   in a two-column "label | value" table, every table field as its own table with a
-  header row and a docxtpl row loop -- and a signature block;
-* page footer: clause and retention period.
+  header row and a docxtpl row loop -- and a signature block (its signature cell shows the
+  signer's image and the manifestation of the electronic signature), which keeps the last
+  row of the form with it so it never starts a page alone;
+* page footer: clause and retention period;
+* language zh-CN for East Asian text and the simplified-Chinese face Noto Serif CJK SC (the
+  font table names SimSun as the alternative Word uses where it is missing), replacing the
+  Japanese settings of python-docx's default template.
 
 The templates follow the conventions of ``docs/catalog-format.md``: every field
 appears as exactly one ``{{ key }}`` (table columns as ``{{ row.column }}`` inside
@@ -72,7 +77,16 @@ HEADER_FOOTER_DISTANCE = Cm(1.0)
 TEXT_WIDTH_CM = 17.0  # 21 cm minus two 2 cm margins
 
 FONT_ASCII = "Arial"
-FONT_EAST_ASIA = "SimSun"  # 宋体
+# Chinese text in the simplified-Chinese (SC) faces of Noto CJK, a Song (宋体) face, which
+# LibreOffice renders the PDFs with (fonts-noto-cjk).  The font table names SimSun (宋体)
+# as its alternative, which Word on Windows uses where Noto Serif CJK SC is not installed.
+FONT_EAST_ASIA = "Noto Serif CJK SC"
+FONT_EAST_ASIA_ALTERNATIVE = "SimSun"
+# (panose, unicode ranges usb0-3, code pages csb0-1) of Noto Serif CJK SC, as Word's font table
+# records them: Word picks a substitute with the same character set (86 = GB2312) and ranges.
+FONT_EAST_ASIA_SIGNATURE = ("02020400000000000000", ("30000083", "2BDF3C10", "00000016", "00000000"),
+                            ("602E0107", "00000000"))
+LANGUAGE, LANGUAGE_EAST_ASIA = "en-US", "zh-CN"  # Latin text English, East Asian text Chinese (PRC)
 BODY_SIZE = Pt(10.5)  # 五号
 SMALL_SIZE = Pt(8.5)  # English labels beside the Chinese ones
 HEADER_SIZE = Pt(9)
@@ -111,12 +125,12 @@ COLUMN_WEIGHT = {"text": 3.0, "long-text": 5.0, "date": 2.3, "datetime": 2.9,
                  "number": 2.0, "enum": 2.3, "yes-no": 1.7}
 LABEL_WIDTH_CM = 5.5  # label column of the field table
 
-SIGNATURE_COLUMNS = [  # (zh, en, width cm)
-    ("签字含义", "Meaning", 3.2),
+SIGNATURE_COLUMNS = [  # (zh, en, width cm); the signature cell holds the manifestation
+    ("签字含义", "Meaning", 2.2),
     ("姓名", "Name", 3.6),
-    ("角色", "Role", 3.0),
-    ("日期时间", "Date & time", 3.2),
-    ("签名", "Signature", 4.0),
+    ("角色", "Role", 2.6),
+    ("日期时间", "Date & time", 3.8),
+    ("签名", "Signature", 4.8),
 ]
 
 
@@ -192,7 +206,10 @@ def retention_note(type_def: dict[str, Any]) -> Bilingual | None:
 
 # --- low-level OOXML helpers ------------------------------------------------------
 def set_run_fonts(rpr_parent: Any) -> None:
-    """Set explicit ASCII/East Asian fonts in the rPr of a style or of w:rPrDefault."""
+    """Set explicit ASCII/East Asian fonts and the languages in the rPr of a style or of
+    w:rPrDefault: text that is not Latin is Chinese (zh-CN), so that Word and LibreOffice
+    choose the simplified-Chinese glyph forms (a font such as Noto CJK holds the Japanese,
+    Korean and traditional forms of the same characters too)."""
     if hasattr(rpr_parent, "get_or_add_rPr"):  # a style: keep the schema order
         rpr_parent.get_or_add_rPr()
     rpr = rpr_parent.find(qn("w:rPr"))
@@ -208,6 +225,56 @@ def set_run_fonts(rpr_parent: Any) -> None:
     for attr, font in (("w:ascii", FONT_ASCII), ("w:hAnsi", FONT_ASCII),
                        ("w:eastAsia", FONT_EAST_ASIA), ("w:cs", FONT_ASCII)):
         fonts.set(qn(attr), font)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)  # the last child of rPr that these styles use
+    lang.set(qn("w:val"), LANGUAGE)
+    lang.set(qn("w:eastAsia"), LANGUAGE_EAST_ASIA)
+
+
+def set_chinese_document(document: DocxDocument) -> None:
+    """What python-docx's default template says in Japanese, in Chinese: the language
+    Word resolves theme fonts with (``themeFontLang``, ja-JP there), and the font table
+    (which lists the Japanese ＭＳ 明朝 and ＭＳ ゴシック) with the Chinese face and its
+    alternative.  The Word 2010 copy of the styles gets the same language."""
+    from lxml import etree
+
+    settings = document.settings.element
+    theme_language = settings.find(qn("w:themeFontLang"))
+    if theme_language is None:
+        theme_language = OxmlElement("w:themeFontLang")
+        settings.append(theme_language)
+    theme_language.set(qn("w:val"), LANGUAGE)
+    theme_language.set(qn("w:eastAsia"), LANGUAGE_EAST_ASIA)
+    for part in document.part.package.iter_parts():
+        if part.partname == "/word/fontTable.xml":
+            part._blob = chinese_font_table(part.blob)
+        elif part.partname == "/word/stylesWithEffects.xml":
+            root = etree.fromstring(part.blob)
+            for lang in root.iter(qn("w:lang")):
+                lang.set(qn("w:eastAsia"), LANGUAGE_EAST_ASIA)
+            part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def chinese_font_table(blob: bytes) -> bytes:
+    """The font table without the Japanese fonts, with the Chinese face and its alternative."""
+    from lxml import etree
+
+    root = etree.fromstring(blob)
+    for font in list(root.findall(qn("w:font"))):
+        charset = font.find(qn("w:charset"))
+        if charset is not None and charset.get(qn("w:val")) == "80":  # SHIFTJIS: ＭＳ 明朝, ＭＳ ゴシック
+            root.remove(font)
+    panose, unicode_ranges, code_pages = FONT_EAST_ASIA_SIGNATURE
+    font = etree.SubElement(root, qn("w:font"), {qn("w:name"): FONT_EAST_ASIA})
+    for tag, value in (("w:altName", FONT_EAST_ASIA_ALTERNATIVE), ("w:panose1", panose), ("w:charset", "86"),
+                       ("w:family", "roman"), ("w:pitch", "variable")):
+        etree.SubElement(font, qn(tag), {qn("w:val"): value})
+    signature = {qn(f"w:usb{index}"): value for index, value in enumerate(unicode_ranges)}
+    signature.update({qn(f"w:csb{index}"): value for index, value in enumerate(code_pages)})
+    etree.SubElement(font, qn("w:sig"), signature)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def shade(cell: _Cell, fill: str) -> None:
@@ -316,6 +383,7 @@ def new_document(title: Bilingual, company: str) -> DocxDocument:
     document = Document()
     setup_page(document.sections[0])
     setup_styles(document)
+    set_chinese_document(document)
     props = document.core_properties
     props.title = f"{title.zh} {title.en}"
     props.author = company
@@ -336,13 +404,10 @@ def setup_page(section: Section) -> None:
 
 
 def setup_styles(document: DocxDocument) -> None:
-    """Normal in Arial/宋体 10.5 pt, Chinese language, plus the form's own styles."""
+    """Normal in Arial/Noto Serif CJK SC (宋体) 10.5 pt, Chinese language, plus the form's own styles."""
     styles_el = document.styles.element
     defaults = styles_el.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
     set_run_fonts(defaults)
-    lang = defaults.find(qn("w:rPr")).find(qn("w:lang"))
-    if lang is not None:
-        lang.set(qn("w:eastAsia"), "zh-CN")
 
     normal = document.styles["Normal"]
     set_run_fonts(normal.element)
@@ -530,8 +595,8 @@ def field_groups(fields: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]
         yield run
 
 
-def build_field_table(document: DocxDocument, fields: list[dict[str, Any]], tid: str) -> None:
-    """Two columns: 'zh en' label (red * when mandatory) | {{ key }}."""
+def build_field_table(document: DocxDocument, fields: list[dict[str, Any]], tid: str) -> Any:
+    """Two columns: 'zh en' label (red * when mandatory) | {{ key }}; returns the last row."""
     widths = [LABEL_WIDTH_CM, TEXT_WIDTH_CM - LABEL_WIDTH_CM]
     table = document.add_table(rows=len(fields), cols=2)
     set_table_layout(table, widths)
@@ -545,6 +610,7 @@ def build_field_table(document: DocxDocument, fields: list[dict[str, Any]], tid:
         if field["type"] == "long-text":
             row.height = Cm(2.0)  # room for a paragraph on a printed form
         cant_split(row)
+    return table.rows[-1]
 
 
 def column_tag(column_key: str) -> str:
@@ -563,8 +629,9 @@ def column_widths(columns: list[dict[str, Any]]) -> list[float]:
     return widths
 
 
-def build_table_field(document: DocxDocument, field: dict[str, Any], tid: str) -> None:
-    """Heading, then header row, {%tr for %} row, one {{ row.col }} per cell, {%tr endfor %}."""
+def build_table_field(document: DocxDocument, field: dict[str, Any], tid: str) -> Any:
+    """Heading, then header row, {%tr for %} row, one {{ row.col }} per cell, {%tr endfor %};
+    returns the data row (repeated once per row of the field)."""
     key, columns = field["key"], field["columns"]
     where = f"{tid}.{key}"
     heading = document.add_paragraph(style="Form Heading")
@@ -595,6 +662,7 @@ def build_table_field(document: DocxDocument, field: dict[str, Any], tid: str) -
     data.height, data.height_rule = Cm(0.7), WD_ROW_HEIGHT_RULE.AT_LEAST
     cant_split(data)
     add_loop_row(loop_end, "{%tr endfor %}")
+    return data
 
 
 def add_loop_row(row: Any, tag: str) -> None:
@@ -623,7 +691,7 @@ def build_signatures(document: DocxDocument) -> None:
         add_text(para, en, style="Label EN")
     add_loop_row(loop_start, "{%tr for s in signatures %}")
 
-    meaning, name, role, time, image = data.cells
+    meaning, name, role, time, signature = data.cells
     para = first_paragraph(meaning)
     add_tag(para, "{{ s.meaning_zh }}")
     add_text(para, " ")
@@ -632,9 +700,7 @@ def build_signatures(document: DocxDocument) -> None:
     add_tag(name.add_paragraph(), "{{ s.comment }}", size=SMALL_SIZE, color=GREY)
     add_tag(first_paragraph(role), "{{ s.role }}")
     add_tag(first_paragraph(time), "{{ s.time }}")
-    para = first_paragraph(image)
-    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    add_tag(para, "{{ s.image }}")
+    fill_signature_cell(signature)
     for cell in data.cells:
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     data.height, data.height_rule = Cm(1.3), WD_ROW_HEIGHT_RULE.AT_LEAST  # room to sign
@@ -646,10 +712,30 @@ def build_signatures(document: DocxDocument) -> None:
                 para.paragraph_format.keep_with_next = True
 
 
+def fill_signature_cell(cell: _Cell) -> None:
+    """The signer's image when there is one (a paragraph docxtpl drops when there is
+    none), then the manifestation of the electronic signature (21 CFR 11.50: signed
+    electronically, meaning, printed name, date and time); empty until signed."""
+    add_tag(first_paragraph(cell), "{%p if s.image %}")
+    para = cell.add_paragraph()
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    add_tag(para, "{{ s.image }}")
+    add_tag(cell.add_paragraph(), "{%p endif %}")
+    add_tag(cell.add_paragraph(), "{{ s.manifestation }}", size=NOTE_SIZE)
+
+
+def keep_with_next(row: Any) -> None:
+    """Keep a table row on the page of what follows it."""
+    for cell in row.cells:
+        for para in cell.paragraphs:
+            para.paragraph_format.keep_with_next = True
+
+
 def build_mandatory_note(document: DocxDocument, type_def: dict[str, Any]) -> None:
     """Explain the red asterisk, if the type has mandatory fields."""
     if any(f.get("mandatory") for f in type_def["fields"]):
         para = document.add_paragraph(style="Form Note")
+        para.paragraph_format.keep_with_next = True  # stays with the signature block
         add_text(para, "*", style="Mandatory Mark")
         add_text(para, " 为必填项 Items marked * are mandatory.")
 
@@ -680,12 +766,16 @@ def build_template(type_def: dict[str, Any], catalog: dict[str, Any]) -> DocxDoc
     build_footer(section, type_def)
     build_title(document)
     build_subject_table(document, type_def)
+    last_row = None
     for group in field_groups(type_def["fields"]):
         if group[0]["type"] == "table":
-            build_table_field(document, group[0], tid)
+            last_row = build_table_field(document, group[0], tid)
         else:
             document.add_paragraph()  # spacing between tables (keeps them separate)
-            build_field_table(document, group, tid)
+            last_row = build_field_table(document, group, tid)
+    if last_row is not None:
+        # the signature block never starts a page alone: the last row of the fields goes with it
+        keep_with_next(last_row)
     build_mandatory_note(document, type_def)
     build_signatures(document)
     end_body(document)

@@ -3,7 +3,7 @@
 Record dates are kept as typed (``2026-03-21``; date-times ``2026-03-25 09:30``
 with an optional offset), already checked when the record was created, so
 same-format date strings compare as text.  ``--as-of DATE`` means the end of that
-day in local time: the repository as it stood then is the last commit (following
+day in the company's time zone (``Repository.time_zone``): the repository as it stood then is the last commit (following
 first parents, the history this copy lived through) made on or before it.
 """
 
@@ -54,14 +54,14 @@ def day_option(value: str, option: str = "--as-of") -> _dt.date:
         raise UsageError(f"{option} {value!r}: write a date as YYYY-MM-DD, e.g. 2026-03-21") from None
 
 
-def end_of_day(day: _dt.date) -> _dt.datetime:
-    return _dt.datetime.combine(day, _dt.time(23, 59, 59)).astimezone()
+def end_of_day(day: _dt.date, zone: _dt.tzinfo) -> _dt.datetime:
+    return _dt.datetime.combine(day, _dt.time(23, 59, 59), zone)
 
 
-def commit_as_of(root: Path, day: _dt.date) -> str:
-    """The last commit on or before the end of ``day``; refused when the repository is younger."""
+def commit_as_of(root: Path, day: _dt.date, zone: _dt.tzinfo) -> str:
+    """The last commit on or before the end of ``day`` in ``zone``; refused when the repository is younger."""
     git = Git(root)
-    limit = end_of_day(day).strftime("%Y-%m-%d %H:%M:%S %z")
+    limit = end_of_day(day, zone).strftime("%Y-%m-%d %H:%M:%S %z")
     commit = git.text("rev-list", "-1", "--first-parent", f"--before={limit}", "HEAD")
     if not commit:
         first = git.text("log", "--reverse", "--first-parent", "--format=%cs", "HEAD").splitlines()

@@ -78,7 +78,7 @@ class AuditReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "commit": self.commit, "as_of": self.as_of.isoformat() if self.as_of else None,
-            "day": self.day.isoformat(), "rules_file": self.rules.source, "records": self.records,
+            "day": self.day.isoformat(), "rules_file": self.rules.file or self.rules.source, "records": self.records,
             "blocking": self.blocking, "unreadable": self.unreadable,
             "rules": [{"id": rule.id, "clause": rule.clause, "severity": rule.severity, "check": rule.check,
                        "section": rule.section, "description": {"zh": rule.description.zh,
@@ -101,7 +101,7 @@ def load(repository: "Repository", as_of: _dt.date | None = None,
 
 def _listing(repository: "Repository", as_of: _dt.date | None) -> tuple[RuleSet, Listing]:
     rules = load_rules(repository, as_of=as_of)
-    commit = commit_as_of(repository.root, as_of) if as_of else None
+    commit = commit_as_of(repository.root, as_of, repository.time_zone) if as_of else None
     return rules, list_records(repository.root, projection_for([rules]), commit)
 
 
@@ -119,7 +119,7 @@ def _run_audit(repository: "Repository", product: str | None, lot: str | None, a
     snapshot = listing.read(progress)
     selected = select_lots(snapshot.subjects, product, lot, as_of)  # refuses bad input
     listing.save()  # only then are newly parsed records kept in the cache
-    day = as_of or clock.today()
+    day = as_of or clock.today(repository.time_zone)
     context = Context(snapshot, repository.catalog, day)
     checked = rules.after_sales if after_sales else ()
     lot_outcomes, after_sales_outcomes = evaluate(rules.release, checked, context, selected)

@@ -3,7 +3,10 @@
 A summary, the matrix of lots against release rules (one ``<table id="matrix">``,
 each cell carrying its status as class and text), then per lot with problems the
 rule, clause, status and what is missing, and the after-sales rules with every
-finding.  All text is escaped.
+finding.  All text is escaped.  The report names what a reader elsewhere can check it
+against: the commit of the records, the rules file by its place in the repository
+(``.qdocs/rules.yaml``) and the commit that last changed it (:func:`.rules.rules_version`),
+never a path on the machine that made it; times are in the company's time zone.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import clock
+from .. import clock, timezones
 from ..errors import StorageError
 
 if TYPE_CHECKING:
@@ -31,19 +34,21 @@ td.warn { background: #fff4d6; color: #8a5a00; } .meta { color: #555; } .evidenc
 """
 
 
-def render_html(report: "AuditReport", company: str = "") -> str:
+def render_html(report: "AuditReport", company: str, zone: _dt.tzinfo, rules_version: str) -> str:
+    """The report; ``zone`` is the company's time zone, ``rules_version`` says which rules
+    were applied (:func:`.rules.rules_version`)."""
     e = html.escape
     lots = [lot for lot in report.lots if lot.lot is not None]
     blocked = [lot for lot in report.lots if lot.blocked]
     when = f"as of the end of {report.as_of}" if report.as_of else f"on {report.day}"
-    generated = clock.now().isoformat(sep=" ")
+    generated = timezones.display(clock.now(), zone)
     parts = [
         "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>质量记录审核 Quality records audit {e(str(report.day))}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>质量记录审核 Quality records audit</h1><p class=\"meta\">{e(company)}</p>",
         f'<p class="meta">Records at commit {e(report.commit[:12])}, {e(when)}; {report.records} record(s); '
-        f"rules {e(report.rules.source)}; generated {e(generated)}.</p>",
+        f'rules <span id="rules-version">{e(rules_version)}</span>; generated {e(generated)}.</p>',
         f'<p id="summary">{len(lots)} lot(s): {len(lots) - sum(1 for lot in blocked if lot.lot)} may ship, '
         f"{sum(1 for lot in blocked if lot.lot)} blocked. Audit result: "
         f"<strong>{'blocking problems found' if report.blocking else 'nothing blocking'}</strong>.</p>",
@@ -106,10 +111,10 @@ def _results_table(name: str, results: list["Result"]) -> str:
     return "\n".join(rows)
 
 
-def write_html(report: "AuditReport", target: Path, company: str = "") -> None:
+def write_html(report: "AuditReport", target: Path, company: str, zone: _dt.tzinfo, rules_version: str) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(render_html(report, company), encoding="utf-8")
+        temporary.write_text(render_html(report, company, zone, rules_version), encoding="utf-8")
         os.replace(temporary, target)
     except OSError as error:
         temporary.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ notice says so.  Every problem in the file is reported with its line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..repository import Repository
 
 RULES_PATH = ".qdocs/rules.yaml"
+DEFAULT_RULES_NAME = "the default rules shipped with qdocs (templates/rules.yaml)"
 RULES_TEMPLATE = "rules.yaml"
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9-]{0,15}$")
 _SECTIONS = ("release", "after_sales")
@@ -47,13 +48,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    source: str
+    source: str  # the file read, as error messages name it (a path on this machine)
     release: tuple[Rule, ...]
     after_sales: tuple[Rule, ...]
     references: tuple[Reference, ...]
     #: "once-kept": a reference is checked once the repository holds a record of what it
     #: names; "always": from the very first record
     check_references: str = "once-kept"
+    #: the file as reports name it for a reader elsewhere: ``.qdocs/rules.yaml``, or the shipped default
+    file: str = ""
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in (*self.release, *self.after_sales) if rule.id == rule_id), None)
@@ -78,15 +81,29 @@ def load_rules(repository: "Repository", notify: bool = True, as_of: Any = None)
         content = _rules_as_of(repository, as_of) if as_of is not None else read_approved(repository, RULES_FORM)
         return parse_rules(content.decode("utf-8", "replace"), RULES_FORM, repository.catalog)
     path = repository.root / RULES_PATH
-    if not path.is_file() and not notify:
-        path = default_rules_path()
-    elif not path.is_file():
+    if path.is_file():
+        return replace(read_rules(path, repository.catalog), file=RULES_PATH)
+    if notify:
         notice = (f"notice: {repository.root} has no {RULES_PATH}; using the default rules shipped with qdocs "
                   f"(to adapt them: cp {default_rules_path()} {path} and commit it)")
         if notice not in repository.notices:
             repository.notices.append(notice)
-        path = default_rules_path()
-    return read_rules(path, repository.catalog)
+    return replace(read_rules(default_rules_path(), repository.catalog), file=DEFAULT_RULES_NAME)
+
+
+def rules_version(repository: "Repository", rules: RuleSet) -> str:
+    """Which rules a report applied, for a reader without the repository at hand: the
+    repository's file and the last commit that changed it (short id), and whether the file
+    has changes not committed yet; or the shipped default.  One ``git log`` over the
+    history (about a second at 100,000 commits), so only the reports that are sent out
+    ask for it."""
+    if rules.file != RULES_PATH:
+        return rules.file
+    commit = repository.git.text("log", "-1", "--format=%h", "--", RULES_PATH, check=False)
+    changed = repository.git.text("status", "--porcelain", "--", RULES_PATH, check=False)
+    if not commit:
+        return f"{RULES_PATH} (not committed)"
+    return f"{RULES_PATH} at commit {commit}" + (" with changes not committed" if changed else "")
 
 
 def _rules_as_of(repository: "Repository", day: Any) -> bytes:
@@ -181,4 +198,5 @@ def _parse_rule(raw: Any, section: str, where: Where, catalog: Catalog) -> Rule:
                 parameters, section)
 
 
-__all__ = ["Rule", "RuleSet", "RulesError", "load_rules", "read_rules", "parse_rules", "default_rules_text"]
+__all__ = ["Rule", "RuleSet", "RulesError", "load_rules", "read_rules", "parse_rules", "default_rules_text",
+           "rules_version"]

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import clock
+from .. import clock, timezones
 from ..catalog import default_template_dir
 from ..errors import StorageError, TemplateError
 from .evaluation import load
@@ -59,7 +59,7 @@ class SupplierList:
 
 def supplier_list(repository: "Repository", as_of: _dt.date | None = None) -> SupplierList:
     rules, snapshot = load(repository, as_of)
-    day = as_of or clock.today()
+    day = as_of or clock.today(repository.time_zone)
     months = validity_months(rules)
     suppliers = sorted({subject[1] for subject in snapshot.subjects if subject[0] in ("supplier", "contract")})
     entries = [_entry(supplier, snapshot.live(("supplier", supplier), "supplier-evaluation"), day, months)
@@ -108,7 +108,7 @@ def write_supplier_docx(repository: "Repository", listing: SupplierList, target:
             for entry in listing.entries]
     context = {
         "company": repository.company, "day": listing.day.isoformat(), "commit": listing.commit[:10],
-        "generated": clock.now().isoformat(sep=" "),
+        "generated": timezones.display(clock.now(), repository.time_zone),
         "counts": {"total": len(rows), "qualified": sum(1 for e in listing.entries if e.state == "qualified")},
         "suppliers": rows,
     }

@@ -64,7 +64,7 @@ def heading_line(report: "AuditReport") -> str:
     lots = sum(1 for lot in report.lots if lot.lot is not None)
     products = len({lot.product for lot in report.lots})
     return (f"audit at {report.commit[:10]} ({when}): {report.records} record(s), {products} product(s), "
-            f"{lots} lot(s); rules {report.rules.source}")
+            f"{lots} lot(s); rules {report.rules.file or report.rules.source}")
 
 
 def summary_line(report: "AuditReport") -> str:

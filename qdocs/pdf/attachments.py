@@ -75,7 +75,7 @@ def attach_file(repository: "Repository", record_id: str, source: Path, title: s
                                  f"({entry.get('title')})")
         number = max((int(entry.get("number", 0)) for entry in entries), default=0) + 1
         stored = f"{FOLDER}/{number:02d}-{safe_name(source.name)}.pdf"
-        stamp = now_text()
+        stamp = now_text(repository.time_zone)
         entry = {"number": number, "file": stored, "title": title, "original_name": source.name, "sha256": digest,
                  "bytes": size, "pages": checked["pages"], "record_revision": record.revision,
                  "added": {"time": stamp, "actor": actor}}

@@ -65,7 +65,7 @@ def install_certificate(repository: "Repository", actor: str, passphrase: str | 
     write_private_file(target, bundle, "company key")
     try:
         with repository.transaction("company certificate", [], []) as change:
-            stamp = now_text()
+            stamp = now_text(repository.time_zone)
             if current.is_file():
                 old = current.read_bytes()
                 old_fingerprint = _fingerprint_of_pem(old)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import clock
+from .. import clock, timezones
 from ..errors import RecordStateError, StorageError, UsageError
 from ..progress import Report, Steps
 from .office import Office
@@ -49,17 +49,19 @@ def load_copies(repository: "Repository", record_ids: list[str], revision: str |
     return copies
 
 
-def printed_now() -> str:
-    moment = clock.now()
-    offset = moment.strftime("%z")
-    return moment.strftime("%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+def printed_now(zone: _dt.tzinfo) -> str:
+    """When a copy is printed, as its stamps say: ``2026-03-25 14:03 +08:00`` in ``zone``,
+    the company's time zone (``Repository.time_zone``)."""
+    shown = timezones.display(clock.now(zone), zone)  # 2026-03-25 14:03:05 +08:00
+    return shown[:16] + shown[19:]  # to the minute, as a stamp needs
 
 
 def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: dict[str, bytes] | None = None,
                   steps: Steps | None = None,
-                  metadata: list[dict[str, str]] | None = None) -> tuple[list[bytes], dict[str, bytes]]:
+                  metadata: list[dict[str, str]] | None = None, *, printed: str) -> tuple[list[bytes], dict[str, bytes]]:
     """Stamped PDFs of ``copies`` (in order, with ``metadata`` in each) and the PDFs of
-    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run.
+    ``extra`` documents (``name.fodt``: bytes), all from one LibreOffice run; ``printed``
+    (:func:`printed_now`) is the time their stamps show.
 
     Steps: converting, of unknown length (LibreOffice converts everything in one run;
     where it reports each document, the records it has done are counted), then
@@ -67,7 +69,6 @@ def render_copies(office: Office, copies: list[Copy], printed_by: str, extra: di
     from pypdf import PdfReader
 
     steps = steps or Steps()
-    printed = printed_now()
     sheet = stamp_sheet()
     placements = [add_stamp(sheet, stamp_for(copy.record, copy.current_revision, printed, printed_by))
                   for copy in copies]
@@ -116,7 +117,8 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
         signer = load_company_signer(repository, passphrase, home)
     with Office() as office:
         stamped, _ = render_copies(office, copies, actor, steps=steps,
-                                   metadata=[document_metadata(repository, copy) for copy in copies])
+                                   metadata=[document_metadata(repository, copy) for copy in copies],
+                                   printed=printed_now(repository.time_zone))
     results = []
     pairs = list(zip(copies, stamped))
     for copy, content in (steps.each(f"signing {len(copies)} record(s)", pairs) if signer is not None else pairs):

@@ -7,11 +7,13 @@ one line of JSON: ``{"refused": "why"}`` or the task's answer.
   ``%%EOF``), not encrypted, without JavaScript or launch actions, with pages whose
   text can be read;
 - ``validate``: the PDF signatures in the file, each validated with pyHanko against
-  the given trusted certificates.
+  the given trusted certificates, with the signer's certificate (subject, sha256) and
+  whether it is one of them: pyHanko's trust result fails with the content, this does not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -63,6 +65,7 @@ def validate(data: bytes, trusted: list[str]) -> dict[str, Any]:
     if b"%PDF-" not in data[:1024]:
         raise Refused("not a PDF file (no %PDF- header)")
     roots = [certificate for pem in trusted for certificate in load_certs_from_pemder_data(pem.encode("ascii"))]
+    known = {hashlib.sha256(certificate.dump()).hexdigest() for certificate in roots}
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     results = []
     for signature in reader.embedded_signatures:
@@ -70,8 +73,10 @@ def validate(data: bytes, trusted: list[str]) -> dict[str, Any]:
                                     moment=clock.utc_now())
         status = validate_pdf_signature(signature, context)
         reason = signature.sig_object.get("/Reason")
+        fingerprint = hashlib.sha256(signature.signer_cert.dump()).hexdigest()
         results.append({
             "field": signature.field_name, "signer": _common_name(status.signing_cert),
+            "certificate_sha256": fingerprint, "known_certificate": fingerprint in known,
             "reason": str(reason) if reason is not None else "", "time": str(status.signer_reported_dt or ""),
             "intact": bool(status.intact), "valid": bool(status.valid), "trusted": bool(status.trusted),
             "whole_file": status.coverage is not None and status.coverage.name == "ENTIRE_FILE",

@@ -92,12 +92,12 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     for record in steps.each(f"preparing {len(packed)} record(s)", packed):
         _, document = repository.at_revision(record.id)
         copies.append(Copy(record, document, record.revision, record.id))
-    printed = printed_now()
+    printed = printed_now(repository.time_zone)
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, report),
              "manifest.fodt": manifest(entries, subject)}
     with Office() as office:
         stamped, rendered = render_copies(office, copies, actor, front, steps,
-                                          [document_metadata(repository, copy) for copy in copies])
+                                          [document_metadata(repository, copy) for copy in copies], printed=printed)
         front_pages = PdfReader(io.BytesIO(rendered["cover.fodt"]))
         back_pages = PdfReader(io.BytesIO(rendered["manifest.fodt"]))
         attached = [[PdfReader(io.BytesIO((repository.root / record.path / item["file"]).read_bytes()))

@@ -5,6 +5,12 @@ is valid when it has a signature that verifies, covers the whole file (nothing w
 appended after it), allows no later change, and chains to a company certificate of
 the repository (current or replaced).  With the repository at hand, a note says when
 the record has moved on to a later revision since the copy was signed.
+
+What is wrong is said apart: a file changed after signing names the certificate that
+signed it (subject and sha256), so a reader sees who signed what was then changed;
+"not a company certificate" is said only when the signer's certificate is none of the
+trusted ones, compared by their bytes (pyHanko's trust result also fails when the
+content was changed, and would blame the certificate for it).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ def verify_pdf(path: Path, trusted: list[bytes], repository: "Repository | None"
         raise UsageError("no company certificate to check against: the repository has none "
                          "(qdocs keys company-cert), or give one with --cert FILE.pem")
     report = PdfVerification(str(path))
+    trusted_by = "a company certificate of this repository" if repository is not None else "the certificate given"
     try:
         answer = run_in_child("validate", Path(path), str(path), trusted=[pem.decode("ascii") for pem in trusted])
     except UnsafePdfError as error:
@@ -61,23 +68,30 @@ def verify_pdf(path: Path, trusted: list[bytes], repository: "Repository | None"
     if not report.signatures:
         report.problems.append("the PDF has no digital signature")
     for signature in report.signatures:
-        report.problems.extend(_problems(signature))
+        report.problems.extend(_problems(signature, trusted_by))
         if repository is not None:
             report.notes.extend(_record_notes(repository, signature.get("reason", "")))
     return report
 
 
-def _problems(signature: dict[str, Any]) -> list[str]:
-    label = f"signature {signature['field']} by {signature['signer']}"
+def _problems(signature: dict[str, Any], trusted_by: str) -> list[str]:
+    label = (f"signature {signature['field']} by {signature['signer']} "
+             f"(certificate sha256 {signature['certificate_sha256'][:16]})")
     problems = []
+    changed = True
     if not signature["intact"] or not signature["valid"]:
-        problems.append(f"{label} does not match the file: the signed content was changed")
+        problems.append(f"{label}: the file was changed after it was signed (the signed content does not match "
+                        "the signature)")
     elif not signature["whole_file"]:
         problems.append(f"{label}: the file was changed after it was signed (content was added after the signature)")
     elif not signature["docmdp_ok"]:
         problems.append(f"{label}: the file was changed after it was signed, which the signature does not allow")
-    if not signature["trusted"]:
-        problems.append(f"{label} was not made with a company certificate of this repository")
+    else:
+        changed = False
+    if not signature["known_certificate"]:
+        problems.append(f"{label} was not made with {trusted_by}")
+    elif not signature["trusted"] and not changed:
+        problems.append(f"{label}: {trusted_by} signed it, but it does not validate now ({signature['summary']})")
     return problems
 
 

@@ -185,7 +185,7 @@ def _authorised(repository: "Repository", credentials: Credentials, action: str,
         if signer is None:
             raise UsageError(f"{credentials.name!r} is not a user of this repository (qdocs users list)")
         key = signer.current_key()
-        time_text = now_text()
+        time_text = now_text(repository.time_zone)
         provisional = Entry({"time": time_text, "action": action, **details, "by": signer.name,
                              "key": key.fingerprint if key else ""}, "", "")
         problem = permission_problem(state, provisional, signer, parse_moment(time_text), approver_reader(repository))
@@ -226,7 +226,7 @@ def _new_key(repository: "Repository", credentials: Credentials, name: str,
     state = trust_state(repository)
     if action == "key-register":  # refuse before any passphrase is asked
         signer = state.user(credentials.name)
-        probe = Entry({"time": now_text(), "action": action, "user": name, "by": credentials.name}, "", "")
+        probe = Entry({"time": now_text(repository.time_zone), "action": action, "user": name, "by": credentials.name}, "", "")
         problem = permission_problem(state, probe, signer, clock.now(), None) if signer else None
         if signer is None or problem:
             raise UsageError(f"refused: {problem.removeprefix('is ') if problem else credentials.name + ' is not a user'}")

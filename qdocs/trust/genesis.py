@@ -63,7 +63,7 @@ def write_root(repository: "Repository", change: "Change", enrollment: Enrollmen
             change.write(path, content)
         described = {path: describe(content) for path, content in forms.items()}
         writer = EntryWriter(repository.root, repository.site(), change.write)
-        time = now_text()
+        time = now_text(repository.time_zone)
         root = writer.append("root", time, enrollment.name, pair.fingerprint, pair.private.sign,
                              user=enrollment.name, full_name=enrollment.full_name, roles=[ADMIN_ROLE],
                              fingerprint=pair.fingerprint, public_key=pair.public_key,
