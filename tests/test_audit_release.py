@@ -202,22 +202,26 @@ def test_json_and_html_reports(complete, tmp_path: Path):
 
 
 def test_html_report_names_the_rules_by_repository_path_and_commit(complete, tmp_path: Path):
-    """The report is e-mailed: it names ``.qdocs/rules.yaml`` and the commit that last changed it,
-    never a path of the machine that made it."""
+    """The report is e-mailed: it names ``forms/rules.yaml``, its approved version and the commit
+    that brought it, never a path of the machine that made it."""
     page = tmp_path / "audit.html"
     assert complete("audit", "--html", str(page)).exit_code == 0
     text = page.read_text(encoding="utf-8")
-    commit = git(complete.repo, "log", "-1", "--format=%h", "--", ".qdocs/rules.yaml").strip()
-    assert f'rules <span id="rules-version">.qdocs/rules.yaml at commit {commit}</span>' in text
+    commit = git(complete.repo, "log", "-1", "--format=%h", "--", "forms/rules.yaml").strip()
+    assert (f'rules <span id="rules-version">forms/rules.yaml version 1 (approved by admin on ' in text
+            and f', commit {commit})</span>' in text)
     assert str(complete.repo) not in text and str(complete.repo.resolve()) not in text
-    rewrite_rules(complete.repo, "severity: warn", "severity: block")
+    # an edit waiting for approval changes nothing; once approved, the report names version 2
+    rules = complete.repo / "forms" / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("severity: warn", "severity: block", 1), encoding="utf-8")
     assert complete("audit", "--html", str(page)).exit_code in (0, 1)
-    assert f".qdocs/rules.yaml at commit {commit} with changes not committed" in page.read_text(encoding="utf-8")
-    git(complete.repo, "commit", "-qam", "A1 blocks")
+    assert 'forms/rules.yaml version 1 (' in page.read_text(encoding="utf-8")
+    rewrite_rules(complete.repo, "severity: warn", "severity: block", home=complete.home)
     assert complete("audit", "--html", str(page)).exit_code in (0, 1)
-    changed = git(complete.repo, "rev-parse", "--short", "HEAD").strip()
-    assert changed != commit and f".qdocs/rules.yaml at commit {changed}</span>" in page.read_text(encoding="utf-8")
-    assert "rules .qdocs/rules.yaml" in complete("audit").stdout.splitlines()[0]
+    changed = git(complete.repo, "log", "-1", "--format=%h", "--", "forms/rules.yaml").strip()
+    assert changed != commit and f"forms/rules.yaml version 2 (approved by qc-manager on " in page.read_text(
+        encoding="utf-8") and f", commit {changed})</span>" in page.read_text(encoding="utf-8")
+    assert "rules forms/rules.yaml" in complete("audit").stdout.splitlines()[0]
 
 
 def test_each_release_rule_fails_when_its_evidence_goes(complete):

@@ -40,11 +40,13 @@ def world(tmp_path_factory):
     one revised back to draft, one revised and signed once (in review) and one void; a
     company certificate; an attachment on the final inspection report; every record exported
     in one call, the final inspection report signed, and the lot's pack."""
-    from qdocs.demo import DEMO_PASSPHRASE, run_demo
+    from qdocs.demo import DEMO_ADMIN, DEMO_PASSPHRASE, run_demo
+    from qdocs.trust.genesis import Enrollment
 
     base = tmp_path_factory.mktemp("pdf")
     repo = base / "records"
-    Repository.init(repo, None, "tester", time_zone="Asia/Shanghai")
+    administrator = Enrollment(DEMO_ADMIN, "系统管理员（演示）", DEMO_PASSPHRASE, repo / ".git" / "qdocs" / "demo-keys")
+    Repository.init(repo, None, "tester", time_zone="Asia/Shanghai", administrator=administrator)
     run_demo(repo, "tester")
     runner = CliRunner()
     environment = {"QDOCS_HOME": str(repo / ".git" / "qdocs" / "demo-keys"), "QDOCS_PASSPHRASE": DEMO_PASSPHRASE,

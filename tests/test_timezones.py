@@ -117,12 +117,13 @@ def test_a_wrong_zone_in_the_configuration_is_one_line_and_writes_nothing(settin
 
 def test_init_writes_the_zone_given_or_the_machines(tmp_path: Path, machine_zone):
     runner = CliRunner()
-    result = runner.invoke(cli.cli, ["--repo", str(tmp_path / "a"), "init", "--time-zone", "Europe/Berlin"])
+    admin = ["--admin", "admin", "--full-name", "管理员"]
+    result = runner.invoke(cli.cli, ["--repo", str(tmp_path / "a"), "init", "--time-zone", "Europe/Berlin", *admin])
     assert result.exit_code == 0 and "time zone Europe/Berlin" in result.output
     assert yamlio.load((tmp_path / "a" / CONFIG_PATH).read_text(encoding="utf-8"))["time_zone"] == "Europe/Berlin"
-    assert runner.invoke(cli.cli, ["--repo", str(tmp_path / "b"), "init"]).exit_code == 0
+    assert runner.invoke(cli.cli, ["--repo", str(tmp_path / "b"), "init", *admin]).exit_code == 0
     assert yamlio.load((tmp_path / "b" / CONFIG_PATH).read_text(encoding="utf-8"))["time_zone"] == "America/Sao_Paulo"
-    result = runner.invoke(cli.cli, ["--repo", str(tmp_path / "c"), "init", "--time-zone", "Mars/Olympus"])
+    result = runner.invoke(cli.cli, ["--repo", str(tmp_path / "c"), "init", "--time-zone", "Mars/Olympus", *admin])
     assert result.exit_code == 2 and "--time-zone 'Mars/Olympus' is not a time zone" in result.output
     assert not (tmp_path / "c").exists()
 

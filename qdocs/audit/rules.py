@@ -10,12 +10,14 @@ notice says so.  Every problem in the file is reported with its line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog, Label, default_template_dir
+from ..forms import RULES_FORM
 from .kinds import KINDS
 from .located import RulesError, Where, YAMLError, load_located, syntax_error_line
 from .parameters import check_reads, parse_parameters
@@ -57,6 +59,8 @@ class RuleSet:
     check_references: str = "once-kept"
     #: the file as reports name it for a reader elsewhere: ``.qdocs/rules.yaml``, or the shipped default
     file: str = ""
+    #: sha256 of the rules text, for a repository's approved form (which version was applied)
+    sha256: str = ""
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((rule for rule in (*self.release, *self.after_sales) if rule.id == rule_id), None)
@@ -75,11 +79,12 @@ def load_rules(repository: "Repository", notify: bool = True, as_of: Any = None)
     """The rules in force: the repository's approved ``forms/rules.yaml`` (as approved at the
     end of ``as_of``, a date, when given); in a repository made before forms were controlled,
     its ``.qdocs/rules.yaml`` or the shipped default (with a notice)."""
-    from ..forms import RULES_FORM, has_forms, read_approved
+    from ..forms import has_forms, read_approved
 
     if has_forms(repository.root):
         content = _rules_as_of(repository, as_of) if as_of is not None else read_approved(repository, RULES_FORM)
-        return parse_rules(content.decode("utf-8", "replace"), RULES_FORM, repository.catalog)
+        return replace(parse_rules(content.decode("utf-8", "replace"), RULES_FORM, repository.catalog),
+                       file=RULES_FORM, sha256=hashlib.sha256(content).hexdigest())
     path = repository.root / RULES_PATH
     if path.is_file():
         return replace(read_rules(path, repository.catalog), file=RULES_PATH)
@@ -97,6 +102,8 @@ def rules_version(repository: "Repository", rules: RuleSet) -> str:
     has changes not committed yet; or the shipped default.  One ``git log`` over the
     history (about a second at 100,000 commits), so only the reports that are sent out
     ask for it."""
+    if rules.file == RULES_FORM:
+        return _form_version(repository, rules)
     if rules.file != RULES_PATH:
         return rules.file
     commit = repository.git.text("log", "-1", "--format=%h", "--", RULES_PATH, check=False)
@@ -106,16 +113,30 @@ def rules_version(repository: "Repository", rules: RuleSet) -> str:
     return f"{RULES_PATH} at commit {commit}" + (" with changes not committed" if changed else "")
 
 
+def _form_version(repository: "Repository", rules: RuleSet) -> str:
+    """``forms/rules.yaml version 2 (approved by wang.qc on 2026-03-20, commit 1a2b3c4)``."""
+    from ..trust.administration import trust_state
+
+    version = next((item for item in trust_state(repository).forms.get(RULES_FORM, []) if item.sha256 == rules.sha256),
+                   None)
+    if version is None:
+        return f"{RULES_FORM} (not an approved version)"
+    commits = repository.git.text("log", "--format=%h", f"--find-object={version.blob}", "--", RULES_FORM,
+                                  check=False).split()
+    where = f", commit {commits[-1]}" if commits else ""
+    return f"{RULES_FORM} version {version.version} (approved by {version.by} on {version.time_text[:10]}{where})"
+
+
 def _rules_as_of(repository: "Repository", day: Any) -> bytes:
     """The rules version approved at the end of ``day`` (the first one for earlier days)."""
-    from ..forms import RULES_FORM, read_approved
+    from ..forms import read_approved
     from ..trust.administration import trust_state
     from .dates import end_of_day
 
     versions = trust_state(repository).forms.get(RULES_FORM, [])
     chosen = None
     for version in versions:
-        if chosen is None or version.time <= end_of_day(day):
+        if chosen is None or version.time <= end_of_day(day, repository.time_zone):
             chosen = version
     if chosen is None:
         return read_approved(repository, RULES_FORM)
