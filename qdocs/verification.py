@@ -59,7 +59,7 @@ class VerifyReport:
 def verify_repository(repository: "Repository", record_ids: list[str] | None = None,
                       progress: Callable[[int], None] | None = None,
                       checkpoints: list[Any] | None = None) -> VerifyReport:
-    from .checkpoints import check_checkpoints, local_checkpoints
+    from .checkpoints import check_checkpoints, last_commit, local_checkpoints
     from .outsidecheck import outside_findings
     from .trail import Trail
     from .trust.administration import forget_trust_state, trust_state
@@ -88,7 +88,8 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
         findings.extend(check_record(repository, trail, record, names, authority))
         if progress:
             progress(number)
-    findings.extend(check_checkpoints(repository, [*local_checkpoints(repository), *(checkpoints or [])]))
+    findings.extend(check_checkpoints(repository, [*last_commit(repository), *local_checkpoints(repository),
+                                                   *(checkpoints or [])]))
     root = None
     if state.root is not None:
         root = {"user": state.root["user"], "fingerprint": state.root["fingerprint"], "created": state.root["time"]}

@@ -113,6 +113,8 @@ class TrustState:
     entries: list[Entry] = field(default_factory=list)
     hashes: set[str] = field(default_factory=set)
     rejected: list[Entry] = field(default_factory=list)
+    #: site -> (moment, text) of its last entry: a new entry of the site may not be dated before it
+    last_times: dict[str, tuple[_dt.datetime, str]] = field(default_factory=dict)
 
     # -- reading ------------------------------------------------------------------
 
@@ -157,17 +159,33 @@ class TrustState:
 def load_trust(root: Path, approver_roles: Callable[[FormVersion | None], set[str]] | None = None) -> TrustState:
     """Read every site's trust log, check its chain, and fold it in time order.
 
+    Each site's entries keep the order of their sequence numbers, and a site's entries
+    never go back in time: an entry dated before the one it follows was backdated (to
+    before a revocation, say) and does not count.  The sites' logs are merged by time, as
+    each site's clock dated them: nothing better is known of the order of changes made
+    apart, and a site that learns of another's change later (a revocation made
+    elsewhere) finds its own later entries judged against it.  The root is the entry
+    ``root.yaml`` names; another ``root`` entry, whatever its date, is a second root.
+
     ``approver_roles`` gives the roles the catalog version in force allows to approve
     forms (read from git by :mod:`qdocs.forms`); without it no forms approval counts."""
     state = TrustState()
     entries: list[Entry] = []
+    backdated: dict[str, str] = {}
     for site in trust_sites(root):
-        entries.extend(_read_site(root, site, state.findings))
+        read = _read_site(root, site, state.findings)
+        backdated.update(_backdated(read, state, site))
+        entries.extend(read)
     entries.sort(key=lambda entry: (parse_moment(entry.fields.get("time")) or _EPOCH, entry.fields.get("site", ""),
                                     entry.fields.get("seq", 0)))
+    root_entry = _root_named(root)
     for entry in entries:
         state.hashes.add(entry.hash)
-        problem = apply_entry(state, entry, approver_roles)
+        problem = backdated.get(entry.hash)
+        if problem is None and entry.action == "root" and root_entry is not None \
+                and root_entry != f"{entry.fields.get('site')}/{entry.fields.get('seq')}":
+            problem = f"is a second root: {ROOT_PATH} names entry {root_entry} as the repository's root"
+        problem = problem or apply_entry(state, entry, approver_roles)
         if problem:
             state.rejected.append(entry)
             state.findings.append(Finding(entry.label, f"{problem}; it does not count", kind="trust"))
@@ -186,6 +204,36 @@ def parse_moment(text: Any) -> _dt.datetime | None:
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _backdated(entries: list[Entry], state: TrustState, site: str) -> dict[str, str]:
+    """Entries of one site dated before an entry earlier in its log (hash -> problem), and
+    the site's last time, which a new entry may not precede."""
+    problems: dict[str, str] = {}
+    latest: tuple[_dt.datetime, str] | None = None
+    for entry in entries:
+        moment = parse_moment(entry.fields.get("time"))
+        if moment is None:
+            continue
+        if latest is not None and moment < latest[0]:
+            problems[entry.hash] = (f"is dated {entry.fields.get('time')}, before an earlier entry of its site's log "
+                                    f"({latest[1]}): its time was set back")
+        else:
+            latest = (moment, str(entry.fields.get("time")))
+    if latest is not None:
+        state.last_times[site] = latest
+    return problems
+
+
+def _root_named(root: Path) -> str | None:
+    """``S1/1``: the entry ``root.yaml`` names as the root (None without a readable file)."""
+    from .. import yamlio
+
+    try:
+        raw = yamlio.load((root / ROOT_PATH).read_text(encoding="utf-8")) or {}
+        return str(raw["entry"]) if isinstance(raw, dict) and raw.get("entry") else None
+    except Exception:  # missing or damaged: reported by _check_root_file; the first root then counts
+        return None
 
 
 def _read_site(root: Path, site: str, findings: list[Finding]) -> list[Entry]:
@@ -232,10 +280,30 @@ def apply_entry(state: TrustState, entry: Entry, approver_roles: Callable[[FormV
         return f"is signed by {signer.name} with a key that was not theirs at {fields.get('time')} ({fields.get('key')})"
     if not _signature_holds(key.public, entry):
         return f"its signature by {signer.name} does not verify: the entry was changed or forged"
-    permission = permission_problem(state, entry, signer, moment, approver_roles)
+    permission = permission_problem(state, entry, signer, moment, approver_roles) or _content_problem(state, entry)
     if permission:
         return permission
     _APPLY[entry.action](state, entry, moment)
+    return None
+
+
+def _content_problem(state: TrustState, entry: Entry) -> str | None:
+    """A registered key must be the key its fingerprint names (so that a fingerprint in a
+    signature means one key), and not be a key some user already has."""
+    if entry.action not in ("key-register", "key-rotate"):
+        return None
+    from ..keys import fingerprint
+
+    try:
+        raw = base64.b64decode(str(entry.fields.get("public_key")), validate=True)
+        public_key_ok = len(raw) == 32
+    except ValueError:
+        public_key_ok = False
+    if not public_key_ok or fingerprint(raw) != entry.fields.get("fingerprint"):
+        return f"registers a public key that does not match its fingerprint ({entry.fields.get('fingerprint')})"
+    holders = sorted(user.name for user in state.users.values() if entry.fields.get("fingerprint") in user.keys)
+    if holders:
+        return f"registers key {entry.fields.get('fingerprint')}, which is already registered for {', '.join(holders)}"
     return None
 
 
