@@ -25,6 +25,7 @@ from qdocs.repository import Repository
 from qdocs.signatures import signature_payload
 from qdocs.trust.administration import trust_state
 from tests.conftest import ADMIN, PASSPHRASE, git, repository_state, write_example
+from tests.test_audit_helpers import complete  # noqa: F401  (the fixture)
 
 MALLORY = ["-c", "user.name=mallory", "-c", "user.email=mallory@example.com"]
 
@@ -542,3 +543,115 @@ def test_a_second_root_dated_before_the_first(signing, repo_path: Path):
     assert trust_state(Repository.open(repo_path)).root["fingerprint"] == root["fingerprint"]
     trust = json.loads(run("trust", "--json").stdout)
     assert trust["root"]["fingerprint"] == root["fingerprint"] and trust["admins"] == [ADMIN]
+
+
+# -- the forged approval: what the trust log exists for ---------------------------------------------
+
+
+def _forge_key_registration_thoroughly(repo: Path, user: str) -> tuple[Any, str]:
+    """mallory, who is no user, registers a key for ``user`` with qdocs' own writing functions: the
+    trust entry (signed with her key), the user's file and an event in the chain, one commit."""
+    from qdocs.records import now_text
+    from qdocs.trust.log import EntryWriter
+    from qdocs.users import user_path
+
+    mallory = new_key_pair(PASSPHRASE, "mallory")
+    pair = new_key_pair(PASSPHRASE, user)
+    repository = Repository.open(repo)
+    with repository.transaction("key-register", [], []) as change:
+        time = now_text()
+        writer = EntryWriter(repository.root, "S1", change.write)
+        entry = writer.append("key-register", time, "mallory", mallory.fingerprint, mallory.private.sign, user=user,
+                              fingerprint=pair.fingerprint, public_key=pair.public_key, reason="lost laptop")
+        writer.finish()
+        view = yamlio.load((repo / user_path(user)).read_text(encoding="utf-8"))
+        for old in view["keys"]:
+            old.setdefault("retired", time)
+        view["keys"].append({"fingerprint": pair.fingerprint, "public_key": pair.public_key, "created": time,
+                             "registered_by": entry.label})
+        change.write(user_path(user), yamlio.dump(view))
+        change.events.append("key-register", ADMIN, time, trust_entry=entry.hash, user=user)
+        change.commit(f"register signing key {pair.fingerprint} for {user}", ADMIN, {"Action": "key-register"})
+    repository.close()
+    return pair, entry.label
+
+
+def _forge_signature(repo: Path, record_id: str, signer: str, meaning: str, pair: Any) -> None:
+    """Sign as ``signer`` with ``pair`` exactly as ``qdocs sign`` writes a signature (record.yaml,
+    record.docx, the sign event, one commit), skipping only its checks of the trust state."""
+    from qdocs.actions import write_record
+    from qdocs.events import sha256_hex
+    from qdocs.records import Stamp
+
+    repository = Repository.open(repo)
+    record = repository.get(record_id)
+    record_type = repository.catalog.get(record.type)
+    with repository.transaction("sign", [record.path], [record_id]) as change:
+        stamp = Stamp.now(signer)
+        signature = {"meaning": meaning, "signer": signer, "full_name": f"{signer} 姓名", "role": signer,
+                     "time": clock.utc_now().isoformat().replace("+00:00", "Z"), "comment": "",
+                     "key": pair.fingerprint, "chain_head": change.events.head.hash}
+        signature["signature"] = base64.b64encode(pair.private.sign(signature_payload(record, signature))).decode()
+        record.signatures.append(signature)
+        record.status, record.changed = "approved", stamp
+        entry = write_record(repository, repository.templates, record_type, record, change, role=signer,
+                             signature_sha256=sha256_hex(signature["signature"].encode()))
+        change.events.append("sign", signer, stamp.time, records=[entry], meaning=meaning, signer=signer,
+                             key=pair.fingerprint)
+        change.commit(f"sign {record_id} rev {record.revision} as {meaning} by {signer}", signer,
+                      {"Action": "sign", "Record": record_id, "Meaning": meaning, "Signer": signer})
+    repository.close()
+
+
+def test_a_lot_released_with_a_forged_approval_is_blocked(complete):
+    from tests.test_audit_helpers import LOT, PRODUCT, ids_of, results_of
+
+    (final,) = ids_of(complete, "final-inspection")
+    assert complete("revise", final, "--set", "standard=GB/T 3216-2016 (2026)", "--reason", "new standard").exit_code == 0
+    assert complete("sign", final, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 1  # waiting for the QC manager
+    pair, label = _forge_key_registration_thoroughly(complete.repo, "qc-manager")
+    _forge_signature(complete.repo, final, "qc-manager", "approved", pair)
+    assert Repository.open(complete.repo).get(final).status == "approved"
+    verified = complete("verify", "--json")
+    assert verified.exit_code == 1
+    report = json.loads(verified.stdout)["findings"]
+    assert "(key-register of qc-manager)" in label
+    found(report, "trust", label, "'mallory', who is not a user", "it does not count")
+    found(report, "signature", final, "signature 'approved' by qc-manager",
+          "made with a key that is not registered for qc-manager")
+    checked = complete("release-check", PRODUCT, "--lot", LOT, "--json")
+    assert checked.exit_code == 1, checked.output
+    r11 = results_of({"lots": [json.loads(checked.stdout)]})["R11"]
+    assert r11["status"] == "unsigned"
+    text = " ".join(finding["text"] for finding in r11["findings"])
+    assert f"{final} (unsigned)" in text
+    assert f"{final}: signature 'approved' by qc-manager does not count: " in text
+    assert "made with a key that is not registered for qc-manager" in text
+    code, audit = complete.audit_json("--lot", LOT)  # the whole-repository audit agrees, from the trust state alone
+    assert code == 1 and results_of(audit)["R11"]["status"] == "unsigned"
+    assert "does not count" in results_of(audit)["R11"]["findings"][0]["text"]
+
+
+def test_release_check_verifies_the_records_it_relies_on(complete):
+    """A record changed with plain git after it was approved keeps valid-looking signatures the
+    trust state authorises; the release gate verifies each record it relies on, in the lot and
+    outside it (the supplier evaluation behind a material lot)."""
+    from tests.test_audit_helpers import LOT, PRODUCT, ids_of, results_of
+
+    assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 0
+    (evaluation,) = ids_of(complete, "supplier-evaluation")
+    path = complete.repo / Repository.open(complete.repo).get(evaluation).path / "record.yaml"
+    raw = yamlio.load(path.read_text(encoding="utf-8"))
+    raw["data"]["next_assessment_due"] = "2099-12-31"
+    path.write_text(yamlio.dump(raw), encoding="utf-8")
+    plain_commit(complete.repo, "extend the evaluation")
+    checked = complete("release-check", PRODUCT, "--lot", LOT, "--json")
+    assert checked.exit_code == 1, checked.output
+    results = results_of({"lots": [json.loads(checked.stdout)]})
+    blocked = {rule: result for rule, result in results.items() if result["status"] != "ok"}
+    assert set(blocked) == {"R6"}, blocked
+    text = " ".join(finding["text"] for finding in blocked["R6"]["findings"])
+    assert f"{evaluation}: record.yaml differs from what its last action wrote" in text
+    code, audit = complete.audit_json("--lot", LOT)  # the whole-repository audit reads signatures, not documents
+    assert code == 0

@@ -1,8 +1,10 @@
 """What the audit keeps of a record: its facts, and the cache that keeps them.
 
 A fact is the part of one ``record.yaml`` the rules read: id, type, status,
-subject, creation time and the projected fields (only those the checks use, see
-:mod:`qdocs.audit.kinds`).  Facts are cached by the git blob id of the
+subject, creation time, the projected fields (only those the checks use, see
+:mod:`qdocs.audit.kinds`) and each signature's meaning, signer, key, role and time
+(what the trust state needs to say whether it counts, :mod:`.authorised`).  Facts
+are cached by the git blob id of the
 ``record.yaml`` they came from, so a record is parsed once per content ever, for
 the current state and every earlier one alike.  The cache is one marshal file in
 ``.qdocs/cache/`` (ignored by git, rebuilt when missing or unreadable).
@@ -19,25 +21,36 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..subjects import SCOPES
-from .kinds import SIGNED_TYPES, all_fixed_reads, merge_reads
+from .kinds import all_fixed_reads, merge_reads
 
 CACHE_FOLDER = ".qdocs/cache"
-_FORMAT = 1
+_FORMAT = 2  # 2: every record's signatures (meaning, signer, key, role, time)
 _INTERN_LENGTH = 48
+
+
+Signature = tuple[str, str, str, str, str]  # (meaning, signer, key fingerprint, role, UTC time)
 
 
 class Fact(NamedTuple):
     id: str
     type: str
-    status: str
+    status: str  # as record.yaml says; "unsigned" when its signatures do not count (``problem`` says why)
     subject: tuple[str, ...]  # (scope, key values in scope order), e.g. ("lot", "PUMP-X200", "L2026-031")
     created: str
-    fields: dict[str, Any]  # the projected data; "signatures": ((meaning, signer, utc time), ...)
+    fields: dict[str, Any]  # the projected data
+    signatures: tuple[Signature, ...] = ()
+    problem: str | None = None  # why a record that says approved does not count (None in the cache)
 
     @property
     def counts(self) -> bool:
-        """Approved (every required signature), hence not void; the current revision by construction."""
+        """Approved with every required signature authorised (:mod:`.authorised`), hence not void;
+        the current revision by construction."""
         return self.status == "approved"
+
+    @property
+    def shown_status(self) -> str:
+        """The status for messages: ``unsigned: <why>`` for a record whose signatures do not count."""
+        return f"{self.status}: {self.problem}" if self.problem else self.status
 
     @property
     def live(self) -> bool:
@@ -64,7 +77,7 @@ def projection_for(rule_sets: list[Any]) -> Projection:
 
 
 def projection_digest(projection: Projection) -> str:
-    text = json.dumps({"format": _FORMAT, "reads": projection, "signed": SIGNED_TYPES}, sort_keys=True)
+    text = json.dumps({"format": _FORMAT, "reads": projection}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -82,12 +95,12 @@ def extract(raw: Any, projection: Projection) -> tuple:
         else:
             fields[_intern(key)] = tuple({_intern(column): _plain(row.get(column)) for column in columns}
                                          for row in value or [] if isinstance(row, dict))
-    if type_id in SIGNED_TYPES:
-        fields["signatures"] = tuple((_intern(entry["meaning"]), _intern(entry["signer"]), str(entry["time"]))
-                                     for entry in raw.get("signatures") or [])
+    signatures = tuple((_intern(str(entry.get("meaning"))), _intern(str(entry.get("signer"))),
+                        _intern(str(entry.get("key"))), _intern(str(entry.get("role"))), _intern(str(entry.get("time"))))
+                       for entry in raw.get("signatures") or [])
     keys = tuple(_intern(str(subject[key])) for key in SCOPES[scope])
     return (str(raw["id"]), _intern(type_id), _intern(raw["status"]), (_intern(scope), *keys),
-            str(raw["created"]["time"]), fields)
+            str(raw["created"]["time"]), fields, signatures, None)
 
 
 def _plain(value: Any) -> Any:

@@ -28,6 +28,7 @@ from .facts import Fact, FactCache, Projection
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
 Progress = Callable[[int, int], None]
+Judge = Callable[[list[Fact]], list[Fact]]
 
 
 class Snapshot:
@@ -50,6 +51,20 @@ class Snapshot:
                     live[key] = [fact]
                 else:
                     found.append(fact)
+
+    def mark_unverified(self, problems: dict[str, str]) -> list[str]:
+        """Make the approved records named in ``problems`` (id -> what verify found) unsigned,
+        in place; returns their ids."""
+        marked = []
+        for index, fact in enumerate(self.facts):
+            if fact.id in problems and fact.status == "approved":
+                replaced = fact._replace(status="unsigned", problem=problems[fact.id])
+                self.facts[index] = replaced
+                live = self._live.get((fact.subject, fact.type), [])
+                live[:] = [replaced if other is fact else other for other in live]
+                self._of_type.pop(fact.type, None)
+                marked.append(fact.id)
+        return marked
 
     def live(self, subject: tuple[str, ...], type_id: str) -> list[Fact]:
         """Records of ``type_id`` on ``subject`` (e.g. ``("lot", "PUMP-X200", "L2026-031")``), not void."""
@@ -78,8 +93,9 @@ class Listing:
     cache: FactCache
     projection: Projection
 
-    def read(self, progress: Progress | None = None) -> Snapshot:
-        """Every record's facts: from the cache, or parsed when new (kept by :meth:`save`)."""
+    def read(self, progress: Progress | None = None, judge: Judge | None = None) -> Snapshot:
+        """Every record's facts: from the cache, or parsed when new (kept by :meth:`save`);
+        ``judge`` makes those whose signatures do not count unsigned (:mod:`.authorised`)."""
         known = self.cache.facts
         found = [known.get(blob) for blob, _ in self.entries]
         facts = list(map(Fact._make, filter(None, found)))
@@ -93,7 +109,7 @@ class Listing:
                 else:
                     self.cache.add(blob, fact)
                     facts.append(Fact._make(fact))
-        return Snapshot(self.commit, facts, unreadable)
+        return Snapshot(self.commit, judge(facts) if judge else facts, unreadable)
 
     def save(self) -> None:
         """Keep newly parsed facts in the cache (after the caller has checked its input)."""
@@ -142,10 +158,10 @@ def paused_garbage_collector() -> Iterator[None]:
 
 
 def read_snapshot(root: Path, projection: Projection, commit: str | None = None,
-                  progress: Progress | None = None) -> Snapshot:
+                  progress: Progress | None = None, judge: Judge | None = None) -> Snapshot:
     """The facts of every record in ``commit`` (None: HEAD); newly parsed ones are cached."""
     listing = list_records(root, projection, commit)
-    snapshot = listing.read(progress)
+    snapshot = listing.read(progress, judge)
     listing.save()
     return snapshot
 
