@@ -169,6 +169,10 @@ def approver_reader(repository: "Repository") -> Callable[["FormVersion | None"]
         if version is None:
             return set()
         if version.sha256 not in parsed:
+            current = repository._catalog
+            if getattr(current, "sha256", None) == version.sha256:  # already parsed: no git process
+                parsed[version.sha256] = approver_roles(current)
+                return parsed[version.sha256]
             content = repository.git.run("cat-file", "blob", version.blob, check=False)
             try:
                 catalog = catalog_from_text(content.decode("utf-8"), Path(CATALOG_FORM))

@@ -101,7 +101,7 @@ def test_the_lookup_agrees_with_the_trust_state_at_every_edge(signing, repo_path
                 _, expected = state.signing_problem("inspector", role, key, time)
                 if expected is None and role != "inspector":
                     expected = "the catalog"
-                problem = judge.problem(fact)
+                problem = judge.problem(fact.type, fact.signatures)
                 assert (problem is None or "not signed as approved" in problem) == (expected is None), \
                     (key, role, time, problem, expected)
                 counted += expected is None
@@ -135,7 +135,7 @@ def test_the_lookup_takes_the_catalog_in_force_at_each_signature(signing, repo_p
             fact = Fact("FIR-S1-2026-0001", "final-inspection", "approved", ("lot", "P", "L"), time, {},
                         (("inspected", "inspector", state.users["inspector"].current_key().fingerprint, "inspector",
                           time), ("approved", signer, key, role, time)))
-            problem = judge.problem(fact)
+            problem = judge.problem(fact.type, fact.signatures)
             assert (problem is None) == authority.role_allowed("final-inspection", "approved", role, time), problem
             answers[(time[11:19], role)] = problem is None
     assert answers == {("01:59:59", "qc-manager"): True, ("01:59:59", "qa-engineer"): False,

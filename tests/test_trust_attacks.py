@@ -24,8 +24,9 @@ from qdocs.keys import load_private_key, new_key_pair
 from qdocs.repository import Repository
 from qdocs.signatures import signature_payload
 from qdocs.trust.administration import trust_state
-from tests.conftest import ADMIN, PASSPHRASE, git, repository_state, write_example
+from tests.conftest import ADMIN, PASSPHRASE, git, write_example
 from tests.test_audit_helpers import complete  # noqa: F401  (the fixture)
+from tests.test_audit_helpers import state as repository_state  # without SQLite's passing -wal and -shm files
 
 MALLORY = ["-c", "user.name=mallory", "-c", "user.email=mallory@example.com"]
 

@@ -22,8 +22,10 @@ verifies every record it relies on (:mod:`.verified`).
 Speed: signature times are UTC text of one form (``2026-03-20T04:00:00Z``).  The trust
 state's moments are turned into that form once, rounded up to the second (exact for
 times in whole seconds), so most checks compare text; a time in any other form is
-judged by the trust state itself.  Answers are kept per distinct signature: a
-batch signed in one command shares one.
+judged by the trust state itself.  Each distinct signature is judged once, and each
+set of a type's signatures: records signed together in one command share theirs (the
+fact cache stores them once, :meth:`.facts.FactCache.add`), so most records cost one
+dictionary lookup.
 """
 
 from __future__ import annotations
@@ -48,10 +50,12 @@ class SignatureJudge:
 
     def __init__(self, repository: "Repository", state: "TrustState | None" = None) -> None:
         from ..authority import Authority
-        from ..forms import CATALOG_FORM
-        from ..trust.administration import trust_state
+        from ..forms import CATALOG_FORM, approver_reader
+        from ..trust.state import load_trust
 
-        self.state = state or trust_state(repository)
+        self.state = state or getattr(repository, "_trust_state", None)
+        if self.state is None:  # folded once per process, shared with whatever else asks (release-check)
+            self.state = repository._trust_state = load_trust(repository.root, approver_reader(repository))
         self.authority = Authority(repository, self.state)
         self.repository = repository
         self._users = {name: _Windows(user) for name, user in self.state.users.items()}
@@ -67,27 +71,36 @@ class SignatureJudge:
             problem = "this repository has no root of trust, so no signature is authorised (qdocs migrate)"
             return [fact._replace(status="unsigned", problem=problem) if fact.status == "approved" else fact
                     for fact in facts]
+        records: dict[tuple[int, str], tuple[tuple[Signature, ...], str | None]] = {}
         problem_of = self.problem
-        judged = []
+        judged: list[Fact] = []
+        append = judged.append
         for fact in facts:
             if fact.status == "approved":
-                problem = problem_of(fact)
+                # records signed together share one signatures object: judged once, known by identity
+                signatures = fact.signatures
+                known = records.get((id(signatures), fact.type))
+                if known is not None and known[0] is signatures:
+                    problem = known[1]
+                else:
+                    problem = problem_of(fact.type, signatures)
+                    records[(id(signatures), fact.type)] = (signatures, problem)
                 if problem is not None:
                     fact = fact._replace(status="unsigned", problem=problem)
-            judged.append(fact)
+            append(fact)
         return judged
 
-    def problem(self, fact: Fact) -> str | None:
-        """Why an approved record's signatures do not make it approved, or None."""
+    def problem(self, type_id: str, signatures: tuple[Signature, ...]) -> str | None:
+        """Why an approved record of ``type_id`` with ``signatures`` is not approved, or None."""
         answers = self._answers
         last = ""
         signers = set()
-        for signature in fact.signatures:
-            key = (fact.type, *signature)
+        for signature in signatures:
+            key = (type_id, *signature)
             try:
                 problem = answers[key]
             except KeyError:
-                problem = answers[key] = self._signature_problem(fact.type, signature)
+                problem = answers[key] = self._signature_problem(type_id, signature)
             if problem is not None:
                 return f"signature '{signature[0]}' by {signature[1]} does not count: {problem}"
             if signature[1] in signers:
@@ -95,10 +108,10 @@ class SignatureJudge:
             signers.add(signature[1])
             if signature[4] > last:
                 last = signature[4]
-        required, listed = self._required_at(fact.type, last)
-        missing = required.difference(signature[0] for signature in fact.signatures)
+        required, listed = self._required_at(type_id, last)
+        missing = required.difference(signature[0] for signature in signatures)
         if missing:
-            return f"not signed as {', '.join(sorted(missing))} ({fact.type} needs {listed})"
+            return f"not signed as {', '.join(sorted(missing))} ({type_id} needs {listed})"
         return None
 
     # -- one signature --------------------------------------------------------------

@@ -158,9 +158,9 @@ def _verified(repository: "Repository", report: AuditReport, snapshot: Snapshot,
     verifier = RecordVerifier(repository)
     subject = ("lot", product, lot)
     while True:
-        relied = [fact.id for fact in snapshot.facts if fact.subject == subject and fact.live]
-        relied += [record_id for outcome in report.lots[0].outcomes for record_id in outcome.evidence]
-        problems = verifier.problems(relied)
+        relied = snapshot.of_subject(subject, repository.catalog.types)
+        relied += [snapshot.fact(record_id) for outcome in report.lots[0].outcomes for record_id in outcome.evidence]
+        problems = verifier.problems(fact for fact in relied if fact is not None)
         if not snapshot.mark_unverified(problems):
             return report
         context = Context(snapshot, repository.catalog, report.day)

@@ -124,6 +124,7 @@ class FactCache:
         self.path = self.folder / f"audit-facts-{self.digest}.marshal"
         self.facts: dict[bytes, tuple] = {}
         self.added = 0
+        self._signatures: dict[tuple, tuple] | None = None
 
     def load(self) -> None:
         try:
@@ -133,9 +134,17 @@ class FactCache:
         except (OSError, EOFError, ValueError, TypeError, IndexError):
             self.facts = {}  # missing or damaged: rebuilt from the records
 
-    def add(self, blob: bytes, fact: tuple) -> None:
+    def add(self, blob: bytes, fact: tuple) -> tuple:
+        """Keep a newly parsed fact; returns it with its signatures shared with every equal one
+        (a batch signed in one command: one object, stored once by marshal, judged once)."""
+        if self._signatures is None:
+            self._signatures = {known[6]: known[6] for known in self.facts.values()}
+        signatures = self._signatures.setdefault(fact[6], fact[6])
+        if signatures is not fact[6]:
+            fact = (*fact[:6], signatures, *fact[7:])
         self.facts[blob] = fact
         self.added += 1
+        return fact
 
     def save(self, in_use: list[bytes]) -> None:
         """Write back what was added (atomically); forget facts no listing used lately when the

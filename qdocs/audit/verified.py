@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     from ..repository import Repository
+    from .facts import Fact
 
 SHOWN_FINDINGS = 2
 
@@ -35,18 +36,25 @@ class RecordVerifier:
         self._trail: Any = None
         self._authority: Any = None
 
-    def problems(self, record_ids: Iterable[str]) -> dict[str, str]:
+    def problems(self, records: Iterable["Fact"]) -> dict[str, str]:
         """What is wrong with each record not verified before (the records without findings left out)."""
         from ..errors import QdocsError
+        from ..records import Record
         from ..verification import check_record
 
         found: dict[str, str] = {}
-        for record_id in dict.fromkeys(record_ids):
+        for fact in records:
+            record_id = fact.id
             if record_id in self.checked:
                 continue
             trail, authority = self._context()
+            folder = "/".join((*fact.subject, record_id))  # the folder of a subject's record
             try:
-                findings = check_record(self.repository, trail, self.repository.get(record_id), None, authority)
+                record = Record.from_yaml((self.repository.root / folder / "record.yaml").read_text(encoding="utf-8"),
+                                          folder)
+                findings: list[Any] = check_record(self.repository, trail, record, None, authority)
+            except FileNotFoundError:
+                findings = [f"{record_id}: {folder}/record.yaml is missing from the work tree"]
             except (QdocsError, OSError, KeyError, TypeError, ValueError) as error:
                 findings = [f"{record_id}: cannot be read ({error})"]
             text = _summary(record_id, [str(finding) for finding in findings]) if findings else None
