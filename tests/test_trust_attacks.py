@@ -656,3 +656,77 @@ def test_release_check_verifies_the_records_it_relies_on(complete):
     assert f"{evaluation}: record.yaml differs from what its last action wrote" in text
     code, audit = complete.audit_json("--lot", LOT)  # the whole-repository audit reads signatures, not documents
     assert code == 0
+
+
+def test_attest_is_only_the_migration_right_after_the_root(tmp_path: Path):
+    """``attest`` (a repository made before trust accepting its users) takes keys with their own
+    creation times and roles held all along: a later one, even by the root administrator, would
+    backdate a key or a role, so it counts only right after the root.  A root administrator who
+    was a user before keeps the earlier key, retired by the migration, so earlier signatures count."""
+    from qdocs.trust.log import EntryWriter
+    from qdocs.trust.state import load_trust
+
+    repo = tmp_path / "repo"
+
+    def write(path: str, content: Any) -> None:
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+
+    root, earlier, sock = (new_key_pair(PASSPHRASE, name) for name in ("li.admin", "li.admin", "sock"))
+    migrated = "2026-02-01T08:00:00+08:00"
+    writer = EntryWriter(repo, "S1", write)
+    writer.append("root", migrated, "li.admin", root.fingerprint, root.private.sign, user="li.admin",
+                  full_name="Li", roles=["admin"], fingerprint=root.fingerprint, public_key=root.public_key)
+    writer.append("attest", migrated, "li.admin", root.fingerprint, root.private.sign, forms={}, users={
+        "li.admin": {"full_name": "Li", "roles": ["qc-manager"], "keys": [
+            {"fingerprint": earlier.fingerprint, "public_key": earlier.public_key,
+             "created": "2025-01-01T08:00:00+08:00", "retired": None}]}})
+    later = writer.append("attest", "2026-03-01T08:00:00+08:00", "li.admin", root.fingerprint, root.private.sign,
+                          forms={}, users={"sock": {"full_name": "Sock", "roles": ["qc-manager"], "keys": [
+                              {"fingerprint": sock.fingerprint, "public_key": sock.public_key,
+                               "created": "2020-01-01T00:00:00+08:00", "retired": None}]}})
+    writer.finish()
+    write(".qdocs/trust/root.yaml", yamlio.dump({"user": "li.admin", "fingerprint": root.fingerprint,
+                                                  "entry": "S1/1"}))
+    state = load_trust(repo)
+    assert "sock" not in state.users
+    assert any(finding.record == later.label and "only the migration" in finding.message for finding in state.findings)
+    li = state.users["li.admin"]
+    assert li.current_key().fingerprint == root.fingerprint and li.keys[earlier.fingerprint].retired is not None
+    assert state.signing_problem("li.admin", "qc-manager", earlier.fingerprint, "2025-06-01T00:00:00Z")[1] is None
+    assert "retired" in state.signing_problem("li.admin", "qc-manager", earlier.fingerprint, "2026-02-02T00:00:00Z")[1]
+    assert state.signing_problem("li.admin", "qc-manager", root.fingerprint, "2026-02-02T00:00:00Z")[1] is None
+
+
+def test_a_revocation_taken_back_with_plain_git_blocks_the_release(complete):
+    """The QC manager leaves and is revoked; with plain git her revocation is deleted from the
+    trust log (its head and her file put back as they were), and she approves with the key she
+    kept.  The log left is consistent, so qdocs sign accepts her; verify and the release gate,
+    which check the log against git and the event chain, do not."""
+    from qdocs.events import sha256_hex
+    from tests.test_audit_helpers import LOT, PRODUCT, ids_of, results_of
+
+    (final,) = ids_of(complete, "final-inspection")
+    assert complete("revise", final, "--set", "standard=GB/T 3216-2016 (2026)", "--reason", "new standard").exit_code == 0
+    assert complete("sign", final, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    assert complete("users", "revoke", "qc-manager", "--reason", "left the company", "--as", ADMIN).exit_code == 0
+    refused(complete("sign", final, "--as", "qc-manager", "--meaning", "approved"), "revoked")
+    folder = complete.repo / ".qdocs" / "trust" / "S1"
+    *_, previous, revocation = sorted(folder.glob("*.json"))
+    assert '"action":"user-revoke"' in revocation.read_text(encoding="utf-8")
+    revocation.unlink()
+    (folder.parent / "S1.head").write_text(f"{int(previous.stem)} {sha256_hex(previous.read_bytes())}\n")
+    view = ".qdocs/users/qc-manager.yaml"
+    (complete.repo / view).write_text(git(complete.repo, "show", f"HEAD~1:{view}"), encoding="utf-8")
+    plain_commit(complete.repo, "tidy up")
+    assert complete("sign", final, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    verified = complete("verify", "--json")
+    assert verified.exit_code == 1
+    report = json.loads(verified.stdout)["findings"]
+    found(report, "trust", f".qdocs/trust/S1/{revocation.name}", "was changed or deleted after it was committed")
+    found(report, "trust", "event chain S1", "(user-revoke) names a trust entry that is missing")
+    checked = complete("release-check", PRODUCT, "--lot", LOT, "--json")
+    assert checked.exit_code == 1, checked.output
+    r11 = results_of({"lots": [json.loads(checked.stdout)]})["R11"]
+    assert r11["status"] == "unsigned"
+    assert "no signature counts while the trust log is not what was committed" in r11["findings"][0]["text"]

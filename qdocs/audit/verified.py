@@ -11,6 +11,12 @@ record with a finding does not count, and the finding is the evidence.  When tha
 takes away what a rule relied on, the rule looks again, and whatever it then relies on
 is verified in turn.
 
+Who may sign is read from the trust log as it stands in the work tree; an entry
+deleted or changed after it was committed (a revocation taken back with plain git)
+would leave a consistent log that says something else.  So the log is checked
+against git and the event chains first, as ``qdocs verify`` does, and while it has
+such a finding no record counts: the release waits until verify is clean.
+
 The records are verified as they stand now, so only a check of the current state
 does this: for an earlier day (``--as-of``) the documents may have changed since,
 and the trust state's lookup alone applies.
@@ -35,6 +41,7 @@ class RecordVerifier:
         self.checked: dict[str, str | None] = {}
         self._trail: Any = None
         self._authority: Any = None
+        self._untrusted: str | None = None
 
     def problems(self, records: Iterable["Fact"]) -> dict[str, str]:
         """What is wrong with each record not verified before (the records without findings left out)."""
@@ -48,6 +55,9 @@ class RecordVerifier:
             if record_id in self.checked:
                 continue
             trail, authority = self._context()
+            if self._untrusted:
+                self.checked[record_id] = found[record_id] = self._untrusted
+                continue
             folder = "/".join((*fact.subject, record_id))  # the folder of a subject's record
             try:
                 record = Record.from_yaml((self.repository.root / folder / "record.yaml").read_text(encoding="utf-8"),
@@ -69,8 +79,15 @@ class RecordVerifier:
             from ..trail import Trail
             from ..trust.administration import trust_state
 
+            from ..trustcheck import integrity_findings
+
             self._trail = Trail.load(self.repository, [])  # the chains' own findings are verify's to report
-            self._authority = Authority(self.repository, trust_state(self.repository), self._trail)
+            state = trust_state(self.repository)
+            self._authority = Authority(self.repository, state, self._trail)
+            broken = integrity_findings(self.repository, state, self._trail)
+            if broken:
+                self._untrusted = (f"no signature counts while the trust log is not what was committed "
+                                   f"({broken[0]}); run qdocs verify")
         return self._trail, self._authority
 
 

@@ -221,8 +221,16 @@ def _permitted(repository: "Repository", credentials: Credentials, action: str,
                          "key": key.fingerprint if key else ""}, "", "")
     problem = permission_problem(state, provisional, signer, parse_moment(time_text), approver_reader(repository))
     if problem:
-        raise UsageError(f"refused: this change {problem.removeprefix('is ')}")
+        raise UsageError(refusal(problem))
     return state, signer, time_text
+
+
+def refusal(problem: str) -> str:
+    """The rule an entry would break (:func:`.state.permission_problem`), as a command's refusal."""
+    text = f"refused: this change would be {problem[3:]}" if problem.startswith("is ") else f"refused: this change {problem}"
+    if "not an administrator" in problem:
+        text += "; an administrator makes it (qdocs trust lists them)"
+    return text
 
 
 #: how far this machine's clock may be behind the site's last trust entry and still be taken as

@@ -357,6 +357,9 @@ def permission_problem(state: TrustState, entry: Entry, signer: UserTrust, momen
     if action == "attest":
         if state.root is None or signer.name != state.root.get("user") or not is_admin:
             return "attests the earlier users but is not signed by the root administrator"
+        if len(state.entries) != 1:  # only the root before it
+            return ("attests earlier users after the trust log began: only the migration of a repository made "
+                    "before trust does, right after its root (a later one could register keys and roles backdated)")
         return None
     if not is_admin:
         return f"is signed by {signer.name}, who was not an administrator at {fields.get('time')}"
@@ -430,26 +433,50 @@ def _key_register(state: TrustState, entry: Entry, moment: _dt.datetime) -> None
 
 
 def _attest(state: TrustState, entry: Entry, moment: _dt.datetime) -> None:
-    """A migrated repository: the root administrator accepts the users it had, as they stood."""
+    """A migrated repository: the root administrator accepts the users it had, as they stood:
+    their roles as held all along (the files kept no history of them), their keys from when
+    each was made.  The root administrator, when already a user, keeps the earlier keys (so
+    their earlier signatures still count), retired by the migration that gave them the root
+    key, and the earlier roles."""
     for name, raw in sorted((entry.fields.get("users") or {}).items()):
-        if name in state.users:
+        existing = state.users.get(name)
+        if existing is not None:
+            _attest_root(existing, raw, entry, moment)
             continue
         user = UserTrust(name, str(raw.get("full_name", "")), str(raw.get("added") or entry.fields["time"]),
                          str(entry.fields["by"]), image_sha256=raw.get("image_sha256"))
         for role in raw.get("roles") or []:
             user.roles.setdefault(str(role), []).append([_EPOCH, None])
         for key in raw.get("keys") or []:
-            created = parse_moment(key.get("created")) or _EPOCH
-            retired = parse_moment(key.get("retired")) if key.get("retired") else None
-            user.keys[str(key["fingerprint"])] = KeyTrust(str(key["fingerprint"]), str(key["public_key"]), created,
-                                                          str(key.get("created") or ""), entry.label, retired,
-                                                          key.get("retired"))
+            user.keys[str(key["fingerprint"])] = _attested_key(key, entry)
         if raw.get("revoked"):
             user.revoked = parse_moment(raw["revoked"]) or moment
             user.revoked_text = str(raw["revoked"])
             user.revoked_reason = raw.get("revoked_reason")
         state.users[name] = user
     _apply_forms(state, entry, moment)
+
+
+def _attested_key(key: dict[str, Any], entry: Entry, retire_at: _dt.datetime | None = None) -> KeyTrust:
+    created = parse_moment(key.get("created")) or _EPOCH
+    retired = parse_moment(key.get("retired")) if key.get("retired") else retire_at
+    retired_text = key.get("retired") or (str(entry.fields["time"]) if retire_at else None)
+    return KeyTrust(str(key["fingerprint"]), str(key["public_key"]), created, str(key.get("created") or ""),
+                    entry.label, retired, retired_text)
+
+
+def _attest_root(user: UserTrust, raw: dict[str, Any], entry: Entry, moment: _dt.datetime) -> None:
+    """The root administrator's earlier keys (retired now) and roles, kept under their new root key."""
+    for key in raw.get("keys") or []:
+        if str(key.get("fingerprint")) not in user.keys:
+            user.keys[str(key["fingerprint"])] = _attested_key(key, entry, retire_at=moment)
+    user.keys = dict(sorted(user.keys.items(), key=lambda item: item[1].retired is None))  # the current key last
+    for role in raw.get("roles") or []:
+        spans = user.roles.setdefault(str(role), [])
+        if spans and spans[0][1] is None:
+            spans[0][0] = _EPOCH
+        elif not spans:
+            spans.append([_EPOCH, None])
 
 
 def _apply_forms(state: TrustState, entry: Entry, moment: _dt.datetime) -> None:
