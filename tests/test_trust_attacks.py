@@ -11,6 +11,7 @@ a key registered with plain git for the QC manager, and a lot released with it.
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import json
 import shutil
 import subprocess
@@ -730,3 +731,25 @@ def test_a_revocation_taken_back_with_plain_git_blocks_the_release(complete):
     r11 = results_of({"lots": [json.loads(checked.stdout)]})["R11"]
     assert r11["status"] == "unsigned"
     assert "no signature counts while the trust log is not what was committed" in r11["findings"][0]["text"]
+
+
+def test_a_lost_key_signing_with_its_time_set_back(signing, catalog, repo_path: Path, tmp_path: Path, monkeypatch):
+    """The QC manager's laptop is lost and an administrator replaces her key; whoever has the old
+    key signs with it, dated before the replacement, through qdocs' own writing functions.  The
+    old key was valid then, so only the time gives it away: the signature is dated before the
+    event it follows in the chain, and before the revision it signs was made."""
+    run = signing
+    record_id = new_record(run, catalog, tmp_path)
+    sign(run, record_id, "inspector", "inspected")
+    old_private, old_fingerprint = private_key(tmp_path / "home", "qc-manager", repo_path)
+    assert run("keys", "create", "qc-manager", "--replace", "--as", ADMIN, "--reason", "laptop lost").exit_code == 0
+    replaced = trust_state(Repository.open(repo_path)).users["qc-manager"].keys[old_fingerprint].retired
+    backdated = (replaced - _dt.timedelta(hours=1)).isoformat()
+    monkeypatch.setenv("QDOCS_CLOCK", backdated)
+
+    class Stolen:
+        fingerprint, private = old_fingerprint, old_private
+
+    _forge_signature(repo_path, record_id, "qc-manager", "approved", Stolen)
+    found(findings(run), "signature", record_id, "signature 'approved' by qc-manager is dated",
+          "before the event it follows in the chain", "its time was set back")

@@ -10,7 +10,6 @@ the key proves, not whoever typed ``--actor``.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,8 @@ from ..records import now_text
 from ..suggestions import unknown
 from ..users import check_full_name, check_user_name, image_path, read_image, user_path, user_view_text
 from .log import Entry, EntryWriter
-from .state import ADMIN_ROLE, TrustState, UserTrust, apply_entry, load_trust, parse_moment, permission_problem
+from .state import (ADMIN_ROLE, CLOCK_SKEW, TrustState, UserTrust, apply_entry, load_trust, parse_moment,
+                    permission_problem)
 
 if TYPE_CHECKING:
     from ..repository import Change, Repository
@@ -233,15 +233,11 @@ def refusal(problem: str) -> str:
     return text
 
 
-#: how far this machine's clock may be behind the site's last trust entry and still be taken as
-#: clock skew (the entry then takes that entry's time); further behind, the change is refused
-CLOCK_SKEW = _dt.timedelta(minutes=10)
-
-
 def entry_time(state: TrustState, site: str) -> str:
     """Now, or the time of the site's last entry when this machine's clock is a little behind
-    it: a site's entries never go back in time (:func:`.state.load_trust` rejects one that
-    does, as a change backdated to before a revocation would be)."""
+    it (at most :data:`.state.CLOCK_SKEW`; further behind, the change is refused): a site's
+    entries never go back in time (:func:`.state.load_trust` rejects one that does, as a change
+    backdated to before a revocation would be)."""
     now = now_text()
     last = state.last_times.get(site)
     if last is not None and parse_moment(now) < last[0]:

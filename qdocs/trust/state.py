@@ -39,6 +39,9 @@ from ..findings import Finding
 from .log import Entry, ROOT_PATH, head_path, iter_entry_files, read_head, trust_sites
 
 ADMIN_ROLE = "admin"
+#: how far the clocks of the machines writing one site's copy may disagree: a time that goes back
+#: further than this (a trust entry, a signature before the event it follows) was set back
+CLOCK_SKEW = _dt.timedelta(minutes=10)
 ROOT_ACTIONS = frozenset({"root"})
 
 
