@@ -51,7 +51,8 @@ def integrity_findings(repository: "Repository", state: "TrustState", trail: "Tr
         return findings
     findings.extend(_root_in_history(repository, state))
     findings.extend(_log_against_git(repository))
-    findings.extend(finding for finding in _log_against_events(state, trail) if finding.record.startswith("event chain"))
+    findings.extend(finding for finding in _log_against_events(state, trail)
+                    if finding.record.startswith("event chain"))  # an event naming an entry that is gone
     return findings
 
 

@@ -64,7 +64,8 @@ def found(report: list[dict[str, str]], kind: str, where: str, *words: str) -> d
     for finding in report:
         if finding["kind"] == kind and where in finding["record"] and all(word in finding["message"] for word in words):
             return finding
-    raise AssertionError(f"no {kind} finding on {where} with {words}: {json.dumps(report, indent=1, ensure_ascii=False)}")
+    shown = json.dumps(report, indent=1, ensure_ascii=False)
+    raise AssertionError(f"no {kind} finding on {where} with {words}: {shown}")
 
 
 def new_record(run: Any, catalog: Any, folder: Path, type_id: str = "final-inspection", *extra: str) -> str:
@@ -108,11 +109,11 @@ def hand_signature(repo: Path, record_id: str, signer: str, role: str, meaning: 
     return path
 
 
-def in_section(text: str, start: str, old: str, new: str) -> str:
-    """``text`` with the first ``old`` after ``start`` replaced."""
-    at = text.index(start)
-    found_at = text.index(old, at)
-    return text[:found_at] + new + text[found_at + len(old):]
+def relax(catalog: str) -> str:
+    """The catalog's text with inspectors allowed to approve final inspections."""
+    at = catalog.index("{meaning: approved, roles: [qc-manager]}", catalog.index("  - id: final-inspection"))
+    old = "{meaning: approved, roles: [qc-manager]}"
+    return catalog[:at] + "{meaning: approved, roles: [qc-manager, inspector]}" + catalog[at + len(old):]
 
 
 # -- 1. a key replaced by someone else --------------------------------------------------
@@ -174,8 +175,7 @@ def test_a_signature_made_under_a_relaxed_catalog(signing, catalog, repo_path: P
     run = signing
     add_user(run, "inspector2", "inspector")
     catalog_path = repo_path / "forms" / "catalog.yaml"
-    relaxed = in_section(catalog_path.read_text(encoding="utf-8"), "  - id: final-inspection",
-                         "{meaning: approved, roles: [qc-manager]}", "{meaning: approved, roles: [qc-manager, inspector]}")
+    relaxed = relax(catalog_path.read_text(encoding="utf-8"))
     catalog_path.write_text(relaxed, encoding="utf-8")
     plain_commit(repo_path, "inspectors may approve final inspections")
     record_id = new_record(run, catalog, tmp_path)
@@ -205,8 +205,7 @@ def test_a_relaxed_catalog_put_in_force_by_editing_the_forms_view(signing, catal
     record_id = new_record(run, catalog, tmp_path)
     sign(run, record_id, "inspector", "inspected")
     catalog_path = repo_path / "forms" / "catalog.yaml"
-    relaxed = in_section(catalog_path.read_text(encoding="utf-8"), "  - id: final-inspection",
-                         "{meaning: approved, roles: [qc-manager]}", "{meaning: approved, roles: [qc-manager, inspector]}")
+    relaxed = relax(catalog_path.read_text(encoding="utf-8"))
     catalog_path.write_text(relaxed, encoding="utf-8")
     view_path = repo_path / ".qdocs" / "forms.yaml"
     view = view_path.read_text(encoding="utf-8")
@@ -466,8 +465,6 @@ def test_a_dropped_tail_of_history(signing, catalog, repo_path: Path, tmp_path: 
     assert not any(finding["record"].startswith(ids[0]) for finding in report)  # the records are simply gone
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo_path), str(clone)], check=True)
-    (clone / ".git" / "qdocs").mkdir(exist_ok=True)
-    (clone / ".git" / "qdocs" / "site").write_text("S1\n")
     verified = run("--repo", str(clone), "verify", "--json", "--checkpoint", str(early))
     assert verified.exit_code == 0, verified.output  # the early checkpoint is still in the history
     verified = run("--repo", str(clone), "verify", "--json", "--checkpoint", str(late))
@@ -609,7 +606,7 @@ def test_a_lot_released_with_a_forged_approval_is_blocked(complete):
     from tests.test_audit_helpers import LOT, PRODUCT, ids_of, results_of
 
     (final,) = ids_of(complete, "final-inspection")
-    assert complete("revise", final, "--set", "standard=GB/T 3216-2016 (2026)", "--reason", "new standard").exit_code == 0
+    assert complete("revise", final, "--set", "standard=GB/T 3216-2016", "--reason", "new standard").exit_code == 0
     assert complete("sign", final, "--as", "inspector", "--meaning", "inspected").exit_code == 0
     assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 1  # waiting for the QC manager
     pair, label = _forge_key_registration_thoroughly(complete.repo, "qc-manager")
@@ -708,7 +705,7 @@ def test_a_revocation_taken_back_with_plain_git_blocks_the_release(complete):
     from tests.test_audit_helpers import LOT, PRODUCT, ids_of, results_of
 
     (final,) = ids_of(complete, "final-inspection")
-    assert complete("revise", final, "--set", "standard=GB/T 3216-2016 (2026)", "--reason", "new standard").exit_code == 0
+    assert complete("revise", final, "--set", "standard=GB/T 3216-2016", "--reason", "new standard").exit_code == 0
     assert complete("sign", final, "--as", "inspector", "--meaning", "inspected").exit_code == 0
     assert complete("users", "revoke", "qc-manager", "--reason", "left the company", "--as", ADMIN).exit_code == 0
     refused(complete("sign", final, "--as", "qc-manager", "--meaning", "approved"), "revoked")

@@ -29,6 +29,7 @@ _INTERN_LENGTH = 48
 
 
 Signature = tuple[str, str, str, str, str]  # (meaning, signer, key fingerprint, role, UTC time)
+_SIGNATURE_KEYS = ("meaning", "signer", "key", "role", "time")
 
 
 class Fact(NamedTuple):
@@ -95,8 +96,7 @@ def extract(raw: Any, projection: Projection) -> tuple:
         else:
             fields[_intern(key)] = tuple({_intern(column): _plain(row.get(column)) for column in columns}
                                          for row in value or [] if isinstance(row, dict))
-    signatures = tuple((_intern(str(entry.get("meaning"))), _intern(str(entry.get("signer"))),
-                        _intern(str(entry.get("key"))), _intern(str(entry.get("role"))), _intern(str(entry.get("time"))))
+    signatures = tuple(tuple(_intern(str(entry.get(key))) for key in _SIGNATURE_KEYS)
                        for entry in raw.get("signatures") or [])
     keys = tuple(_intern(str(subject[key])) for key in SCOPES[scope])
     return (str(raw["id"]), _intern(type_id), _intern(raw["status"]), (_intern(scope), *keys),

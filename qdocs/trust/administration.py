@@ -227,7 +227,7 @@ def _permitted(repository: "Repository", credentials: Credentials, action: str,
 
 def refusal(problem: str) -> str:
     """The rule an entry would break (:func:`.state.permission_problem`), as a command's refusal."""
-    text = f"refused: this change would be {problem[3:]}" if problem.startswith("is ") else f"refused: this change {problem}"
+    text = f"refused: this change {'would be ' + problem[3:] if problem.startswith('is ') else problem}"
     if "not an administrator" in problem:
         text += "; an administrator makes it (qdocs trust lists them)"
     return text
