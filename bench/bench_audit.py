@@ -13,7 +13,9 @@ service staff) before the records' signing date, each with a key; the signatures
 name those users, roles and keys, so the audit's lookup of every signature in the
 trust state has its real work, but they are not cryptographic (the audit does not
 verify signatures; ``qdocs verify`` does), and there are no ``.docx`` files (the
-audit never reads them).
+audit never reads them).  ``release-check`` verifies the records a lot relies on as
+``qdocs verify`` does, so here, without documents or events, it blocks every lot: its
+figure measures that work, not an outcome.
 A few lots are made incomplete (an unsigned final inspection, an open
 nonconformance, a missing incoming inspection) so every kind of check has work.
 
