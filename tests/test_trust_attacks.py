@@ -180,6 +180,7 @@ def test_a_signature_made_under_a_relaxed_catalog(signing, catalog, repo_path: P
     plain_commit(repo_path, "inspectors may approve final inspections")
     record_id = new_record(run, catalog, tmp_path)
     sign(run, record_id, "inspector", "inspected")
+    assert git(repo_path, "log", "-1", "--format=%an").strip() == "inspector"  # the signer, not --actor tester
     before = repository_state(repo_path)
     refused(run("sign", record_id, "--as", "inspector2", "--meaning", "approved"), "needs role qc-manager")
     assert repository_state(repo_path) == before
@@ -430,6 +431,10 @@ def test_forms_changed_with_plain_git_are_not_in_force(signing, catalog, repo_pa
     before = repository_state(repo_path)
     refused(run("forms", "approve", "--as", "inspector"), "inspector", "approve forms")
     assert repository_state(repo_path) == before
+    approved_now = run("forms", "approve", "--as", "qc-manager", "--comment", "reviewed", actor="someone-else")
+    assert approved_now.exit_code == 0, approved_now.output
+    assert git(repo_path, "log", "-1", "--format=%an").strip() == "qc-manager"
+    assert not [finding for finding in findings(run) if finding["kind"] == "form"]
 
 
 def test_a_record_made_with_an_unapproved_form(signing, catalog, repo_path: Path, tmp_path: Path, monkeypatch):
