@@ -2,10 +2,11 @@
 
 Made through qdocs, an attack is refused: exit 2, one line on stderr, nothing
 written.  Made with plain git by someone who can write to the records repository
-(files written, ``git add``, ``git commit`` with any identity), it is reported by
-``qdocs verify``: exit 1, a finding naming the file or record, of a kind tools can
-select (``verify --json``).  The last test is the attack the trust log exists for:
-a key registered with plain git for the QC manager, and a lot released with it.
+(files written, ``git add``, ``git commit`` with any identity), or with qdocs' own
+writing functions minus their checks, it is reported by ``qdocs verify``: exit 1, a
+finding naming the file or record, of a kind tools can select (``verify --json``).
+The attack the trust log exists for comes last: a key registered outside qdocs for
+the QC manager and a lot released with it, which the release gate now blocks.
 """
 
 from __future__ import annotations
