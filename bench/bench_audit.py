@@ -7,9 +7,15 @@ example data (validated with ``qdocs.actions.prepare``) and dumped with
 ``yamlio``; each record's ``record.yaml`` is that text with its id, subject and
 dates put in (a sample is parsed back and compared with the ``Record`` built
 directly).  Two processes write the record folders; the same files go into one
-commit through ``git fast-import`` (no loose objects).  Signatures are present
-but not cryptographic (the audit trusts the status; ``qdocs verify`` checks
-signatures) and there are no ``.docx`` files (the audit never reads them).
+commit through ``git fast-import`` (no loose objects).  The signers are users of
+the trust log, registered through the library (one per meaning, and the 100
+service staff) before the records' signing date, each with a key; the signatures
+name those users, roles and keys, so the audit's lookup of every signature in the
+trust state has its real work, but they are not cryptographic (the audit does not
+verify signatures; ``qdocs verify`` does), and there are no ``.docx`` files (the
+audit never reads them).  ``release-check`` verifies the records a lot relies on as
+``qdocs verify`` does, so here, without documents or events, it blocks every lot: its
+figure measures that work, not an outcome.
 A few lots are made incomplete (an unsigned final inspection, an open
 nonconformance, a missing incoming inspection) so every kind of check has work.
 
@@ -57,6 +63,9 @@ from qdocs.records import Record, Stamp  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 
 SUPPLIERS, STAFF, LOT_RECORDS = 100, 100, 15
+PASSPHRASE = "bench passphrase"
+USERS_MADE = "2024-12-01T08:00:00+08:00"  # the trust log's users and keys, before anything is signed
+SIGNED = "2025-01-02T08:00:00Z"
 OPERATIONS = ["叶轮加工 Impeller machining", "叶轮动平衡 Impeller balancing",
               "机械密封装配 Mechanical seal assembly", "水压试验 Hydrostatic test"]
 CREATED = "2025-01-01T08:00:00+08:00"
@@ -65,11 +74,15 @@ S = {"id": "SENTINELID", "product": "SENTINELPRODUCT", "lot": "SENTINELLOT", "su
      "staff": "SENTINELSTAFF", "case": "SENTINELCASE", "start": "2099-01-01", "finish": "2099-01-20",
      "before": "2099-02-02", "after": "2099-03-03", "received": "2099-04-04 09:30:00+08:00",
      "replied": "2099-04-05 11:05:00+08:00", "ml1": "SENTINELMLA", "ml2": "SENTINELMLB", "ml3": "SENTINELMLC",
-     "eq1": "SENTINELEQA", "eq2": "SENTINELEQB", "sup1": "SENTINELSUPA"}
+     "eq1": "SENTINELEQA", "eq2": "SENTINELEQB", "sup1": "SENTINELSUPA", "staffkey": "SENTINELSTAFFKEY",
+     "reviewer": "SENTINELREVIEWER", "reviewerkey": "SENTINELREVIEWERKEY"}
+#: the users who sign: name -> key fingerprint (set by register_signers)
+KEYS: dict[str, str] = {}
 
 
 def template(catalog, type_id: str, subject: dict, changes: dict, signed: int | None = None) -> str:
-    """record.yaml of one type with sentinels, through prepare (validation), Record and yamlio."""
+    """record.yaml of one type with sentinels, through prepare (validation), Record and yamlio.
+    A service record is performed by the case's staff member and reviewed by another one."""
     record_type = catalog.get(type_id)
     values = {**example_values(catalog, record_type), **changes}
     for key in record_type.subject_keys:
@@ -77,10 +90,14 @@ def template(catalog, type_id: str, subject: dict, changes: dict, signed: int | 
     subject_value, data = prepare(record_type, {**values, **subject})
     meanings = [requirement.meaning for requirement in record_type.signatures]
     count = len(meanings) if signed is None else signed
-    signatures = [{"meaning": meaning, "signer": S["staff"] if type_id == "service-record" else f"bench.{meaning}",
-                   "full_name": "Bench", "role": requirement.roles[0], "time": "2025-01-02T08:00:00Z", "comment": "",
-                   "key": "ed25519:bench", "chain_head": "0" * 64, "signature": "bench (not cryptographic)"}
-                  for meaning, requirement in zip(meanings[:count], record_type.signatures)]
+    service_signers = [(S["staff"], S["staffkey"]), (S["reviewer"], S["reviewerkey"])]
+    signatures = []
+    for number, (meaning, requirement) in enumerate(zip(meanings[:count], record_type.signatures)):
+        signer, key = (service_signers[number] if type_id == "service-record"
+                       else (f"bench.{meaning}", KEYS[f"bench.{meaning}"]))
+        signatures.append({"meaning": meaning, "signer": signer, "full_name": "Bench", "role": requirement.roles[0],
+                           "time": SIGNED, "comment": "", "key": key, "chain_head": "0" * 64,
+                           "signature": "bench (not cryptographic)"})
     record = Record(S["id"], type_id, subject_value, "A", "approved" if count == len(meanings) else "in-review",
                     data, "0" * 64, "", Stamp(CREATED, "bench"), Stamp(CREATED, "bench"),
                     [{"revision": "A", "time": CREATED, "actor": "bench", "reason": "first issue"}],
@@ -180,10 +197,12 @@ def lot_records(texts: dict[str, str], product: str, lot_number: int, serial: in
         record_id = f"EMR-S1-2026-{serial * 2 + position + 1:06d}"
         yield f"equipment/{machine}/{record_id}", fill(texts["EMR"], {"id": record_id, "equipment": machine, **dates})
     case = f"C-{serial:06d}"
+    reviewer = f"staff-{(serial + 1) % STAFF:03d}"
     for prefix in ("CCR", "SVR"):
         record_id = f"{prefix}-S1-2026-{serial + 1:06d}"
-        yield f"case/{case}/{record_id}", fill(texts[prefix], {"id": record_id, "case": case, "staff": staff,
-                                                              "product": product, "lot": lot, **dates})
+        yield f"case/{case}/{record_id}", fill(texts[prefix], {
+            "id": record_id, "case": case, "staff": staff, "staffkey": KEYS[staff], "reviewer": reviewer,
+            "reviewerkey": KEYS[reviewer], "product": product, "lot": lot, **dates})
 
 
 def shared_records(texts: dict[str, str]):
@@ -221,9 +240,46 @@ def write_products(arguments: tuple[str, int, int, int, dict[str, str]]) -> int:
     return written
 
 
+def register_signers(root: Path) -> Repository:
+    """The repository, its administrator and every user who signs, each with a key (made at
+    ``USERS_MADE``): one per meaning holding the first role of every requirement of that
+    meaning, and the service staff, who perform and review services."""
+    from qdocs.trust.administration import Credentials, add_user, register_key, trust_state
+    from qdocs.trust.genesis import Enrollment
+
+    home = root.parent / "home"
+    previous = os.environ.get("QDOCS_CLOCK")
+    os.environ["QDOCS_CLOCK"] = USERS_MADE
+    try:
+        repository, _ = Repository.init(root, "S1", "bench",
+                                        administrator=Enrollment("bench.admin", "Bench Admin", PASSPHRASE, home))
+        catalog = repository.catalog
+        roles: dict[str, set[str]] = {}
+        service = catalog.get("service-record")
+        for record_type in catalog.types.values():
+            if record_type is not service:
+                for requirement in record_type.signatures:
+                    roles.setdefault(f"bench.{requirement.meaning}", set()).add(requirement.roles[0])
+        staff_roles = {requirement.roles[0] for requirement in service.signatures}
+        roles.update({f"staff-{index:03d}": staff_roles for index in range(STAFF)})
+        admin = Credentials("bench.admin", PASSPHRASE, home)
+        for name, held in roles.items():
+            add_user(repository, admin, name, f"Bench {name}", sorted(held))
+            register_key(repository, admin, name, PASSPHRASE)
+        state = trust_state(repository)
+        KEYS.update({name: state.users[name].current_key().fingerprint for name in roles})
+    finally:
+        if previous is None:
+            os.environ.pop("QDOCS_CLOCK", None)
+        else:
+            os.environ["QDOCS_CLOCK"] = previous
+    return repository
+
+
 def build(root: Path, products: int, lots: int) -> int:
-    """The repository: record folders written by two processes, one commit by git fast-import."""
-    repository, _ = Repository.init(root, "S1", "bench")
+    """The repository: its users and keys, then record folders written by two processes and one
+    commit by git fast-import."""
+    repository = register_signers(root)
     catalog = repository.catalog
     texts = templates(catalog)
     check_templates(texts, catalog)

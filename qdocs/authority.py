@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from .records import Record
     from .repository import Repository
     from .trail import Trail
-    from .trust.state import TrustState
+    from .trust.state import FormVersion, TrustState
 
 
 class Authority:
-    def __init__(self, repository: "Repository", state: "TrustState", trail: "Trail") -> None:
+    def __init__(self, repository: "Repository", state: "TrustState", trail: "Trail | None" = None) -> None:
         self.repository = repository
         self.state = state
         self.trail = trail
@@ -43,15 +43,21 @@ class Authority:
         for version in versions:
             if chosen is None or (moment is not None and version.time <= moment):
                 chosen = version
-        if chosen is None:
-            return None
-        if chosen.sha256 not in self._catalogs:
-            content = self.repository.git.run("cat-file", "blob", chosen.blob, check=False)
+        return self.catalog_of(chosen) if chosen is not None else None
+
+    def catalog_of(self, version: "FormVersion") -> Catalog | None:
+        """An approved version of the catalog, read from git (None when it cannot be read)."""
+        if version.sha256 not in self._catalogs:
+            current = self.repository.catalog
+            if getattr(current, "sha256", None) == version.sha256:
+                self._catalogs[version.sha256] = current
+                return current
+            content = self.repository.git.run("cat-file", "blob", version.blob, check=False)
             try:
-                self._catalogs[chosen.sha256] = catalog_from_text(content.decode("utf-8"), Path(CATALOG_FORM))
+                self._catalogs[version.sha256] = catalog_from_text(content.decode("utf-8"), Path(CATALOG_FORM))
             except (CatalogError, UnicodeDecodeError):
-                self._catalogs[chosen.sha256] = None
-        return self._catalogs[chosen.sha256]
+                self._catalogs[version.sha256] = None
+        return self._catalogs[version.sha256]
 
     def role_allowed(self, type_id: str, meaning: Any, role: Any, moment_text: str) -> bool:
         catalog = self.catalog_at(moment_text)
@@ -63,7 +69,7 @@ class Authority:
 
     def form_problems(self, record: "Record") -> list[Finding]:
         """A record made with a template or catalog that was never approved before it was made."""
-        if self.state.root is None:
+        if self.state.root is None or self.trail is None:
             return []
         made = self.trail.made_at(record.id)
         moment = parse_moment(made) if made else None

@@ -7,6 +7,13 @@ names the commit and the last entry of every chain at one moment; kept on paper,
 an e-mail or in another site's copy, it lets ``qdocs verify --checkpoint FILE`` say
 that the history no longer contains it.  Every checkpoint taken in this copy is also
 kept in ``.git/qdocs/checkpoints`` (local, never pushed) and checked by every verify.
+
+Each copy also remembers the last commit qdocs made in it (``.git/qdocs/last-commit``),
+so a tail dropped after the last checkpoint is noticed by the copy that made it (and by
+every copy that had pulled it).  When the next action finds that commit gone from its
+history, the commit is kept as a local checkpoint, so that the loss stays reported
+after later actions.  Costs one small file per action; git is asked only when HEAD was
+moved by something other than qdocs.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ if TYPE_CHECKING:
     from .repository import Repository
 
 LOCAL_FILE = "checkpoints"
+LAST_COMMIT_FILE = "last-commit"
+LAST_COMMIT = "the last commit qdocs made in this copy"
 _MAGIC = "qdocs checkpoint"
 
 
@@ -36,6 +45,7 @@ class Checkpoint:
     events: dict[str, tuple[int, str]] = field(default_factory=dict)
     trust: dict[str, tuple[int, str]] = field(default_factory=dict)
     source: str = ""
+    label: str = ""  # what it is, when not a checkpoint taken with qdocs checkpoint
 
     def text(self) -> str:
         lines = [f"{_MAGIC} {self.time}", f"commit {self.commit}"]
@@ -105,6 +115,36 @@ def local_checkpoints(repository: "Repository") -> list[Checkpoint]:
     return points
 
 
+def remember_commit(repository: "Repository", parent: str | None, commit: str) -> None:
+    """After each commit qdocs makes: remember it; keep the one remembered before as a local
+    checkpoint when it is no longer in the history (a tail dropped since)."""
+    folder = repository.root / ".git" / "qdocs"
+    path = folder / LAST_COMMIT_FILE
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = None
+    try:
+        if isinstance(previous, dict) and previous.get("commit") not in (None, parent) \
+                and not repository.git.is_ancestor(str(previous["commit"]), commit):
+            with open(folder / LOCAL_FILE, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"commit": previous["commit"], "time": previous.get("time", ""),
+                                         "label": LAST_COMMIT}) + "\n")
+        path.write_text(json.dumps({"commit": commit, "time": clock.now().isoformat()}), encoding="utf-8")
+    except OSError:
+        pass  # a copy that cannot keep it only loses this extra warning; the action stands
+
+
+def last_commit(repository: "Repository") -> list[Checkpoint]:
+    """The last commit qdocs made in this copy, as a checkpoint (none before the first action)."""
+    try:
+        raw = json.loads((repository.root / ".git" / "qdocs" / LAST_COMMIT_FILE).read_text(encoding="utf-8"))
+        return [Checkpoint(str(raw["commit"]), str(raw.get("time", "")), source=f".git/qdocs/{LAST_COMMIT_FILE}",
+                           label=LAST_COMMIT)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def check_checkpoints(repository: "Repository", points: list[Checkpoint]) -> list[Finding]:
     """A checkpoint whose commit is no longer in the history, or whose chain entries changed."""
     from .events import event_path
@@ -113,7 +153,7 @@ def check_checkpoints(repository: "Repository", points: list[Checkpoint]) -> lis
 
     findings = []
     for point in points:
-        where = f"checkpoint of {point.time or '?'} ({point.source or 'given'})"
+        where = f"{point.label or 'checkpoint'} of {point.time or '?'} ({point.source or 'given'})"
         if not repository.git.is_ancestor(point.commit):
             findings.append(Finding(where, f"commit {point.commit[:12]} is no longer in the history of HEAD: "
                                            "what was committed after it (or it) was dropped or rewritten",
@@ -138,4 +178,4 @@ def _from_json(raw: dict[str, Any], source: str) -> Checkpoint:
     return Checkpoint(str(raw["commit"]), str(raw.get("time", "")),
                       {site: (int(value["seq"]), str(value["hash"])) for site, value in (raw.get("events") or {}).items()},
                       {site: (int(value["seq"]), str(value["hash"])) for site, value in (raw.get("trust") or {}).items()},
-                      source)
+                      source, str(raw.get("label", "")))

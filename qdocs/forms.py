@@ -29,7 +29,7 @@ from .errors import CatalogError, UsageError
 
 if TYPE_CHECKING:
     from .repository import Repository
-    from .trust.state import FormVersion
+    from .trust.state import FormVersion, TrustState
 
 FORMS_FOLDER = "forms"
 CATALOG_FORM = f"{FORMS_FOLDER}/catalog.yaml"
@@ -140,6 +140,19 @@ def catalog_in_force(repository: "Repository") -> Catalog:
     return catalog
 
 
+def view_problem(repository: "Repository", state: "TrustState") -> str | None:
+    """Why the approved-forms view cannot be trusted for a signature: it names versions the
+    trust log did not approve (an edit with plain git putting an unapproved form in force)."""
+    view = {path: entry.get("sha256") for path, entry in approved_view(repository.root).items()}
+    approved = {path: versions[-1].sha256 for path, versions in state.forms.items() if versions}
+    if view == approved:
+        return None
+    wrong = sorted(path for path in set(view) | set(approved) if view.get(path) != approved.get(path))
+    return (f"{FORMS_VIEW} was changed outside qdocs: it puts in force versions of {', '.join(wrong[:3])} the trust "
+            "log never approved; nothing is signed under it until that change is reverted (qdocs verify names "
+            "the commit)")
+
+
 def has_forms(root: Path) -> bool:
     return (Path(root) / FORMS_VIEW).is_file()
 
@@ -156,6 +169,10 @@ def approver_reader(repository: "Repository") -> Callable[["FormVersion | None"]
         if version is None:
             return set()
         if version.sha256 not in parsed:
+            current = repository._catalog
+            if getattr(current, "sha256", None) == version.sha256:  # already parsed: no git process
+                parsed[version.sha256] = approver_roles(current)
+                return parsed[version.sha256]
             content = repository.git.run("cat-file", "blob", version.blob, check=False)
             try:
                 catalog = catalog_from_text(content.decode("utf-8"), Path(CATALOG_FORM))

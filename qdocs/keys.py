@@ -106,8 +106,9 @@ def load_private_key(name: str, key_fingerprint: str, passphrase: str | None,
     try:
         pem = path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"no private key for {name} ({key_fingerprint}) in {path.parent}; "
-                         f"sign on the machine that holds it, or create a new key: qdocs keys create {name} --replace") from None
+        raise UsageError(f"no private key for {name} ({key_fingerprint}) in {path.parent}; sign on the machine that "
+                         f"holds it, or ask an administrator for a new key: qdocs keys create {name} --replace "
+                         "--as ADMIN") from None
     if not passphrase:
         raise PassphraseError(f"a passphrase is needed to use the key of {name} (prompt, or QDOCS_PASSPHRASE)")
     try:

@@ -439,6 +439,9 @@ class Change:
         commit = self.repository.git.commit_files(sorted(set(self.written)), "\n".join(lines) + "\n", actor,
                                                   _email(actor), self.journal.head)
         crash_point("after-commit")
+        from .checkpoints import remember_commit
+
+        remember_commit(self.repository, self.journal.head, commit)
         return commit
 
 

@@ -25,6 +25,7 @@ from . import clock, timezones
 from .catalog import RecordType
 from .errors import RecordStateError, UsageError
 from .events import canonical_json, sha256_hex
+from .forms import has_forms, view_problem
 from .records import Record, Stamp
 from .suggestions import unknown
 from .trust.administration import Credentials, forget_trust_state, trust_state, unlock
@@ -79,6 +80,9 @@ def sign_records(repository: "Repository", record_ids: list[str], signer: str, m
         if state.root is None:
             raise UsageError(f"{repository.root} has no root of trust, so no signature can be checked; "
                              "create one with: qdocs migrate --admin NAME --full-name TEXT")
+        forged_forms = view_problem(repository, state) if has_forms(repository.root) else None
+        if forged_forms:
+            raise UsageError(forged_forms)
         user = state.user(signer)
         if user is None:
             raise UsageError(f"unknown user {signer!r}: an administrator adds users (qdocs users add {signer} ... --as ADMIN)")

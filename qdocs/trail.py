@@ -23,7 +23,7 @@ class Trail:
     last_event: dict[str, dict[str, Any]] = field(default_factory=dict)
     record_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     trust_events: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hashes: set[str] = field(default_factory=set)
+    hashes: dict[str, str] = field(default_factory=dict)  # every event's hash -> its time
     event_count: int = 0
 
     @classmethod
@@ -40,7 +40,7 @@ class Trail:
         return trail
 
     def _apply(self, event: dict[str, Any]) -> None:
-        self.hashes.add(event["hash"])
+        self.hashes[event["hash"]] = event["time"]
         if event.get("trust_entry"):
             self.trust_events[event["trust_entry"]] = event
         if event.get("records"):
@@ -52,6 +52,10 @@ class Trail:
 
     def has_event_hash(self, digest: str | None) -> bool:
         return digest == GENESIS or digest in self.hashes
+
+    def event_time(self, digest: str | None) -> str | None:
+        """When the event with this hash was made (None for the chain's start or an unknown hash)."""
+        return self.hashes.get(digest or "")
 
     def sign_events(self, record_id: str, revision: str) -> list[dict[str, Any]]:
         """Sign events of the record's current revision (after its last create or revise)."""

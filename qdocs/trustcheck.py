@@ -41,6 +41,21 @@ def trust_findings(repository: "Repository", state: "TrustState", trail: "Trail"
     return findings
 
 
+def integrity_findings(repository: "Repository", state: "TrustState", trail: "Trail") -> list[Finding]:
+    """What makes the trust state itself untrustworthy: an entry changed, deleted or never
+    committed, a broken chain, an event naming an entry that is gone, the root replaced.
+    (An entry that does not hold is not among them: it is simply not applied.)"""
+    rejected = {entry.label for entry in state.rejected}
+    findings = [finding for finding in state.findings if finding.record not in rejected]
+    if state.root is None:
+        return findings
+    findings.extend(_root_in_history(repository, state))
+    findings.extend(_log_against_git(repository))
+    findings.extend(finding for finding in _log_against_events(state, trail)
+                    if finding.record.startswith("event chain"))  # an event naming an entry that is gone
+    return findings
+
+
 def sequence_findings(repository: "Repository", record_ids: Iterable[tuple[str, str]]) -> list[Finding]:
     """Every counter equals the highest number used, and every number up to it is used once."""
     findings: list[Finding] = []

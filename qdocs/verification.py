@@ -59,7 +59,7 @@ class VerifyReport:
 def verify_repository(repository: "Repository", record_ids: list[str] | None = None,
                       progress: Callable[[int], None] | None = None,
                       checkpoints: list[Any] | None = None) -> VerifyReport:
-    from .checkpoints import check_checkpoints, local_checkpoints
+    from .checkpoints import check_checkpoints, last_commit, local_checkpoints
     from .outsidecheck import outside_findings
     from .trail import Trail
     from .trust.administration import forget_trust_state, trust_state
@@ -88,7 +88,8 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
         findings.extend(check_record(repository, trail, record, names, authority))
         if progress:
             progress(number)
-    findings.extend(check_checkpoints(repository, [*local_checkpoints(repository), *(checkpoints or [])]))
+    findings.extend(check_checkpoints(repository, [*last_commit(repository), *local_checkpoints(repository),
+                                                   *(checkpoints or [])]))
     root = None
     if state.root is not None:
         root = {"user": state.root["user"], "fingerprint": state.root["fingerprint"], "created": state.root["time"]}
@@ -161,6 +162,24 @@ def _check_attachments(folder: Any, record: Record) -> list[Finding]:
     return [Finding(record.id, problem) for problem in attachment_problems(folder)]
 
 
+def _time_problems(record: Record, label: str, moment: str, head_time: str | None,
+                   made: str | None) -> list[Finding]:
+    """A signature dated before the event it follows (its chain head) or before its revision was
+    made had its time set back: a key retired or a signer revoked since would otherwise still
+    sign, dated before that.  Clocks of one site's machines may differ by ``CLOCK_SKEW``."""
+    from .trust.state import CLOCK_SKEW, parse_moment
+
+    signed = parse_moment(moment)
+    if signed is None:
+        return []
+    for earlier, what in ((head_time, "the event it follows in the chain"), (made, "its revision was made")):
+        before = parse_moment(earlier) if earlier else None
+        if before is not None and signed < before - CLOCK_SKEW:
+            return [Finding(record.id, f"{label} is dated {moment}, before {what} ({earlier}): its time was set back",
+                            kind="signature")]
+    return []
+
+
 def _check_signatures(repository: "Repository", trail: Any, record: Record, authority: "Authority") -> list[Finding]:
     found: list[Finding] = []
     record_type = repository.catalog.types.get(record.type)
@@ -193,6 +212,9 @@ def _check_signatures(repository: "Repository", trail: Any, record: Record, auth
                                             f"{signature.get('meaning')}", kind="signature"))
         if not trail.has_event_hash(signature.get("chain_head")):
             found.append(Finding(record.id, f"{label} refers to an event chain head that is not in the chain"))
+        else:
+            found.extend(_time_problems(record, label, moment, trail.event_time(signature.get("chain_head")),
+                                        trail.made_at(record.id)))
         if signature.get("signer") in signers:
             found.append(Finding(record.id, f"{label}: the same person signed twice (separation of duties)"))
         signers.add(signature.get("signer"))

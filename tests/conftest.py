@@ -125,20 +125,28 @@ def qdocs_process(*args: str, env: dict | None = None, **kwargs) -> subprocess.C
                           env=full_env, **kwargs)
 
 
+#: when the signing repository's users and keys were made: before anything the tests sign, whatever
+#: the real date or QDOCS_CLOCK (a signature dated before its key was registered does not count)
+USERS_MADE = "2026-01-02T08:00:00+08:00"
+
+
 @pytest.fixture(scope="session")
 def signing_template(tmp_path_factory, catalog):
     """Built once: a repository with one user and key for every role of the catalog
     (user '<role>', full name '<role> 姓名'; the administrator 'admin' is the root), and
-    the home folder holding the keys."""
+    the home folder holding the keys, all made at :data:`USERS_MADE`."""
     from click.testing import CliRunner
 
     import cli
 
     base = tmp_path_factory.mktemp("signing")
     repo, home = base / "records", base / "home"
-    new_repository(repo, home=home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QDOCS_CLOCK", USERS_MADE)
+        new_repository(repo, home=home)
     runner = CliRunner()
-    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE, "QDOCS_NEW_PASSPHRASE": PASSPHRASE}
+    environment = {"QDOCS_HOME": str(home), "QDOCS_PASSPHRASE": PASSPHRASE, "QDOCS_NEW_PASSPHRASE": PASSPHRASE,
+                   "QDOCS_CLOCK": USERS_MADE}
     for role in catalog.roles:
         if role == ADMIN:
             continue

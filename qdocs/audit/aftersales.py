@@ -62,7 +62,7 @@ def check_trained_staff(rule: "Rule", context: "Context") -> Outcome:
         service_day = _day(service.get("started_at") or service.get("closed_at"))
         _trained(rule, context, service.get("performed_by"), service_day,
                  f"performed the service of case {service.subject[1]} ({service.id})", outcome)
-        for meaning, signer, time in service.get("signatures") or ():
+        for meaning, signer, _, _, time in service.signatures:
             if meaning not in meanings:
                 continue
             signed = _day(time, local=True)

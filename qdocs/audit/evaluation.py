@@ -14,7 +14,9 @@ from .context import Context
 from .dates import commit_as_of
 from .facts import projection_for
 from .outcome import Outcome, Result
+from .authorised import SignatureJudge
 from .parallel import evaluate
+from .release import evaluate_lot
 from .rules import Rule, RuleSet, load_rules
 from .snapshot import Listing, Snapshot, list_records, paused_garbage_collector
 
@@ -91,10 +93,11 @@ class AuditReport:
 
 def load(repository: "Repository", as_of: _dt.date | None = None,
          progress: Callable[[int, int], None] | None = None) -> tuple[RuleSet, Snapshot]:
-    """The rules and the records' facts as of HEAD or of the end of ``as_of``."""
+    """The rules and the records' facts as of HEAD or of the end of ``as_of``, each approved
+    record counting only when the trust state authorises its signatures (:mod:`.authorised`)."""
     with paused_garbage_collector():
         rules, listing = _listing(repository, as_of)
-        snapshot = listing.read(progress)
+        snapshot = listing.read(progress, SignatureJudge(repository).judge)
         listing.save()
     return rules, snapshot
 
@@ -107,16 +110,23 @@ def _listing(repository: "Repository", as_of: _dt.date | None) -> tuple[RuleSet,
 
 def run_audit(repository: "Repository", product: str | None = None, lot: str | None = None,
               as_of: _dt.date | None = None, progress: Callable[[int, int], None] | None = None,
-              after_sales: bool = True) -> AuditReport:
-    """Every lot (of ``product``, named ``lot``) against the release rules, and the after-sales rules."""
+              after_sales: bool = True, verified: bool = False) -> AuditReport:
+    """Every lot (of ``product``, named ``lot``) against the release rules, and the after-sales rules.
+
+    ``verified``: when one lot is audited as it stands now, every record its release relies
+    on is also verified (:mod:`.verified`), as ``release-check`` does."""
     with paused_garbage_collector():
-        return _run_audit(repository, product, lot, as_of, progress, after_sales)
+        report, snapshot = _audit(repository, product, lot, as_of, progress, after_sales)
+        if verified and as_of is None and product is not None and lot is not None:
+            report = _verified(repository, report, snapshot, product, lot)
+        return report
 
 
-def _run_audit(repository: "Repository", product: str | None, lot: str | None, as_of: _dt.date | None,
-               progress: Callable[[int, int], None] | None, after_sales: bool) -> AuditReport:
+def _audit(repository: "Repository", product: str | None, lot: str | None, as_of: _dt.date | None,
+           progress: Callable[[int, int], None] | None, after_sales: bool) -> tuple[AuditReport, Snapshot]:
     rules, listing = _listing(repository, as_of)
-    snapshot = listing.read(progress)
+    judge = SignatureJudge(repository)
+    snapshot = listing.read(progress, judge.judge)
     selected = select_lots(snapshot.subjects, product, lot, as_of)  # refuses bad input
     listing.save()  # only then are newly parsed records kept in the cache
     day = as_of or clock.today(repository.time_zone)
@@ -127,14 +137,37 @@ def _run_audit(repository: "Repository", product: str | None, lot: str | None, a
             for (name, lot_name), outcomes in zip(selected, lot_outcomes)]
     audited = [Result(rule, outcome) for rule, outcome in zip(checked, after_sales_outcomes)]
     return AuditReport(snapshot.commit, as_of, day, rules, lots, audited, len(snapshot.facts),
-                       snapshot.unreadable)
+                       snapshot.unreadable), snapshot
 
 
 def release_check(repository: "Repository", product: str, lot: str, as_of: _dt.date | None = None,
                   progress: Callable[[int, int], None] | None = None) -> tuple[LotReport, AuditReport]:
-    """One lot against the release rules; unknown product or lot is a ``UsageError``."""
-    report = run_audit(repository, product, lot, as_of, progress, after_sales=False)
+    """One lot against the release rules; unknown product or lot is a ``UsageError``.
+
+    For the current state, every record the lot's release relies on is also verified
+    (:mod:`.verified`): one with a finding does not count."""
+    report = run_audit(repository, product, lot, as_of, progress, after_sales=False, verified=True)
     return report.lots[0], report
+
+
+def _verified(repository: "Repository", report: AuditReport, snapshot: Snapshot, product: str,
+              lot: str) -> AuditReport:
+    """The lot evaluated again until every record it relies on has been verified."""
+    from .verified import RecordVerifier
+
+    verifier = RecordVerifier(repository)
+    subject = ("lot", product, lot)
+    while True:
+        relied = snapshot.of_subject(subject, repository.catalog.types)
+        relied += [snapshot.fact(record_id) for outcome in report.lots[0].outcomes for record_id in outcome.evidence]
+        problems = verifier.problems(fact for fact in relied if fact is not None)
+        if not snapshot.mark_unverified(problems):
+            return report
+        context = Context(snapshot, repository.catalog, report.day)
+        lot_report = LotReport(product, lot, report.rules.release, evaluate_lot(report.rules.release, context,
+                                                                                product, lot))
+        report = AuditReport(report.commit, report.as_of, report.day, report.rules, [lot_report],
+                             report.after_sales, report.records, report.unreadable)
 
 
 def select_lots(subjects: set[tuple[str, ...]], product: str | None, lot: str | None,

@@ -1,8 +1,10 @@
 """What the audit keeps of a record: its facts, and the cache that keeps them.
 
 A fact is the part of one ``record.yaml`` the rules read: id, type, status,
-subject, creation time and the projected fields (only those the checks use, see
-:mod:`qdocs.audit.kinds`).  Facts are cached by the git blob id of the
+subject, creation time, the projected fields (only those the checks use, see
+:mod:`qdocs.audit.kinds`) and each signature's meaning, signer, key, role and time
+(what the trust state needs to say whether it counts, :mod:`.authorised`).  Facts
+are cached by the git blob id of the
 ``record.yaml`` they came from, so a record is parsed once per content ever, for
 the current state and every earlier one alike.  The cache is one marshal file in
 ``.qdocs/cache/`` (ignored by git, rebuilt when missing or unreadable).
@@ -19,25 +21,37 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..subjects import SCOPES
-from .kinds import SIGNED_TYPES, all_fixed_reads, merge_reads
+from .kinds import all_fixed_reads, merge_reads
 
 CACHE_FOLDER = ".qdocs/cache"
-_FORMAT = 1
+_FORMAT = 2  # 2: every record's signatures (meaning, signer, key, role, time)
 _INTERN_LENGTH = 48
+
+
+Signature = tuple[str, str, str, str, str]  # (meaning, signer, key fingerprint, role, UTC time)
+_SIGNATURE_KEYS = ("meaning", "signer", "key", "role", "time")
 
 
 class Fact(NamedTuple):
     id: str
     type: str
-    status: str
+    status: str  # as record.yaml says; "unsigned" when its signatures do not count (``problem`` says why)
     subject: tuple[str, ...]  # (scope, key values in scope order), e.g. ("lot", "PUMP-X200", "L2026-031")
     created: str
-    fields: dict[str, Any]  # the projected data; "signatures": ((meaning, signer, utc time), ...)
+    fields: dict[str, Any]  # the projected data
+    signatures: tuple[Signature, ...] = ()
+    problem: str | None = None  # why a record that says approved does not count (None in the cache)
 
     @property
     def counts(self) -> bool:
-        """Approved (every required signature), hence not void; the current revision by construction."""
+        """Approved with every required signature authorised (:mod:`.authorised`), hence not void;
+        the current revision by construction."""
         return self.status == "approved"
+
+    @property
+    def shown_status(self) -> str:
+        """The status for messages: ``unsigned: <why>`` for a record whose signatures do not count."""
+        return f"{self.status}: {self.problem}" if self.problem else self.status
 
     @property
     def live(self) -> bool:
@@ -64,7 +78,7 @@ def projection_for(rule_sets: list[Any]) -> Projection:
 
 
 def projection_digest(projection: Projection) -> str:
-    text = json.dumps({"format": _FORMAT, "reads": projection, "signed": SIGNED_TYPES}, sort_keys=True)
+    text = json.dumps({"format": _FORMAT, "reads": projection}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -82,12 +96,11 @@ def extract(raw: Any, projection: Projection) -> tuple:
         else:
             fields[_intern(key)] = tuple({_intern(column): _plain(row.get(column)) for column in columns}
                                          for row in value or [] if isinstance(row, dict))
-    if type_id in SIGNED_TYPES:
-        fields["signatures"] = tuple((_intern(entry["meaning"]), _intern(entry["signer"]), str(entry["time"]))
-                                     for entry in raw.get("signatures") or [])
+    signatures = tuple(tuple(_intern(str(entry.get(key))) for key in _SIGNATURE_KEYS)
+                       for entry in raw.get("signatures") or [])
     keys = tuple(_intern(str(subject[key])) for key in SCOPES[scope])
     return (str(raw["id"]), _intern(type_id), _intern(raw["status"]), (_intern(scope), *keys),
-            str(raw["created"]["time"]), fields)
+            str(raw["created"]["time"]), fields, signatures, None)
 
 
 def _plain(value: Any) -> Any:
@@ -111,6 +124,7 @@ class FactCache:
         self.path = self.folder / f"audit-facts-{self.digest}.marshal"
         self.facts: dict[bytes, tuple] = {}
         self.added = 0
+        self._signatures: dict[tuple, tuple] | None = None
 
     def load(self) -> None:
         try:
@@ -120,9 +134,17 @@ class FactCache:
         except (OSError, EOFError, ValueError, TypeError, IndexError):
             self.facts = {}  # missing or damaged: rebuilt from the records
 
-    def add(self, blob: bytes, fact: tuple) -> None:
+    def add(self, blob: bytes, fact: tuple) -> tuple:
+        """Keep a newly parsed fact; returns it with its signatures shared with every equal one
+        (a batch signed in one command: one object, stored once by marshal, judged once)."""
+        if self._signatures is None:
+            self._signatures = {known[6]: known[6] for known in self.facts.values()}
+        signatures = self._signatures.setdefault(fact[6], fact[6])
+        if signatures is not fact[6]:
+            fact = (*fact[:6], signatures, *fact[7:])
         self.facts[blob] = fact
         self.added += 1
+        return fact
 
     def save(self, in_use: list[bytes]) -> None:
         """Write back what was added (atomically); forget facts no listing used lately when the

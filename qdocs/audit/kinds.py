@@ -100,10 +100,6 @@ SUPPLIER_LIST_READS: dict[str, dict[str, tuple[str, ...] | None]] = {
                             "evaluation_date": None, "next_assessment_due": None},
 }
 
-#: record types whose signatures (meaning, signer, time) the checks read
-SIGNED_TYPES = ("service-record",)
-
-
 def merge_reads(target: dict[str, dict[str, Any]], reads: dict[str, dict[str, Any]]) -> None:
     """Add ``reads`` to ``target`` (columns of a table field are united)."""
     for type_id, fields in reads.items():

@@ -92,8 +92,11 @@ def latest(facts: list["Fact"], date_field: str | None = None) -> "Fact":
 
 
 def not_signed(facts: list["Fact"], what: str) -> str:
+    """``final inspection FIR-… (in-review) is not fully signed``, and for each record whose
+    signatures do not count (status ``unsigned``), why: ``; FIR-…: signature 'approved' by …``."""
     listed = ", ".join(f"{fact.id} ({fact.status})" for fact in facts)
-    return f"{what} {listed} {'is' if len(facts) == 1 else 'are'} not fully signed"
+    why = "".join(f"; {fact.id}: {fact.problem}" for fact in facts if fact.problem)
+    return f"{what} {listed} {'is' if len(facts) == 1 else 'are'} not fully signed{why}"
 
 
 def counting(outcome: Outcome, facts: list["Fact"], missing: str | Callable[[], str],

@@ -73,7 +73,7 @@ def check_nonconformances(rule: "Rule", context: "Context", product: str, lot: s
                 outcome.add("open", f"nonconformance report {report.id} on {on} is {report.get('status')}")
             elif not report.counts:
                 outcome.add("unsigned", f"nonconformance report {report.id} on {on} is {report.get('status')} "
-                                        f"but not approved ({report.status})")
+                                        f"but not approved ({report.shown_status})")
             else:
                 outcome.use(report.id)
     return outcome

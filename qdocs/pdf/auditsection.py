@@ -31,10 +31,11 @@ COVER_LOTS_SHOWN = 12
 
 def pack_audit(repository: "Repository", product: str, lot: str | None,
                progress: Callable[[int, int], None] | None = None) -> "AuditReport":
-    """The audit of ``product`` (its lot ``lot``, or every lot) and the after-sales rules."""
+    """The audit of ``product`` (its lot ``lot``, or every lot) and the after-sales rules; a
+    lot's pack verifies the records its release relies on, as ``release-check`` does."""
     from ..audit.evaluation import run_audit
 
-    return run_audit(repository, product, lot, progress=progress)
+    return run_audit(repository, product, lot, progress=progress, verified=True)
 
 
 def lot_verdict(lot: "LotReport") -> str:

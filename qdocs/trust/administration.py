@@ -24,7 +24,8 @@ from ..records import now_text
 from ..suggestions import unknown
 from ..users import check_full_name, check_user_name, image_path, read_image, user_path, user_view_text
 from .log import Entry, EntryWriter
-from .state import ADMIN_ROLE, TrustState, UserTrust, apply_entry, load_trust, parse_moment, permission_problem
+from .state import (ADMIN_ROLE, CLOCK_SKEW, TrustState, UserTrust, apply_entry, load_trust, parse_moment,
+                    permission_problem)
 
 if TYPE_CHECKING:
     from ..repository import Change, Repository
@@ -173,25 +174,12 @@ def approve_forms(repository: "Repository", approver: Credentials, files: list[s
 
 def _authorised(repository: "Repository", credentials: Credentials, action: str, details: dict[str, Any],
                 subject: str, extra: Callable[["Change", TrustState], None] | None = None,
-                extra_paths: list[str] | None = None, rotated_key: str | None = None,
-                before_commit: Callable[[], None] | None = None) -> Entry:
+                extra_paths: list[str] | None = None, unlocked: tuple[Any, Any] | None = None) -> Entry:
+    """Check, unlock (unless ``unlocked`` gives the signer's key and private key, already
+    checked by the caller under the same lock), sign, write and commit one trust change."""
     with repository.locked():
-        forget_trust_state(repository)
-        state = trust_state(repository)
-        if state.root is None:
-            raise UsageError(f"{repository.root} has no root of trust; create one with: qdocs migrate --admin NAME "
-                             "--full-name TEXT")
-        signer = state.user(credentials.name)
-        if signer is None:
-            raise UsageError(f"{credentials.name!r} is not a user of this repository (qdocs users list)")
-        key = signer.current_key()
-        time_text = now_text(repository.time_zone)
-        provisional = Entry({"time": time_text, "action": action, **details, "by": signer.name,
-                             "key": key.fingerprint if key else ""}, "", "")
-        problem = permission_problem(state, provisional, signer, parse_moment(time_text), approver_reader(repository))
-        if problem:
-            raise UsageError(f"refused: this change {problem.removeprefix('is ')}")
-        _, key, private = unlock(state, credentials)
+        state, signer, time_text = _permitted(repository, credentials, action, details)
+        key, private = unlocked or unlock(state, credentials)[1:]
         paths = [*(extra_paths or []), ".qdocs"]
         with repository.transaction(action, paths, []) as change:
             writer = EntryWriter(repository.root, repository.site(), change.write)
@@ -203,8 +191,6 @@ def _authorised(repository: "Repository", credentials: Credentials, action: str,
             _write_views(change, state, details.get("user"), action)
             if extra:
                 extra(change, state)
-            if before_commit:
-                before_commit()
             change.events.append(action, signer.name, time_text, trust_entry=entry.hash,
                                  **({"user": details["user"]} if details.get("user") else {}))
             change.commit(subject, signer.name, {"Action": action, "Signed-by": f"{signer.name} {key.fingerprint}",
@@ -221,26 +207,70 @@ def _write_views(change: "Change", state: TrustState, user: str | None, action: 
         change.write(FORMS_VIEW, view_text(in_force))
 
 
+def _permitted(repository: "Repository", credentials: Credentials, action: str,
+               details: dict[str, Any]) -> tuple[TrustState, UserTrust, str]:
+    """The trust state, the signer and the new entry's time, once the change is known to be
+    allowed by the rule ``qdocs verify`` applies; refused otherwise, before any passphrase."""
+    forget_trust_state(repository)
+    state = trust_state(repository)
+    if state.root is None:
+        raise UsageError(f"{repository.root} has no root of trust; create one with: qdocs migrate --admin NAME "
+                         "--full-name TEXT")
+    signer = state.user(credentials.name)
+    if signer is None:
+        raise UsageError(f"refused: {credentials.name!r} is not a user of this repository (qdocs users list)")
+    key = signer.current_key()
+    time_text = entry_time(state, repository.site())
+    provisional = Entry({"time": time_text, "action": action, **details, "by": signer.name,
+                         "key": key.fingerprint if key else ""}, "", "")
+    problem = permission_problem(state, provisional, signer, parse_moment(time_text), approver_reader(repository))
+    if problem:
+        raise UsageError(refusal(problem))
+    return state, signer, time_text
+
+
+def refusal(problem: str) -> str:
+    """The rule an entry would break (:func:`.state.permission_problem`), as a command's refusal."""
+    text = f"refused: this change {'would be ' + problem[3:] if problem.startswith('is ') else problem}"
+    if "not an administrator" in problem:
+        text += "; an administrator makes it (qdocs trust lists them)"
+    return text
+
+
+def entry_time(state: TrustState, site: str) -> str:
+    """Now, or the time of the site's last entry when this machine's clock is a little behind
+    it (at most :data:`.state.CLOCK_SKEW`; further behind, the change is refused): a site's
+    entries never go back in time (:func:`.state.load_trust` rejects one that does, as a change
+    backdated to before a revocation would be)."""
+    now = now_text()
+    last = state.last_times.get(site)
+    if last is not None and parse_moment(now) < last[0]:
+        if last[0] - parse_moment(now) > CLOCK_SKEW:
+            raise UsageError(f"this machine's clock ({now}) is behind the last trust entry of site {site} "
+                             f"({last[1]}): set the clock right, then try again")
+        return last[1]
+    return now
+
+
 def _new_key(repository: "Repository", credentials: Credentials, name: str,
              new_passphrase: str | Callable[[], str], action: str, reason: str | None) -> dict[str, Any]:
-    state = trust_state(repository)
-    if action == "key-register":  # refuse before any passphrase is asked
-        signer = state.user(credentials.name)
-        probe = Entry({"time": now_text(repository.time_zone), "action": action, "user": name, "by": credentials.name}, "", "")
-        problem = permission_problem(state, probe, signer, clock.now(), None) if signer else None
-        if signer is None or problem:
-            raise UsageError(f"refused: {problem.removeprefix('is ') if problem else credentials.name + ' is not a user'}")
-    pair = new_key_pair(new_passphrase() if callable(new_passphrase) else new_passphrase, name)
-    target = store_private_key(pair, name, credentials.home)
-    details = {"user": name, "fingerprint": pair.fingerprint, "public_key": pair.public_key,
-               **({"reason": reason} if reason else {})}
-    try:
-        _authorised(repository, credentials, action, details, f"{'register' if action == 'key-register' else 'rotate'} "
-                    f"signing key {pair.fingerprint} for {name}")
-    except BaseException:
-        discard_private_key(target)
-        raise
-    keep_private_key(target)
+    """The change is checked and the acting person's key unlocked before the new key is made,
+    so a refused change asks for no new passphrase and leaves no key file behind."""
+    probe = {"user": name, "fingerprint": "", "public_key": "", **({"reason": reason} if reason else {})}
+    with repository.locked():
+        state, _, _ = _permitted(repository, credentials, action, probe)
+        _, key, private = unlock(state, credentials)
+        pair = new_key_pair(new_passphrase() if callable(new_passphrase) else new_passphrase, name)
+        target = store_private_key(pair, name, credentials.home)
+        details = {**probe, "fingerprint": pair.fingerprint, "public_key": pair.public_key}
+        try:
+            _authorised(repository, credentials, action, details,
+                        f"{'register' if action == 'key-register' else 'rotate'} signing key {pair.fingerprint} "
+                        f"for {name}", unlocked=(key, private))
+        except BaseException:
+            discard_private_key(target)
+            raise
+        keep_private_key(target)
     return {"user": name, "fingerprint": pair.fingerprint, "public_key": pair.public_key,
             "private_key_file": str(target)}
 

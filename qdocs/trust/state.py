@@ -39,6 +39,9 @@ from ..findings import Finding
 from .log import Entry, ROOT_PATH, head_path, iter_entry_files, read_head, trust_sites
 
 ADMIN_ROLE = "admin"
+#: how far the clocks of the machines writing one site's copy may disagree: a time that goes back
+#: further than this (a trust entry, a signature before the event it follows) was set back
+CLOCK_SKEW = _dt.timedelta(minutes=10)
 ROOT_ACTIONS = frozenset({"root"})
 
 
@@ -113,6 +116,8 @@ class TrustState:
     entries: list[Entry] = field(default_factory=list)
     hashes: set[str] = field(default_factory=set)
     rejected: list[Entry] = field(default_factory=list)
+    #: site -> (moment, text) of its last entry: a new entry of the site may not be dated before it
+    last_times: dict[str, tuple[_dt.datetime, str]] = field(default_factory=dict)
 
     # -- reading ------------------------------------------------------------------
 
@@ -157,17 +162,33 @@ class TrustState:
 def load_trust(root: Path, approver_roles: Callable[[FormVersion | None], set[str]] | None = None) -> TrustState:
     """Read every site's trust log, check its chain, and fold it in time order.
 
+    Each site's entries keep the order of their sequence numbers, and a site's entries
+    never go back in time: an entry dated before the one it follows was backdated (to
+    before a revocation, say) and does not count.  The sites' logs are merged by time, as
+    each site's clock dated them: nothing better is known of the order of changes made
+    apart, and a site that learns of another's change later (a revocation made
+    elsewhere) finds its own later entries judged against it.  The root is the entry
+    ``root.yaml`` names; another ``root`` entry, whatever its date, is a second root.
+
     ``approver_roles`` gives the roles the catalog version in force allows to approve
     forms (read from git by :mod:`qdocs.forms`); without it no forms approval counts."""
     state = TrustState()
     entries: list[Entry] = []
+    backdated: dict[str, str] = {}
     for site in trust_sites(root):
-        entries.extend(_read_site(root, site, state.findings))
+        read = _read_site(root, site, state.findings)
+        backdated.update(_backdated(read, state, site))
+        entries.extend(read)
     entries.sort(key=lambda entry: (parse_moment(entry.fields.get("time")) or _EPOCH, entry.fields.get("site", ""),
                                     entry.fields.get("seq", 0)))
+    root_entry = _root_named(root)
     for entry in entries:
         state.hashes.add(entry.hash)
-        problem = apply_entry(state, entry, approver_roles)
+        problem = backdated.get(entry.hash)
+        if problem is None and entry.action == "root" and root_entry is not None \
+                and root_entry != f"{entry.fields.get('site')}/{entry.fields.get('seq')}":
+            problem = f"is a second root: {ROOT_PATH} names entry {root_entry} as the repository's root"
+        problem = problem or apply_entry(state, entry, approver_roles)
         if problem:
             state.rejected.append(entry)
             state.findings.append(Finding(entry.label, f"{problem}; it does not count", kind="trust"))
@@ -186,6 +207,36 @@ def parse_moment(text: Any) -> _dt.datetime | None:
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _backdated(entries: list[Entry], state: TrustState, site: str) -> dict[str, str]:
+    """Entries of one site dated before an entry earlier in its log (hash -> problem), and
+    the site's last time, which a new entry may not precede."""
+    problems: dict[str, str] = {}
+    latest: tuple[_dt.datetime, str] | None = None
+    for entry in entries:
+        moment = parse_moment(entry.fields.get("time"))
+        if moment is None:
+            continue
+        if latest is not None and moment < latest[0]:
+            problems[entry.hash] = (f"is dated {entry.fields.get('time')}, before an earlier entry of its site's log "
+                                    f"({latest[1]}): its time was set back")
+        else:
+            latest = (moment, str(entry.fields.get("time")))
+    if latest is not None:
+        state.last_times[site] = latest
+    return problems
+
+
+def _root_named(root: Path) -> str | None:
+    """``S1/1``: the entry ``root.yaml`` names as the root (None without a readable file)."""
+    from .. import yamlio
+
+    try:
+        raw = yamlio.load((root / ROOT_PATH).read_text(encoding="utf-8")) or {}
+        return str(raw["entry"]) if isinstance(raw, dict) and raw.get("entry") else None
+    except Exception:  # missing or damaged: reported by _check_root_file; the first root then counts
+        return None
 
 
 def _read_site(root: Path, site: str, findings: list[Finding]) -> list[Entry]:
@@ -232,10 +283,30 @@ def apply_entry(state: TrustState, entry: Entry, approver_roles: Callable[[FormV
         return f"is signed by {signer.name} with a key that was not theirs at {fields.get('time')} ({fields.get('key')})"
     if not _signature_holds(key.public, entry):
         return f"its signature by {signer.name} does not verify: the entry was changed or forged"
-    permission = permission_problem(state, entry, signer, moment, approver_roles)
+    permission = permission_problem(state, entry, signer, moment, approver_roles) or _content_problem(state, entry)
     if permission:
         return permission
     _APPLY[entry.action](state, entry, moment)
+    return None
+
+
+def _content_problem(state: TrustState, entry: Entry) -> str | None:
+    """A registered key must be the key its fingerprint names (so that a fingerprint in a
+    signature means one key), and not be a key some user already has."""
+    if entry.action not in ("key-register", "key-rotate"):
+        return None
+    from ..keys import fingerprint
+
+    try:
+        raw = base64.b64decode(str(entry.fields.get("public_key")), validate=True)
+        public_key_ok = len(raw) == 32
+    except ValueError:
+        public_key_ok = False
+    if not public_key_ok or fingerprint(raw) != entry.fields.get("fingerprint"):
+        return f"registers a public key that does not match its fingerprint ({entry.fields.get('fingerprint')})"
+    holders = sorted(user.name for user in state.users.values() if entry.fields.get("fingerprint") in user.keys)
+    if holders:
+        return f"registers key {entry.fields.get('fingerprint')}, which is already registered for {', '.join(holders)}"
     return None
 
 
@@ -289,6 +360,9 @@ def permission_problem(state: TrustState, entry: Entry, signer: UserTrust, momen
     if action == "attest":
         if state.root is None or signer.name != state.root.get("user") or not is_admin:
             return "attests the earlier users but is not signed by the root administrator"
+        if len(state.entries) != 1:  # only the root before it
+            return ("attests earlier users after the trust log began: only the migration of a repository made "
+                    "before trust does, right after its root (a later one could register keys and roles backdated)")
         return None
     if not is_admin:
         return f"is signed by {signer.name}, who was not an administrator at {fields.get('time')}"
@@ -362,26 +436,50 @@ def _key_register(state: TrustState, entry: Entry, moment: _dt.datetime) -> None
 
 
 def _attest(state: TrustState, entry: Entry, moment: _dt.datetime) -> None:
-    """A migrated repository: the root administrator accepts the users it had, as they stood."""
+    """A migrated repository: the root administrator accepts the users it had, as they stood:
+    their roles as held all along (the files kept no history of them), their keys from when
+    each was made.  The root administrator, when already a user, keeps the earlier keys (so
+    their earlier signatures still count), retired by the migration that gave them the root
+    key, and the earlier roles."""
     for name, raw in sorted((entry.fields.get("users") or {}).items()):
-        if name in state.users:
+        existing = state.users.get(name)
+        if existing is not None:
+            _attest_root(existing, raw, entry, moment)
             continue
         user = UserTrust(name, str(raw.get("full_name", "")), str(raw.get("added") or entry.fields["time"]),
                          str(entry.fields["by"]), image_sha256=raw.get("image_sha256"))
         for role in raw.get("roles") or []:
             user.roles.setdefault(str(role), []).append([_EPOCH, None])
         for key in raw.get("keys") or []:
-            created = parse_moment(key.get("created")) or _EPOCH
-            retired = parse_moment(key.get("retired")) if key.get("retired") else None
-            user.keys[str(key["fingerprint"])] = KeyTrust(str(key["fingerprint"]), str(key["public_key"]), created,
-                                                          str(key.get("created") or ""), entry.label, retired,
-                                                          key.get("retired"))
+            user.keys[str(key["fingerprint"])] = _attested_key(key, entry)
         if raw.get("revoked"):
             user.revoked = parse_moment(raw["revoked"]) or moment
             user.revoked_text = str(raw["revoked"])
             user.revoked_reason = raw.get("revoked_reason")
         state.users[name] = user
     _apply_forms(state, entry, moment)
+
+
+def _attested_key(key: dict[str, Any], entry: Entry, retire_at: _dt.datetime | None = None) -> KeyTrust:
+    created = parse_moment(key.get("created")) or _EPOCH
+    retired = parse_moment(key.get("retired")) if key.get("retired") else retire_at
+    retired_text = key.get("retired") or (str(entry.fields["time"]) if retire_at else None)
+    return KeyTrust(str(key["fingerprint"]), str(key["public_key"]), created, str(key.get("created") or ""),
+                    entry.label, retired, retired_text)
+
+
+def _attest_root(user: UserTrust, raw: dict[str, Any], entry: Entry, moment: _dt.datetime) -> None:
+    """The root administrator's earlier keys (retired now) and roles, kept under their new root key."""
+    for key in raw.get("keys") or []:
+        if str(key.get("fingerprint")) not in user.keys:
+            user.keys[str(key["fingerprint"])] = _attested_key(key, entry, retire_at=moment)
+    user.keys = dict(sorted(user.keys.items(), key=lambda item: item[1].retired is None))  # the current key last
+    for role in raw.get("roles") or []:
+        spans = user.roles.setdefault(str(role), [])
+        if spans and spans[0][1] is None:
+            spans[0][0] = _EPOCH
+        elif not spans:
+            spans.append([_EPOCH, None])
 
 
 def _apply_forms(state: TrustState, entry: Entry, moment: _dt.datetime) -> None:
