@@ -312,7 +312,7 @@ def forge_key_registration(repo: Path, user: str, by: str, key: str, sign: Any) 
         target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
 
     writer = EntryWriter(repo, "S1", write)
-    entry = writer.append("key-register", now_text(), by, key, sign, user=user, fingerprint=pair.fingerprint,
+    entry = writer.append("key-register", now_text(Repository.open(repo).time_zone), by, key, sign, user=user, fingerprint=pair.fingerprint,
                           public_key=pair.public_key, reason="lost laptop")
     writer.finish()
     path = repo / ".qdocs" / "users" / f"{user}.yaml"
@@ -564,7 +564,7 @@ def _forge_key_registration_thoroughly(repo: Path, user: str) -> tuple[Any, str]
     pair = new_key_pair(PASSPHRASE, user)
     repository = Repository.open(repo)
     with repository.transaction("key-register", [], []) as change:
-        time = now_text()
+        time = now_text(repository.time_zone)
         writer = EntryWriter(repository.root, "S1", change.write)
         entry = writer.append("key-register", time, "mallory", mallory.fingerprint, mallory.private.sign, user=user,
                               fingerprint=pair.fingerprint, public_key=pair.public_key, reason="lost laptop")
@@ -592,7 +592,7 @@ def _forge_signature(repo: Path, record_id: str, signer: str, meaning: str, pair
     record = repository.get(record_id)
     record_type = repository.catalog.get(record.type)
     with repository.transaction("sign", [record.path], [record_id]) as change:
-        stamp = Stamp.now(signer)
+        stamp = Stamp.now(signer, repository.time_zone)
         signature = {"meaning": meaning, "signer": signer, "full_name": f"{signer} 姓名", "role": signer,
                      "time": clock.utc_now().isoformat().replace("+00:00", "Z"), "comment": "",
                      "key": pair.fingerprint, "chain_head": change.events.head.hash}

@@ -220,7 +220,7 @@ def _permitted(repository: "Repository", credentials: Credentials, action: str,
     if signer is None:
         raise UsageError(f"refused: {credentials.name!r} is not a user of this repository (qdocs users list)")
     key = signer.current_key()
-    time_text = entry_time(state, repository.site())
+    time_text = entry_time(state, repository.site(), repository.time_zone)
     provisional = Entry({"time": time_text, "action": action, **details, "by": signer.name,
                          "key": key.fingerprint if key else ""}, "", "")
     problem = permission_problem(state, provisional, signer, parse_moment(time_text), approver_reader(repository))
@@ -237,12 +237,12 @@ def refusal(problem: str) -> str:
     return text
 
 
-def entry_time(state: TrustState, site: str) -> str:
+def entry_time(state: TrustState, site: str, zone: Any) -> str:
     """Now, or the time of the site's last entry when this machine's clock is a little behind
     it (at most :data:`.state.CLOCK_SKEW`; further behind, the change is refused): a site's
     entries never go back in time (:func:`.state.load_trust` rejects one that does, as a change
     backdated to before a revocation would be)."""
-    now = now_text()
+    now = now_text(zone)
     last = state.last_times.get(site)
     if last is not None and parse_moment(now) < last[0]:
         if last[0] - parse_moment(now) > CLOCK_SKEW:
