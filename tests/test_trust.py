@@ -129,23 +129,31 @@ def test_a_repository_made_before_trust_is_migrated_with_nothing_lost(tmp_path: 
 
 def test_checkpoint_and_verify_against_it(run, repo_path: Path, catalog, tmp_path: Path):
     data = write_example(catalog, "final-inspection", tmp_path)
-    run("new", "final-inspection", "--data", str(data))
+    for lot in ("L1", "L2", "L3"):
+        run("new", "final-inspection", "--data", str(data), "--lot", lot)
     kept = tmp_path / "today.checkpoint"
     taken = run("checkpoint", "-o", str(kept))
     assert taken.exit_code == 0 and taken.stdout.startswith("qdocs checkpoint ")
     assert kept.read_text(encoding="utf-8") == taken.stdout
-    for lot in ("L1", "L2", "L3"):
-        run("new", "final-inspection", "--data", str(data), "--lot", lot)
     assert run("verify", "--checkpoint", str(kept)).exit_code == 0
+    # another copy, made before the tail is dropped, knows nothing but the checkpoint file
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo_path), str(clone))
+    git(clone, "reset", "-q", "--hard", "HEAD~3")
+    from click.testing import CliRunner
+
+    import cli
+
+    elsewhere = CliRunner().invoke(cli.cli, ["--repo", str(clone), "verify", "--checkpoint", str(kept), "--json"])
+    assert elsewhere.exit_code == 1
+    findings = json.loads(elsewhere.stdout)["findings"]
+    assert [finding["kind"] for finding in findings] == ["checkpoint"]
+    assert "no longer in the history" in findings[0]["message"]
+    # the copy that took it remembers it (and the last commit it made) without being told
     git(repo_path, "reset", "-q", "--hard", "HEAD~3")
-    dropped = run("verify", "--checkpoint", str(kept))
-    assert dropped.exit_code == 0  # the checkpoint's own commit is still there: nothing after it was promised
-    run("checkpoint")
-    git(repo_path, "reset", "-q", "--hard", "HEAD~1")
     found = run("verify", "--json")
     assert found.exit_code == 1
-    kinds = {finding["kind"] for finding in json.loads(found.stdout)["findings"]}
-    assert kinds == {"checkpoint"}
+    assert {finding["kind"] for finding in json.loads(found.stdout)["findings"]} == {"checkpoint"}
 
 
 def test_show_names_the_approved_form_versions(run, repo_path: Path, catalog, tmp_path: Path):
