@@ -1,8 +1,9 @@
 """Which regional face of Noto CJK drew the Chinese text of a PDF.
 
-``pdffonts`` cannot say: the faces of a Noto CJK collection (``NotoSerifCJK-Regular.ttc``:
-JP, KR, SC, TC, HK) share one CFF table whose font name is ``NotoSerifCJKjp-Regular``, so
-every PDF made from any of them names the Japanese one.  The faces differ in their
+A font's name is not enough: the faces of a Noto CJK collection (``NotoSerifCJK-Regular.ttc``:
+JP, KR, SC, TC, HK) share one CFF table whose font name is ``NotoSerifCJKjp-Regular``
+(qdocs gives LibreOffice the SC faces renamed ``...CJKsc...``, :mod:`qdocs.pdf.chinesefonts`),
+and a font named SC could still draw another region's glyphs.  The faces differ in their
 character maps: 直 is glyph cid27873 in the JP face, cid27874 in the SC face.  So this
 reads, for each CJK font of the PDF, which glyph drew which character (the font's
 encoding and its ToUnicode map), and finds the faces of the installed collection whose

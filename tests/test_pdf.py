@@ -124,8 +124,9 @@ def test_stamps_on_every_page(world):
 
 def test_chinese_text_is_drawn_with_the_simplified_chinese_faces(world):
     """Chinese forms need the simplified-Chinese glyphs (门, 骨, 直 differ from the Japanese,
-    Korean and traditional ones).  ``pdffonts`` names every Noto CJK face ``...CJKjp`` (see
-    :mod:`tests.fontfaces`), so the glyphs themselves are compared with each regional face."""
+    Korean and traditional ones).  A font's name could say SC and its glyphs be another
+    region's (see :mod:`tests.fontfaces`), so the glyphs themselves are compared with each
+    regional face."""
     from tests.fontfaces import REGIONS, faces_per_font
 
     files = [world.out / f"{record_id}.pdf" for record_id in world.ids.values()] + [world.pack]
@@ -142,6 +143,23 @@ def test_chinese_text_is_drawn_with_the_simplified_chinese_faces(world):
             assert "SC" in regions, (path.name, font, regions)
             ruled_out |= set(REGIONS) - regions
     assert ruled_out == {"TC", "HK", "JP", "KR"}
+
+
+def test_pdfs_name_only_the_simplified_chinese_faces(world):
+    """The faces of a Noto CJK collection share one font program named after the Japanese face;
+    qdocs gives LibreOffice SC fonts of their own, so ``pdffonts`` (what an auditor sees) lists
+    SC faces only: the records', with bold headings, and qdocs' own pages in the pack."""
+    files = [world.out / f"{record_id}.pdf" for record_id in world.ids.values()] + [world.signed, world.pack]
+    seen: set[str] = set()
+    for path in files:
+        listed = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        names = [line.split()[0].split("+")[-1] for line in listed.splitlines()[2:]]
+        chinese = [name for name in names if "cjk" in name.lower()]
+        assert chinese, path.name
+        assert not [name for name in chinese if re.search(r"cjk(jp|kr|tc|hk)", name, re.IGNORECASE)], (path.name, names)
+        assert all("CJKsc" in name for name in chinese), (path.name, chinese)
+        seen.update("-".join(name.split("-")[:2]) for name in chinese)  # NotoSerifCJKsc-Bold-VKana: a sub-font
+    assert seen == {"NotoSerifCJKsc-Regular", "NotoSerifCJKsc-Bold", "NotoSansCJKsc-Regular", "NotoSansCJKsc-Bold"}, seen
 
 
 def test_signature_block_stays_with_the_table_before_it(world, catalog):

@@ -4,6 +4,7 @@ company certificate, attachments from outside, and the audit pack.
 Modules (each imports its heavy libraries only when used):
 
 - :mod:`.office`: runs LibreOffice headless, one profile and one time limit per call;
+- :mod:`.chinesefonts`: simplified-Chinese fonts for LibreOffice, so PDFs name SC faces only;
 - :mod:`.sheets`: small OpenDocument pages (stamps, cover, contents, manifest) that
   LibreOffice renders in the same run as the records, so Chinese text gets the same fonts;
 - :mod:`.stamps`: controlled-copy / draft / void stamps merged onto every page with pypdf;

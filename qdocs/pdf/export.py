@@ -115,7 +115,7 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
         from .company import load_company_signer
 
         signer = load_company_signer(repository, passphrase, home)
-    with Office() as office:
+    with Office(steps=steps) as office:
         stamped, _ = render_copies(office, copies, actor, steps=steps,
                                    metadata=[document_metadata(repository, copy) for copy in copies],
                                    printed=printed_now(repository.time_zone))

@@ -7,7 +7,9 @@ Pitfalls this module guards against:
 - two runs sharing one user profile fail silently, so each :class:`Office` has its
   own profile directory (``-env:UserInstallation``), removed when it closes;
 - a conversion can hang (a dialog nobody sees), so a run is killed, with every
-  process it started, after a time limit.
+  process it started, after a time limit;
+- the Noto CJK collections name every face after the Japanese one, so LibreOffice
+  gets simplified-Chinese fonts of their own (:mod:`.chinesefonts`).
 
 Many documents go through one run: starting LibreOffice costs seconds, converting
 one more page a fraction of that.
@@ -25,7 +27,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..progress import Steps
 from . import ConversionError, ToolMissingError
+from .chinesefonts import office_environment
 
 INSTALL_HINT = ("install it with: sudo apt-get install -y libreoffice-writer-nogui fonts-noto-cjk poppler-utils "
                 "(macOS: brew install --cask libreoffice)")
@@ -54,10 +58,12 @@ def _chinese_font_installed() -> bool:
 
 
 class Office:
-    """One LibreOffice profile, used by one or more sequential conversion runs."""
+    """One LibreOffice profile, used by one or more sequential conversion runs.  The
+    simplified-Chinese fonts are prepared first when they are not yet (told to ``steps``)."""
 
-    def __init__(self, time_limit: float | None = None) -> None:
+    def __init__(self, time_limit: float | None = None, steps: Steps | None = None) -> None:
         self.program = find_office()
+        self.environment = office_environment(steps)
         self.time_limit = time_limit if time_limit is not None else _time_limit_from_environment()
         self.folder = Path(tempfile.mkdtemp(prefix="qdocs-office-"))
         self.profile = self.folder / "profile"
@@ -86,7 +92,7 @@ class Office:
                    "--nologo", "--nodefault", "--norestore", "--nolockcheck", "--convert-to", "pdf",
                    "--outdir", str(target), *map(str, inputs)]
         limit = self.time_limit or BASE_SECONDS + SECONDS_PER_DOCUMENT * len(inputs)
-        output = _run_with_limit(command, limit, progress, run)
+        output = _run_with_limit(command, limit, progress, run, self.environment)
         results: dict[str, bytes] = {}
         for path in inputs:
             produced = target / f"{path.stem}.pdf"
@@ -107,10 +113,11 @@ def _time_limit_from_environment() -> float | None:
         return None
 
 
-def _run_with_limit(command: list[str], limit: float, progress: Callable[[int], None] | None, folder: Path) -> str:
-    """Run LibreOffice in its own process group; count ``convert`` lines for progress;
-    kill the whole group when ``limit`` seconds have passed."""
-    environment = {**os.environ, "HOME": str(folder), "SAL_USE_VCLPLUGIN": "svp"}
+def _run_with_limit(command: list[str], limit: float, progress: Callable[[int], None] | None, folder: Path,
+                    variables: dict[str, str]) -> str:
+    """Run LibreOffice (with ``variables`` added to the environment) in its own process group;
+    count ``convert`` lines for progress; kill the whole group when ``limit`` seconds have passed."""
+    environment = {**os.environ, **variables, "HOME": str(folder), "SAL_USE_VCLPLUGIN": "svp"}
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=environment, start_new_session=True)

@@ -95,7 +95,7 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     printed = printed_now(repository.time_zone)
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, report),
              "manifest.fodt": manifest(entries, subject)}
-    with Office() as office:
+    with Office(steps=steps) as office:
         stamped, rendered = render_copies(office, copies, actor, front, steps,
                                           [document_metadata(repository, copy) for copy in copies], printed=printed)
         front_pages = PdfReader(io.BytesIO(rendered["cover.fodt"]))
