@@ -1,5 +1,10 @@
 """The ``qdocs`` command line: parse, call one library method, format, map errors.
 
+This module is the entry point (``qdocs = cli:main``).  It builds the ``qdocs`` group
+and nothing more: each command lives in a module of :mod:`qdocs.commands`, one per
+domain, loaded only when that command runs (or when ``--help`` lists them), so a short
+command does not import what the others need.
+
 Exit codes:
 
 - 0: done;
@@ -11,180 +16,61 @@ Exit codes:
   git or LibreOffice missing, a conversion that failed or hung); nothing was
   written, and the same command may succeed later unchanged.
 
-Each error class of :mod:`qdocs.errors` carries its code; :class:`QdocsGroup` maps
-them in one place.
+Each error class of :mod:`qdocs.errors` carries its code;
+:class:`qdocs.commands.shared.QdocsGroup` maps them in one place.
 """
 
 from __future__ import annotations
 
-import atexit
-import getpass
-import json
-import os
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from qdocs import __version__
-from qdocs.errors import QdocsError
+from qdocs.commands.passphrases import company_passphrase, credentials, new_passphrase, passphrase
+from qdocs.commands.shared import (QdocsGroup, actor_option, echo_json, open_catalog, open_repository, progress,
+                                   progress_once_known, repository_option, run_and_end, start, steps)
 
-DEFAULT_REPOSITORY = "records"
+#: every command of the ``qdocs`` group: its name, and where it is defined (module of
+#: :mod:`qdocs.commands`, then the name of the click command in it)
+COMMANDS: dict[str, str] = {
+}
 
 
-class QdocsGroup(click.Group):
-    """Maps every :class:`QdocsError` to one line on stderr and its exit status (2 input, 3 environment)."""
+class LazyGroup(QdocsGroup):
+    """A group whose commands are imported from their module when first asked for."""
 
-    def invoke(self, context: click.Context) -> Any:
-        try:
-            return super().invoke(context)
-        except QdocsError as error:
-            _print_notices(context)
-            click.echo(f"qdocs: error: {error}", err=True)
-            context.exit(error.exit_code)
-        except BrokenPipeError:
-            context.exit(0)
+    def __init__(self, *args, lazy_commands: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, context: click.Context) -> list[str]:
+        return sorted({*super().list_commands(context), *self.lazy_commands})
+
+    def get_command(self, context: click.Context, name: str) -> click.Command | None:
+        if name not in self.lazy_commands:
+            return super().get_command(context, name)
+        module, attribute = self.lazy_commands[name].split(":")
+        return getattr(import_module(f"qdocs.commands.{module}"), attribute)
 
 
 def main() -> None:
-    """The ``qdocs`` command.  Once the command is done (its files closed and synced,
-    its lock released, its child processes waited for, the atexit handlers of the
-    libraries run), the process ends without Python's interpreter teardown, which
-    frees every object of every module one by one: about 30 ms, a tenth of a
-    ``qdocs new``, that nobody waits for gladly (Instagram's servers skip it the same
-    way).  An unexpected exception ends the normal way."""
-    atexit.register(_end_without_teardown)
-    try:
-        cli(prog_name="qdocs")
-    except SystemExit as done:
-        _ENDING["status"] = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        raise
-    except BaseException:
-        atexit.unregister(_end_without_teardown)
-        raise
+    """The ``qdocs`` command (see :func:`qdocs.commands.shared.run_and_end`)."""
+    run_and_end(cli)
 
 
-_ENDING = {"status": 0}
-
-
-def _end_without_teardown() -> None:
-    """Registered first, so it runs after every other atexit handler."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # a closed pipe: nothing more can be said there
-            pass
-    os._exit(_ENDING["status"])
-
-
-@click.group(cls=QdocsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="qdocs", message="%(prog)s %(version)s",
                       help="Print the version and exit.")
-@click.option("--repo", "repository_path", envvar="QDOCS_REPO", default=DEFAULT_REPOSITORY, show_default=True,
-              metavar="PATH", help="Records repository (also QDOCS_REPO).")
-@click.option("--actor", envvar="QDOCS_ACTOR", default=None, metavar="NAME",
-              help="Who is acting; authors the commit (also QDOCS_ACTOR; default: your login name).")
+@repository_option
+@actor_option
 @click.pass_context
 def cli(context: click.Context, repository_path: str, actor: str | None) -> None:
     """qdocs: controlled quality records from Word templates, kept in git."""
-    context.ensure_object(dict)
-    context.obj["repository_path"] = repository_path
-    context.obj["actor"] = _actor(actor)
-    context.call_on_close(lambda: _print_notices(context))
-
-
-# -- helpers ------------------------------------------------------------------
-
-
-def _actor(given: str | None) -> str:
-    actor = given or os.environ.get("USER") or _login_name()
-    if not actor.strip() or any(character in actor for character in "<>\n\r"):
-        raise click.BadParameter(f"{actor!r} cannot name an actor", param_hint="--actor")
-    return actor.strip()
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "qdocs"
-
-
-def _repository(context: click.Context):
-    from qdocs.repository import Repository
-
-    if "repository" not in context.obj:
-        context.obj["repository"] = Repository.open(context.obj["repository_path"])
-    return context.obj["repository"]
-
-
-def _catalog(context: click.Context):
-    if "repository" in context.obj:
-        return context.obj["repository"].catalog
-    from qdocs.catalog import load_catalog
-
-    return load_catalog()
-
-
-def _print_notices(context: click.Context) -> None:
-    repository = (context.find_root().obj or {}).get("repository")
-    if repository is not None:
-        for notice in repository.notices:
-            click.echo(f"qdocs: {notice}", err=True)
-        repository.notices.clear()
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
-def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
-    """A progress bar on a terminal (stderr), nothing otherwise."""
-    if total < 2 or not sys.stderr.isatty():
-        return None, lambda: None
-    bar = click.progressbar(length=total, label=label, file=sys.stderr)
-    bar.__enter__()
-    state = {"done": 0}
-
-    def update(done: int) -> None:
-        bar.update(done - state["done"])
-        state["done"] = done
-
-    return update, lambda: bar.__exit__(None, None, None)
-
-
-def _steps() -> tuple[Callable[[Any], None] | None, Callable[[], None]]:
-    """Named steps (:class:`qdocs.progress.Step`) on a terminal (stderr), nothing otherwise:
-    a bar for a counted step, a line for a step of unknown length (with what is done, when
-    known), each left on its own line when the next begins, so the terminal keeps what was done."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    shown: dict[str, Any] = {"label": None, "bar": None, "done": 0}
-
-    def close() -> None:
-        if shown["bar"] is not None:
-            shown["bar"].__exit__(None, None, None)
-        elif shown["label"] is not None:
-            click.echo("", err=True)
-        shown.update(label=None, bar=None, done=0)
-
-    def report(step: Any) -> None:
-        if step.label != shown["label"]:
-            close()
-            shown["label"] = step.label
-            if step.total:
-                shown["bar"] = click.progressbar(length=step.total, label=step.label, file=sys.stderr)
-                shown["bar"].__enter__()
-            else:
-                click.echo(step.label, err=True, nl=False)
-        if shown["bar"] is not None:
-            shown["bar"].update(step.done - shown["done"])
-        elif step.done:
-            click.echo(f"\r{step.label} {step.done} done", err=True, nl=False)
-        shown["done"] = step.done
-
-    return report, close
+    start(context, repository_path, actor)
 
 
 def _subject_options(function: Callable) -> Callable:
@@ -234,7 +120,7 @@ def init(context: click.Context, path: str | None, site: str | None, time_zone: 
             admin_name = click.prompt("First administrator (user name, e.g. li.admin)")
             full_name = full_name or click.prompt("Printed name of the administrator")
         if admin_name:
-            administrator = Enrollment(admin_name, full_name or "", lambda: _passphrase(confirm=True))
+            administrator = Enrollment(admin_name, full_name or "", lambda: passphrase(confirm=True))
     repository, message = Repository.init(target, site, context.obj["actor"], time_zone=time_zone,
                                           administrator=administrator)
     context.obj["repository"] = repository
@@ -251,10 +137,10 @@ def migrate(context: click.Context, admin_name: str, full_name: str, as_json: bo
     are attested, the forms copied into forms/ and approved.  Nothing is lost."""
     from qdocs.trust.genesis import Enrollment, migrate as migrate_repository
 
-    result = migrate_repository(_repository(context), Enrollment(admin_name, full_name,
-                                                                 lambda: _passphrase(confirm=True)))
+    result = migrate_repository(open_repository(context), Enrollment(admin_name, full_name,
+                                                                 lambda: passphrase(confirm=True)))
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
     click.echo(f"root administrator {result['root']}, key {result['fingerprint']} (write it down)")
     click.echo(f"attested {len(result['users_attested'])} earlier user(s): {', '.join(result['users_attested']) or '-'}")
@@ -269,9 +155,9 @@ def trust(context: click.Context, as_json: bool) -> None:
     and the forms in force."""
     from qdocs.trust.report import trust_report
 
-    report = trust_report(_repository(context))
+    report = trust_report(open_repository(context))
     if as_json:
-        _echo_json(report)
+        echo_json(report)
         return
     root = report["root"]
     if root is None:
@@ -307,9 +193,9 @@ def types(context: click.Context, as_json: bool) -> None:
     """List the record types of the catalog."""
     if context.invoked_subcommand:
         return
-    catalog = _catalog(context)
+    catalog = open_catalog(context)
     if as_json:
-        _echo_json([{"id": t.id, "prefix": t.prefix, "name": {"zh": t.name.zh, "en": t.name.en},
+        echo_json([{"id": t.id, "prefix": t.prefix, "name": {"zh": t.name.zh, "en": t.name.en},
                      "clause": t.clause, "scope": list(t.scopes)} for t in catalog.types.values()])
         return
     for record_type in catalog.types.values():
@@ -326,13 +212,13 @@ def types_show(context: click.Context, type_id: str, as_json: bool, example: boo
     """Show a type's fields, or an example data file for it."""
     from qdocs.examples import describe_type, example_yaml, field_hint
 
-    catalog = _catalog(context)
+    catalog = open_catalog(context)
     record_type = catalog.get(type_id)
     if example:
         click.echo(example_yaml(catalog, record_type), nl=False)
         return
     if as_json:
-        _echo_json(describe_type(catalog, record_type))
+        echo_json(describe_type(catalog, record_type))
         return
     click.echo(f"{record_type.id}: {record_type.name.zh} {record_type.name.en} ({record_type.clause})")
     click.echo(f"subject: {' or '.join(record_type.scopes)}; document numbers {record_type.prefix}-SITE-YEAR-NNNN; "
@@ -355,10 +241,10 @@ def templates_check(context: click.Context, files: tuple[Path, ...], as_json: bo
     """Check templates against the catalog (all types, or the given files). Exit 1 on findings."""
     from qdocs.templatecheck import check_templates
 
-    catalog = _catalog(context)
+    catalog = open_catalog(context)
     findings = check_templates(catalog, list(files))
     if as_json:
-        _echo_json([finding.to_json() for finding in findings])
+        echo_json([finding.to_json() for finding in findings])
     else:
         for finding in findings:
             click.echo(str(finding))
@@ -383,7 +269,7 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
     """Create a record of TYPE from a data file; print its id."""
     from qdocs.errors import UsageError
 
-    catalog = _catalog(context)
+    catalog = open_catalog(context)
     catalog.get(type_id)
     if batch_file and data_file:
         raise UsageError("give --data or --batch, not both")
@@ -393,8 +279,8 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
         inputs = read_batch_file(batch_file, catalog.get(type_id))
         overrides = _values(None, assignments, subject)
         inputs = [{**item, **overrides} for item in inputs]
-        repository = _repository(context)
-        update, finish = _progress(len(inputs), f"creating {len(inputs)} records")
+        repository = open_repository(context)
+        update, finish = progress(len(inputs), f"creating {len(inputs)} records")
         try:
             records = repository.create_batch(type_id, inputs, context.obj["actor"], update)
         finally:
@@ -403,9 +289,9 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
         if not data_file and not assignments:
             raise UsageError(f"give the record's data with --data FILE (see: qdocs types show {type_id} --example)")
         values = _values(data_file, assignments, subject)
-        records = [_repository(context).create(type_id, values, context.obj["actor"])]
+        records = [open_repository(context).create(type_id, values, context.obj["actor"])]
     if as_json:
-        _echo_json(records[0].to_json() if not batch_file else [record.to_json() for record in records])
+        echo_json(records[0].to_json() if not batch_file else [record.to_json() for record in records])
     else:
         for record in records:
             click.echo(record.id)
@@ -423,11 +309,11 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
 
     from qdocs.trust.report import record_forms
 
-    repository = _repository(context)
+    repository = open_repository(context)
     record, _ = repository.at_revision(record_id, revision)
     forms = record_forms(repository, record)
     if as_json:
-        _echo_json({**record.to_json(), "forms": forms})
+        echo_json({**record.to_json(), "forms": forms})
         return
     record_type = repository.catalog.get(record.type)
     zone = repository.time_zone
@@ -471,12 +357,12 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
 def list_records(context: click.Context, type_id: str | None, product: str | None, lot: str | None,
                  status: str | None, as_json: bool) -> None:
     """List current records."""
-    repository = _repository(context)
+    repository = open_repository(context)
     if type_id:
         repository.catalog.get(type_id)
     records = repository.records(type_id, product, lot, status)
     if as_json:
-        _echo_json([record.to_json() for record in records])
+        echo_json([record.to_json() for record in records])
         return
     for record in records:
         click.echo(f"{record.id:<22} {record.revision:<3} {record.status:<9} {record.type:<28} {record.subject.label()}")
@@ -491,10 +377,10 @@ def history(context: click.Context, record_id: str, as_json: bool) -> None:
     """A record's history from git, newest first (times in the company's time zone; --json: as git has them)."""
     from qdocs.timezones import display_text
 
-    repository = _repository(context)
+    repository = open_repository(context)
     entries = repository.history(record_id)
     if as_json:
-        _echo_json([entry.to_json() for entry in entries])
+        echo_json([entry.to_json() for entry in entries])
         return
     for entry in entries:
         reason = f"  ({entry.reason})" if entry.reason else ""
@@ -512,13 +398,13 @@ def history(context: click.Context, record_id: str, as_json: bool) -> None:
 def revise(context: click.Context, record_id: str, data_file: str | None, assignments: tuple[str, ...],
            reason: str, as_json: bool) -> None:
     """Start the next revision of a record (A → B → ...)."""
-    repository = _repository(context)
+    repository = open_repository(context)
     if data_file:
         values = _values(data_file, assignments, {})
     else:
         values = {**repository.get(record_id).data, **_values(None, assignments, {})}
     record = repository.revise(record_id, values, reason, context.obj["actor"])
-    _echo_json(record.to_json()) if as_json else click.echo(f"{record.id} revision {record.revision}")
+    echo_json(record.to_json()) if as_json else click.echo(f"{record.id} revision {record.revision}")
 
 
 @cli.command()
@@ -528,8 +414,8 @@ def revise(context: click.Context, record_id: str, data_file: str | None, assign
 @click.pass_context
 def void(context: click.Context, record_id: str, reason: str, as_json: bool) -> None:
     """Mark a record void (nothing is deleted)."""
-    record = _repository(context).void(record_id, reason, context.obj["actor"])
-    _echo_json(record.to_json()) if as_json else click.echo(f"{record.id} void")
+    record = open_repository(context).void(record_id, reason, context.obj["actor"])
+    echo_json(record.to_json()) if as_json else click.echo(f"{record.id} void")
 
 
 @cli.command("open")
@@ -541,7 +427,7 @@ def open_record(context: click.Context, record_id: str, revision: str | None, ou
     """Write out a record's Word document."""
     from qdocs.errors import StorageError
 
-    _, document = _repository(context).at_revision(record_id, revision)
+    _, document = open_repository(context).at_revision(record_id, revision)
     target = Path(output or f"{record_id}{'-' + revision if revision else ''}.docx")
     try:
         target.write_bytes(document)
@@ -551,35 +437,6 @@ def open_record(context: click.Context, record_id: str, revision: str | None, ou
 
 
 # -- users, keys, signatures ----------------------------------------------------
-
-
-def _passphrase(confirm: bool = False, whose: str = "") -> str:
-    """The passphrase of the person acting: QDOCS_PASSPHRASE (automation) or a hidden prompt."""
-    from qdocs.errors import UsageError
-
-    if os.environ.get("QDOCS_PASSPHRASE"):
-        return os.environ["QDOCS_PASSPHRASE"]
-    if not sys.stdin.isatty():
-        raise UsageError("a passphrase is needed: type it at a terminal, or set QDOCS_PASSPHRASE")
-    return click.prompt(f"Passphrase{' of ' + whose if whose else ''}", hide_input=True, confirmation_prompt=confirm)
-
-
-def _new_passphrase(owner: str) -> str:
-    """The passphrase that will protect a new key: QDOCS_NEW_PASSPHRASE or a prompt, typed twice."""
-    from qdocs.errors import UsageError
-
-    if os.environ.get("QDOCS_NEW_PASSPHRASE"):
-        return os.environ["QDOCS_NEW_PASSPHRASE"]
-    if not sys.stdin.isatty():
-        raise UsageError(f"a passphrase for {owner}'s new key is needed: type it at a terminal, "
-                         "or set QDOCS_NEW_PASSPHRASE")
-    return click.prompt(f"New passphrase for {owner}'s key", hide_input=True, confirmation_prompt=True)
-
-
-def _credentials(name: str):
-    from qdocs.trust.administration import Credentials
-
-    return Credentials(name, lambda: _passphrase(whose=name))
 
 
 _AS_ADMIN = click.option("--as", "admin", required=True, metavar="ADMIN",
@@ -605,7 +462,7 @@ def users_add(context: click.Context, name: str, full_name: str, roles: tuple[st
     Example: qdocs users add zhang.san --full-name 张三 --role inspector --as li.admin"""
     from qdocs.trust.administration import add_user
 
-    user = add_user(_repository(context), _credentials(admin), name, full_name, list(roles), image)
+    user = add_user(open_repository(context), credentials(admin), name, full_name, list(roles), image)
     click.echo(f"added {user.name} ({user.full_name}): {', '.join(user.current_roles())}; "
                f"next: qdocs keys create {user.name} --as {admin}")
 
@@ -621,7 +478,7 @@ def users_grant(context: click.Context, name: str, role: str, admin: str) -> Non
     Example: qdocs users grant zhang.san --role qc-manager --as li.admin"""
     from qdocs.trust.administration import grant_role
 
-    user = grant_role(_repository(context), _credentials(admin), name, role)
+    user = grant_role(open_repository(context), credentials(admin), name, role)
     click.echo(f"{user.name}: {', '.join(user.current_roles())}")
 
 
@@ -637,7 +494,7 @@ def users_remove_role(context: click.Context, name: str, role: str, reason: str,
     Example: qdocs users remove-role zhang.san --role inspector --reason "moved to sales" --as li.admin"""
     from qdocs.trust.administration import remove_role
 
-    user = remove_role(_repository(context), _credentials(admin), name, role, reason)
+    user = remove_role(open_repository(context), credentials(admin), name, role, reason)
     click.echo(f"{user.name}: {', '.join(user.current_roles()) or 'no role'}")
 
 
@@ -651,10 +508,10 @@ def users_list(context: click.Context, as_json: bool) -> None:
     from qdocs.trust.administration import trust_state
     from qdocs.users import user_view
 
-    state = trust_state(_repository(context))
+    state = trust_state(open_repository(context))
     found = [state.users[name] for name in sorted(state.users)]
     if as_json:
-        _echo_json([user_view(user) for user in found])
+        echo_json([user_view(user) for user in found])
         return
     for user in found:
         key = user.current_key()
@@ -673,7 +530,7 @@ def users_revoke(context: click.Context, name: str, reason: str, admin: str) -> 
     Example: qdocs users revoke zhang.san --reason "left the company" --as li.admin"""
     from qdocs.trust.administration import revoke_user
 
-    user = revoke_user(_repository(context), _credentials(admin), name, reason)
+    user = revoke_user(open_repository(context), credentials(admin), name, reason)
     click.echo(f"revoked {user.name} at {user.revoked_text}")
 
 
@@ -697,15 +554,15 @@ def keys_create(context: click.Context, name: str, replace: bool, admin: str | N
     from qdocs.errors import UsageError
     from qdocs.trust.administration import register_key, rotate_key, trust_state
 
-    repository = _repository(context)
+    repository = open_repository(context)
     user = trust_state(repository).user(name)
     has_key = bool(user and user.current_key())
     if has_key and not replace:
         raise UsageError(f"user {name} already has key {user.current_key().fingerprint}; give --replace to replace it")
     if admin and admin != name:
-        entry = register_key(repository, _credentials(admin), name, lambda: _new_passphrase(name), reason)
+        entry = register_key(repository, credentials(admin), name, lambda: new_passphrase(name), reason)
     elif has_key:
-        entry = rotate_key(repository, _credentials(name), lambda: _new_passphrase(name))
+        entry = rotate_key(repository, credentials(name), lambda: new_passphrase(name))
     else:
         raise UsageError(f"{name} has no key yet: an administrator registers a user's first key "
                          f"(qdocs keys create {name} --as ADMIN)")
@@ -726,9 +583,9 @@ def forms_status(context: click.Context, as_json: bool) -> None:
     Example: qdocs forms status"""
     from qdocs.forms import form_states
 
-    states = form_states(_repository(context))
+    states = form_states(open_repository(context))
     if as_json:
-        _echo_json([state.to_json() for state in states])
+        echo_json([state.to_json() for state in states])
         return
     for state in states:
         version = (state.approved or {}).get("version", "-")
@@ -754,9 +611,9 @@ def forms_approve(context: click.Context, files: tuple[str, ...], approver: str,
     """
     from qdocs.trust.administration import approve_forms
 
-    approved = approve_forms(_repository(context), _credentials(approver), list(files), comment)
+    approved = approve_forms(open_repository(context), credentials(approver), list(files), comment)
     if as_json:
-        _echo_json(approved)
+        echo_json(approved)
         return
     for form in approved:
         click.echo(f"{form['path']} version {form['version']} in force (sha256 {form['sha256'][:16]}…)")
@@ -773,9 +630,9 @@ def checkpoint(context: click.Context, output: str | None, as_json: bool) -> Non
     Example: qdocs checkpoint -o 2026-12-02.checkpoint"""
     from qdocs.checkpoints import take_checkpoint
 
-    point = take_checkpoint(_repository(context), Path(output) if output else None)
+    point = take_checkpoint(open_repository(context), Path(output) if output else None)
     if as_json:
-        _echo_json(point.to_json())
+        echo_json(point.to_json())
     else:
         click.echo(point.text(), nl=False)
 
@@ -794,14 +651,14 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
     """Sign records (prepared / inspected / performed, then reviewed, then approved); several IDs sign in one commit."""
     from qdocs.signatures import sign_records
 
-    update, finish = _progress(len(record_ids), "signing")
+    update, finish = progress(len(record_ids), "signing")
     try:
-        records = sign_records(_repository(context), list(record_ids), signer, meaning, _passphrase, comment,
+        records = sign_records(open_repository(context), list(record_ids), signer, meaning, passphrase, comment,
                                revision, update)
     finally:
         finish()
     if as_json:
-        _echo_json(records[0].to_json() if len(records) == 1 else [record.to_json() for record in records])
+        echo_json(records[0].to_json() if len(records) == 1 else [record.to_json() for record in records])
     else:
         for record in records:
             click.echo(f"{record.id} rev {record.revision} {record.status}")
@@ -826,16 +683,16 @@ def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files
     from qdocs.checkpoints import read_checkpoint
     from qdocs.verification import verify_repository
 
-    repository = _repository(context)
+    repository = open_repository(context)
     points = [read_checkpoint(path) for path in checkpoint_files]
     total = len(record_ids) or sum(1 for _ in repository.git.find_files("**/record.yaml"))
-    update, finish = _progress(total, "verifying")
+    update, finish = progress(total, "verifying")
     try:
         report = verify_repository(repository, list(record_ids) or None, update, points)
     finally:
         finish()
     if as_json:
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         root = report.root
         click.echo(f"root of trust: {root['fingerprint']} ({root['user']}, {root['created']})" if root
@@ -899,7 +756,7 @@ def search(context: click.Context, query: str, type_id: str | None, product: str
     from qdocs.search.index import SearchIndex
     from qdocs.search.model import Filters
 
-    repository = _repository(context)
+    repository = open_repository(context)
     if type_id:
         repository.catalog.get(type_id)
     if status and status not in STATUSES:
@@ -910,7 +767,7 @@ def search(context: click.Context, query: str, type_id: str | None, product: str
     found = SearchIndex(repository).search(query, filters, int(limit))
     counts = dict(sorted(found.per_type.items(), key=lambda item: (-item[1], item[0])))
     if as_json:
-        _echo_json({"query": query, "total": found.total, "per_type": counts, "results": [
+        echo_json({"query": query, "total": found.total, "per_type": counts, "results": [
             {"id": hit.fields.get("id"), "type": hit.fields.get("type"), "subject": hit.fields.get("subject"),
              "status": hit.fields.get("status"), "revision": hit.fields.get("revision"),
              "date": _iso_day(hit.fields.get("date")), "path": hit.fields.get("path"), "score": round(hit.score, 4),
@@ -945,19 +802,11 @@ def index_rebuild(context: click.Context) -> None:
     from qdocs.search.index import SearchIndex
 
     started = time.monotonic()
-    bar: dict[str, Any] = {}
-
-    def progress(done: int, total: int) -> None:
-        if "update" not in bar:
-            bar["update"], bar["finish"] = _progress(total, f"indexing {total} records")
-        if bar["update"]:
-            bar["update"](done)
-
+    report, finish = progress_once_known(lambda total: f"indexing {total} records")
     try:
-        count = SearchIndex(_repository(context)).rebuild(progress)
+        count = SearchIndex(open_repository(context)).rebuild(report)
     finally:
-        if "finish" in bar:
-            bar["finish"]()
+        finish()
     seconds = time.monotonic() - started
     click.echo(f"indexed {count} record(s) in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} records/s)")
 
@@ -969,9 +818,9 @@ def index_status(context: click.Context, as_json: bool) -> None:
     """Records missing from or stale in the search index. Exit 1 when it is not current."""
     from qdocs.search.index import SearchIndex
 
-    status = SearchIndex(_repository(context)).status()
+    status = SearchIndex(open_repository(context)).status()
     if as_json:
-        _echo_json(status.to_json())
+        echo_json(status.to_json())
     elif not status.exists:
         click.echo(f"no search index: {len(status.missing)} record(s) not indexed (create it: qdocs index rebuild)")
     else:
@@ -993,17 +842,6 @@ def index_status(context: click.Context, as_json: bool) -> None:
 # The library is qdocs.pdf; LibreOffice, pypdf and pyHanko are used only when these run.
 
 
-def _company_passphrase(confirm: bool = False) -> str:
-    """From QDOCS_COMPANY_PASSPHRASE (automation) or a hidden prompt on a terminal."""
-    from qdocs.errors import UsageError
-
-    if os.environ.get("QDOCS_COMPANY_PASSPHRASE"):
-        return os.environ["QDOCS_COMPANY_PASSPHRASE"]
-    if not sys.stdin.isatty():
-        raise UsageError("the company passphrase is needed: type it at a terminal, or set QDOCS_COMPANY_PASSPHRASE")
-    return click.prompt("Company passphrase", hide_input=True, confirmation_prompt=confirm)
-
-
 @keys.command("company-cert")
 @click.option("--import", "import_file", type=click.Path(path_type=Path), metavar="FILE.p12",
               help="Use the company's own certificate and key (PKCS#12, opened with the company passphrase).")
@@ -1017,11 +855,11 @@ def keys_company_cert(context: click.Context, import_file: Path | None, name: st
     """Create (or import) the company certificate that signs PDF copies; its key stays in QDOCS_HOME."""
     from qdocs.pdf.company import install_certificate
 
-    repository = _repository(context)
-    result = install_certificate(repository, context.obj["actor"], _company_passphrase(confirm=import_file is None),
+    repository = open_repository(context)
+    result = install_certificate(repository, context.obj["actor"], company_passphrase(confirm=import_file is None),
                                  import_file, name, days, replace)
     if as_json:
-        _echo_json(result)
+        echo_json(result)
     else:
         click.echo(f"company certificate {result['fingerprint'][:16]}  {result['subject']}  valid until "
                    f"{result['not_after'][:10]}\n  certificate: {result['certificate']} (committed)\n"
@@ -1041,18 +879,18 @@ def export(context: click.Context, record_ids: tuple[str, ...], revision: str | 
     """Render records to stamped PDF copies with LibreOffice (one run for all); --sign signs them."""
     from qdocs.pdf.export import export_records, output_targets, write_files
 
-    repository = _repository(context)
+    repository = open_repository(context)
     names = [f"{record_id}{'-' + revision if revision else ''}.pdf" for record_id in dict.fromkeys(record_ids)]
     targets = output_targets(names, output)
-    update, finish = _steps()
+    update, finish = steps()
     try:
         files = export_records(repository, list(record_ids), context.obj["actor"], revision, sign,
-                               _company_passphrase, update)
+                               company_passphrase, update)
     finally:
         finish()
     write_files([(target, content) for target, (_, content) in zip(targets, files)])
     if as_json:
-        _echo_json([{"file": str(target), "bytes": len(content), "signed": sign}
+        echo_json([{"file": str(target), "bytes": len(content), "signed": sign}
                     for target, (_, content) in zip(targets, files)])
     else:
         for target in targets:
@@ -1078,11 +916,11 @@ def verify_pdf_command(context: click.Context, file: Path, certificate: Path | N
         except OSError as error:
             raise UsageError(f"--cert {certificate}: cannot read: {error.strerror}") from None
     else:
-        repository = _repository(context)
+        repository = open_repository(context)
         trusted = company_certificates(repository)
     report = verify_pdf(file, trusted, repository)
     if as_json:
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         for signature in report.signatures:
             click.echo(f"signature {signature['field']}: {signature['signer']}, {signature['time']}")
@@ -1105,9 +943,9 @@ def attach(context: click.Context, record_id: str, file: Path, title: str, as_js
     """Store an external PDF with a record (checked first; corrupt, encrypted or hostile files are refused)."""
     from qdocs.pdf.attachments import attach_file
 
-    entry = attach_file(_repository(context), record_id, file, title, context.obj["actor"])
+    entry = attach_file(open_repository(context), record_id, file, title, context.obj["actor"])
     if as_json:
-        _echo_json(entry)
+        echo_json(entry)
     else:
         click.echo(f"{entry['path']}  ({entry['pages']} page(s), sha256 {entry['sha256'][:16]}…)")
 
@@ -1125,19 +963,19 @@ def pack(context: click.Context, product: str, lot: str | None, output: str, sig
     from qdocs.pdf.export import write_files
     from qdocs.pdf.pack import build_pack
 
-    repository = _repository(context)
+    repository = open_repository(context)
     target = Path(output)
     if target.is_dir():
         target = target / f"pack-{product}{'-' + lot if lot else ''}.pdf"
-    update, finish = _steps()
+    update, finish = steps()
     try:
-        content, summary = build_pack(repository, product, lot, context.obj["actor"], sign, _company_passphrase,
+        content, summary = build_pack(repository, product, lot, context.obj["actor"], sign, company_passphrase,
                                       update)
     finally:
         finish()
     write_files([(target, content)])
     if as_json:
-        _echo_json({"file": str(target), **summary})
+        echo_json({"file": str(target), **summary})
     else:
         click.echo(str(target))
         click.echo(f"{summary['records']} record(s), {summary['evidence_outside_lot']} outside the lot, "
@@ -1161,26 +999,7 @@ def _as_of(value: str | None) -> Any:
 
 def _snapshot_progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A progress bar for reading records the audit has not seen yet (first audit of a repository)."""
-    return _progress_once_known(lambda total: f"reading {total} records")
-
-
-def _progress_once_known(label: Callable[[int], str]) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """A progress bar started by the first report of (done, total), when the total is known."""
-    bar: dict[str, Any] = {}
-
-    def progress(done: int, total: int) -> None:
-        if "update" not in bar:
-            bar["update"], bar["finish"] = _progress(total, label(total))
-        if bar["update"]:
-            bar["update"](done)
-
-    def finish() -> None:  # once; no bar starts after it
-        end = bar.pop("finish", None)
-        bar["update"] = None
-        if end is not None:
-            end()
-
-    return progress, finish
+    return progress_once_known(lambda total: f"reading {total} records")
 
 
 @cli.command()
@@ -1199,7 +1018,7 @@ def audit(context: click.Context, product: str | None, lot: str | None, as_of: s
     from qdocs.audit.textreport import audit_lines
 
     day = _as_of(as_of)
-    repository = _repository(context)
+    repository = open_repository(context)
     progress, finish = _snapshot_progress()
     try:
         report = run_audit(repository, product, lot, day, progress)
@@ -1233,11 +1052,11 @@ def release_check(context: click.Context, product: str, lot: str, as_of: str | N
     day = _as_of(as_of)
     progress, finish = _snapshot_progress()
     try:
-        lot_report, report = check_release(_repository(context), product, lot, day, progress)
+        lot_report, report = check_release(open_repository(context), product, lot, day, progress)
     finally:
         finish()
     if as_json:
-        _echo_json({"commit": report.commit, "as_of": as_of, **lot_report.to_json()})
+        echo_json({"commit": report.commit, "as_of": as_of, **lot_report.to_json()})
     else:
         for line in release_lines(lot_report, report, colour=sys.stdout.isatty()):
             click.echo(line)
@@ -1254,12 +1073,12 @@ def suppliers(context: click.Context, as_of: str | None, as_json: bool, docx_fil
     from qdocs.audit.suppliers import supplier_list, write_supplier_docx
 
     day = _as_of(as_of)
-    repository = _repository(context)
+    repository = open_repository(context)
     listing = supplier_list(repository, day)
     if docx_file:
         write_supplier_docx(repository, listing, Path(docx_file))
     if as_json:
-        _echo_json(listing.to_json())
+        echo_json(listing.to_json())
         return
     click.echo(f"{'supplier':<16} {'state':<14} {'evaluation':<20} {'conclusion':<14} {'evaluated':<10} "
                f"{'valid until':<11}  name")

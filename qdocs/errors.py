@@ -1,8 +1,8 @@
 """Every error qdocs raises for a user to read.
 
 One base, :class:`QdocsError`, with small named subclasses.  The command line maps
-them to one-line messages and exit codes in one place (``cli.py``), from each
-class's ``exit_code``:
+them to one-line messages and exit codes in one place (``qdocs/commands/shared.py``),
+from each class's ``exit_code``:
 
 - 2, the input was wrong (an option, a data file, a record id, a record's state):
   the user can fix it by giving something else; nothing was written;
