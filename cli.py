@@ -37,6 +37,7 @@ from qdocs.commands.shared import (QdocsGroup, actor_option, echo_json, open_cat
 #: every command of the ``qdocs`` group: its name, and where it is defined (module of
 #: :mod:`qdocs.commands`, then the name of the click command in it)
 COMMANDS: dict[str, str] = {
+    "init": "repository:init", "migrate": "repository:migrate", "demo": "repository:demo",
 }
 
 
@@ -97,57 +98,6 @@ def _values(data_file: str | None, assignments: tuple[str, ...], subject: dict[s
 
 
 @cli.command()
-@click.argument("path", required=False)
-@click.option("--site", metavar="CODE", help="Site code used in document numbers (default S1).")
-@click.option("--time-zone", "time_zone", metavar="ZONE",
-              help="The company's time zone, e.g. Asia/Shanghai or +08:00 (default: this machine's).")
-@click.option("--admin", "admin_name", metavar="NAME", help="A new repository's first administrator (user name).")
-@click.option("--full-name", metavar="TEXT", help="The first administrator's printed name.")
-@click.pass_context
-def init(context: click.Context, path: str | None, site: str | None, time_zone: str | None, admin_name: str | None,
-         full_name: str | None) -> None:
-    """Create a records repository (default ./records) with its first administrator, or
-    register this copy's site.  The administrator's key passphrase: prompt or QDOCS_PASSPHRASE.
-
-    Example: qdocs init --site S1 --time-zone Asia/Shanghai --admin li.admin --full-name 李明"""
-    from qdocs.repository import CONFIG_PATH, Repository
-    from qdocs.trust.genesis import Enrollment
-
-    target = Path(path or context.obj["repository_path"])
-    administrator = None
-    if not (target / CONFIG_PATH).is_file():
-        if admin_name is None and sys.stdin.isatty():
-            admin_name = click.prompt("First administrator (user name, e.g. li.admin)")
-            full_name = full_name or click.prompt("Printed name of the administrator")
-        if admin_name:
-            administrator = Enrollment(admin_name, full_name or "", lambda: passphrase(confirm=True))
-    repository, message = Repository.init(target, site, context.obj["actor"], time_zone=time_zone,
-                                          administrator=administrator)
-    context.obj["repository"] = repository
-    click.echo(message)
-
-
-@cli.command()
-@click.option("--admin", "admin_name", required=True, metavar="NAME", help="The root administrator (user name).")
-@click.option("--full-name", required=True, metavar="TEXT", help="The root administrator's printed name.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-@click.pass_context
-def migrate(context: click.Context, admin_name: str, full_name: str, as_json: bool) -> None:
-    """Give a repository made before controlled forms and trust its root administrator: its users
-    are attested, the forms copied into forms/ and approved.  Nothing is lost."""
-    from qdocs.trust.genesis import Enrollment, migrate as migrate_repository
-
-    result = migrate_repository(open_repository(context), Enrollment(admin_name, full_name,
-                                                                 lambda: passphrase(confirm=True)))
-    if as_json:
-        echo_json(result)
-        return
-    click.echo(f"root administrator {result['root']}, key {result['fingerprint']} (write it down)")
-    click.echo(f"attested {len(result['users_attested'])} earlier user(s): {', '.join(result['users_attested']) or '-'}")
-    click.echo(f"{len(result['forms'])} form(s) in forms/, approved; private key: {result['private_key_file']}")
-
-
-@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def trust(context: click.Context, as_json: bool) -> None:
@@ -170,17 +120,6 @@ def trust(context: click.Context, as_json: bool) -> None:
     for finding in report["findings"]:
         click.echo(f"finding     {finding['record']}: {finding['message']}")
     context.exit(1 if report["findings"] else 0)
-
-
-@cli.command()
-@click.pass_context
-def demo(context: click.Context) -> None:
-    """Fill the repository with a full record set for one product and lot."""
-    from qdocs.demo import run_demo
-
-    report = run_demo(context.obj["repository_path"], context.obj["actor"])
-    for line in report:
-        click.echo(line)
 
 
 # -- catalog -------------------------------------------------------------------
