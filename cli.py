@@ -39,6 +39,8 @@ from qdocs.commands.shared import (QdocsGroup, actor_option, echo_json, open_cat
 COMMANDS: dict[str, str] = {
     "init": "repository:init", "migrate": "repository:migrate", "demo": "repository:demo",
     "types": "catalog:types", "templates": "catalog:templates", "forms": "catalog:forms",
+    "new": "records:new", "show": "records:show", "list": "records:list_records", "history": "records:history",
+    "revise": "records:revise", "void": "records:void", "open": "records:open_record",
 }
 
 
@@ -75,26 +77,6 @@ def cli(context: click.Context, repository_path: str, actor: str | None) -> None
     start(context, repository_path, actor)
 
 
-def _subject_options(function: Callable) -> Callable:
-    for key in reversed(("product", "lot", "supplier", "contract", "material-lot", "equipment", "staff", "case")):
-        function = click.option(f"--{key}", f"subject_{key.replace('-', '_')}", metavar="ID",
-                                help=f"Subject: {key.replace('-', ' ')} id.")(function)
-    return function
-
-
-def _values(data_file: str | None, assignments: tuple[str, ...], subject: dict[str, str | None]) -> dict[str, Any]:
-    from qdocs.datafiles import parse_assignment, read_data_file
-
-    values = read_data_file(data_file) if data_file else {}
-    for assignment in assignments:
-        key, value = parse_assignment(assignment)
-        values[key] = value
-    for key, value in subject.items():
-        if value is not None:
-            values[key.removeprefix("subject_")] = value
-    return values
-
-
 # -- repository ----------------------------------------------------------------
 
 
@@ -127,186 +109,6 @@ def trust(context: click.Context, as_json: bool) -> None:
 
 
 # -- records -------------------------------------------------------------------
-
-
-@cli.command()
-@click.argument("type_id", metavar="TYPE")
-@click.option("--data", "data_file", metavar="FILE", help="Data file (.yaml or .json).")
-@click.option("--batch", "batch_file", metavar="FILE", help="Many records: .csv (a row each) or a YAML/JSON list.")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set or override one value.")
-@_subject_options
-@click.option("--json", "as_json", is_flag=True, help="Print the new record(s) as JSON.")
-@click.pass_context
-def new(context: click.Context, type_id: str, data_file: str | None, batch_file: str | None,
-        assignments: tuple[str, ...], as_json: bool, **subject: str | None) -> None:
-    """Create a record of TYPE from a data file; print its id."""
-    from qdocs.errors import UsageError
-
-    catalog = open_catalog(context)
-    catalog.get(type_id)
-    if batch_file and data_file:
-        raise UsageError("give --data or --batch, not both")
-    if batch_file:
-        from qdocs.datafiles import read_batch_file
-
-        inputs = read_batch_file(batch_file, catalog.get(type_id))
-        overrides = _values(None, assignments, subject)
-        inputs = [{**item, **overrides} for item in inputs]
-        repository = open_repository(context)
-        update, finish = progress(len(inputs), f"creating {len(inputs)} records")
-        try:
-            records = repository.create_batch(type_id, inputs, context.obj["actor"], update)
-        finally:
-            finish()
-    else:
-        if not data_file and not assignments:
-            raise UsageError(f"give the record's data with --data FILE (see: qdocs types show {type_id} --example)")
-        values = _values(data_file, assignments, subject)
-        records = [open_repository(context).create(type_id, values, context.obj["actor"])]
-    if as_json:
-        echo_json(records[0].to_json() if not batch_file else [record.to_json() for record in records])
-    else:
-        for record in records:
-            click.echo(record.id)
-
-
-@cli.command()
-@click.argument("record_id", metavar="ID")
-@click.option("--rev", "revision", metavar="R", help="An earlier revision (A, B, ...).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-@click.pass_context
-def show(context: click.Context, record_id: str, revision: str | None, as_json: bool) -> None:
-    """Show a record's metadata and data (times in the company's time zone; --json: as stored)."""
-    from qdocs.timezones import display_text
-    from qdocs.validation import NONE, NONE_DISPLAY
-
-    from qdocs.trust.report import record_forms
-
-    repository = open_repository(context)
-    record, _ = repository.at_revision(record_id, revision)
-    forms = record_forms(repository, record)
-    if as_json:
-        echo_json({**record.to_json(), "forms": forms})
-        return
-    record_type = repository.catalog.get(record.type)
-    zone = repository.time_zone
-    click.echo(f"{record.id}  {record_type.name.zh} {record_type.name.en}")
-    click.echo(f"  subject   {record.subject.scope}: {record.subject.label()}")
-    click.echo(f"  revision  {record.revision}   status {record.status}")
-    click.echo(f"  created   {display_text(record.created.time, zone)} by {record.created.actor}")
-    click.echo(f"  changed   {display_text(record.changed.time, zone)} by {record.changed.actor}")
-    if record.void:
-        click.echo(f"  void      {display_text(record.void['time'], zone)} by {record.void['actor']}: "
-                   f"{record.void['reason']}")
-    for signature in record.signatures:
-        meaning = repository.catalog.meanings.get(signature["meaning"])
-        label = f"{meaning.label.zh} {signature['meaning']}" if meaning else signature["meaning"]
-        click.echo(f"  signed    {label} by {signature.get('full_name', '')} ({signature['signer']}) "
-                   f"{display_text(signature['time'], zone)}")
-    click.echo(f"  folder    {record.path}")
-    for form in forms.values():
-        state = f"version {form['version']}" if form["version"] else "never approved"
-        click.echo(f"  form      {form['path']} {state} (sha256 {form['sha256'][:16]}…)")
-    for item in record_type.fields:
-        value = record.data.get(item.key)
-        if item.type == "table" and value == NONE:
-            click.echo(f"  {item.label.zh} {item.label.en}: {NONE_DISPLAY}")
-        elif item.type == "table":
-            click.echo(f"  {item.label.zh} {item.label.en}:")
-            for row in value or []:
-                click.echo("    - " + "; ".join(f"{key}: {cell}" for key, cell in row.items() if cell not in (None, "")))
-        else:
-            text = "" if value is None else ("yes" if value is True else "no" if value is False else str(value))
-            click.echo(f"  {item.label.zh} {item.label.en}: {text}")
-
-
-@cli.command("list")
-@click.option("--type", "type_id", metavar="TYPE", help="Only this record type.")
-@click.option("--product", metavar="P")
-@click.option("--lot", metavar="L")
-@click.option("--status", type=click.Choice(["draft", "in-review", "approved", "void"]))
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-@click.pass_context
-def list_records(context: click.Context, type_id: str | None, product: str | None, lot: str | None,
-                 status: str | None, as_json: bool) -> None:
-    """List current records."""
-    repository = open_repository(context)
-    if type_id:
-        repository.catalog.get(type_id)
-    records = repository.records(type_id, product, lot, status)
-    if as_json:
-        echo_json([record.to_json() for record in records])
-        return
-    for record in records:
-        click.echo(f"{record.id:<22} {record.revision:<3} {record.status:<9} {record.type:<28} {record.subject.label()}")
-    click.echo(f"{len(records)} record(s)", err=True)
-
-
-@cli.command()
-@click.argument("record_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-@click.pass_context
-def history(context: click.Context, record_id: str, as_json: bool) -> None:
-    """A record's history from git, newest first (times in the company's time zone; --json: as git has them)."""
-    from qdocs.timezones import display_text
-
-    repository = open_repository(context)
-    entries = repository.history(record_id)
-    if as_json:
-        echo_json([entry.to_json() for entry in entries])
-        return
-    for entry in entries:
-        reason = f"  ({entry.reason})" if entry.reason else ""
-        click.echo(f"{entry.commit[:10]}  {display_text(entry.time, repository.time_zone)}  {entry.actor:<14} "
-                   f"{entry.action:<8} rev {entry.revision}{reason}")
-
-
-@cli.command()
-@click.argument("record_id", metavar="ID")
-@click.option("--data", "data_file", metavar="FILE", help="The complete new data (.yaml or .json).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Change one value.")
-@click.option("--reason", required=True, help="Why the record is revised.")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-@click.pass_context
-def revise(context: click.Context, record_id: str, data_file: str | None, assignments: tuple[str, ...],
-           reason: str, as_json: bool) -> None:
-    """Start the next revision of a record (A → B → ...)."""
-    repository = open_repository(context)
-    if data_file:
-        values = _values(data_file, assignments, {})
-    else:
-        values = {**repository.get(record_id).data, **_values(None, assignments, {})}
-    record = repository.revise(record_id, values, reason, context.obj["actor"])
-    echo_json(record.to_json()) if as_json else click.echo(f"{record.id} revision {record.revision}")
-
-
-@cli.command()
-@click.argument("record_id", metavar="ID")
-@click.option("--reason", required=True, help="Why the record is void.")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-@click.pass_context
-def void(context: click.Context, record_id: str, reason: str, as_json: bool) -> None:
-    """Mark a record void (nothing is deleted)."""
-    record = open_repository(context).void(record_id, reason, context.obj["actor"])
-    echo_json(record.to_json()) if as_json else click.echo(f"{record.id} void")
-
-
-@cli.command("open")
-@click.argument("record_id", metavar="ID")
-@click.option("--rev", "revision", metavar="R", help="An earlier revision.")
-@click.option("-o", "--output", metavar="FILE", help="Where to write the .docx (default ID[-R].docx).")
-@click.pass_context
-def open_record(context: click.Context, record_id: str, revision: str | None, output: str | None) -> None:
-    """Write out a record's Word document."""
-    from qdocs.errors import StorageError
-
-    _, document = open_repository(context).at_revision(record_id, revision)
-    target = Path(output or f"{record_id}{'-' + revision if revision else ''}.docx")
-    try:
-        target.write_bytes(document)
-    except OSError as error:
-        raise StorageError(f"cannot write {target}: {error.strerror}") from None
-    click.echo(str(target))
 
 
 # -- users, keys, signatures ----------------------------------------------------
