@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -59,6 +60,19 @@ def test_every_listed_command_is_found_under_its_name():
         command = cli.cli.get_command(context, name)
         assert isinstance(command, click.Command), place
         assert command.name == name, f"{place} is called {command.name!r}, listed as {name!r}"
+
+
+def test_every_command_written_is_listed():
+    """A command written in a module of qdocs/commands but missing from ``cli.COMMANDS`` would
+    never run."""
+    written: dict[int, click.Command] = {}
+    for path in sorted((PROJECT / "qdocs" / "commands").glob("*.py")):
+        module = import_module(f"qdocs.commands.{path.stem}")
+        written.update({id(value): value for value in vars(module).values() if isinstance(value, click.Command)})
+    subcommands = {id(command) for group in written.values() if isinstance(group, click.Group)
+                   for command in group.commands.values()}
+    top_level = {command.name for key, command in written.items() if key not in subcommands}
+    assert top_level == set(cli.COMMANDS)
 
 
 def test_a_command_loads_only_its_own_module():
