@@ -29,11 +29,14 @@ from typing import TYPE_CHECKING, Any, Iterator
 from . import timezones, yamlio
 from .catalog import Catalog, load_catalog
 from .errors import NotARepositoryError, StorageError, UsageError
-from .gitcommand import Git
 from .events import EventWriter
-from .journal import Journal, clear_journal, recover, write_journal
-from .locking import RepositoryLock
 from .records import Record, now_text
+from .store import trailers
+from .store.crashpoints import crash_point
+from .store.journal import Journal, clear_journal, recover, write_journal
+from .store.locking import RepositoryLock
+from .store.runner import Git
+from .store.writer import commit_files
 
 if TYPE_CHECKING:
     from .rendering import TemplateCache
@@ -426,18 +429,15 @@ class Change:
         self.written.append(relative)
         crash_point("after-write")
 
-    def commit(self, subject: str, actor: str, trailers: dict[str, Any]) -> str:
-        """Stage the action's paths and commit them as one commit authored by ``actor``."""
+    def commit(self, subject: str, actor: str, trailer_values: dict[str, Any]) -> str:
+        """Stage the action's paths and commit them as one commit authored by ``actor``, its
+        message ``subject`` and ``trailer_values`` (:mod:`qdocs.store.trailers`)."""
         if self._events is not None:
             self._events.finish()
-        lines = [subject, ""]
-        for key, value in trailers.items():
-            for item in value if isinstance(value, list) else [value]:
-                lines.append(f"{key}: {item}")
-        lines.append(f"Operation: {self.journal.operation}")
+        message = trailers.message(subject, trailer_values, self.journal.operation)
         crash_point("before-commit")
-        commit = self.repository.git.commit_files(sorted(set(self.written)), "\n".join(lines) + "\n", actor,
-                                                  _email(actor), self.journal.head)
+        commit = commit_files(self.repository.git, sorted(set(self.written)), message, actor, _email(actor),
+                              self.journal.head)
         crash_point("after-commit")
         from .checkpoints import remember_commit
 
@@ -451,13 +451,6 @@ def _tune(git: Git) -> None:
     git.run("config", "core.splitIndex", "true")
     git.run("config", "index.version", "4")
     git.run("update-index", "--split-index", check=False)
-
-
-def crash_point(name: str) -> None:
-    """Die here when ``QDOCS_CRASH_AT`` names this point: used by the tests that
-    kill a writer mid-action to show the repository recovers."""
-    if os.environ.get("QDOCS_CRASH_AT") == name:
-        os._exit(137)
 
 
 def _email(actor: str) -> str:

@@ -1,4 +1,4 @@
-"""Commits written in process (qdocs.gitobjects) are the commits git itself writes."""
+"""Commits written in process (qdocs.store.commits, qdocs.store.trees) are the commits git itself writes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qdocs import gitobjects
-from qdocs.gitcommand import Git
+from qdocs.store import commits
+from qdocs.store.runner import Git
 from qdocs.repository import Repository
 from tests.conftest import example_values, git
 
@@ -25,7 +25,7 @@ def _first_commit_object(root: Path) -> tuple[Path, str, str]:
     repository = _plain_repository(root)
     repository.run("update-index", "--add", "a.txt")
     tree = repository.text("write-tree")
-    return root / ".git", tree, gitobjects.write_commit(root / ".git", tree, None, "qa", "qa@qdocs.local", "first\n")
+    return root / ".git", tree, commits.write_commit(root / ".git", tree, None, "qa", "qa@qdocs.local", "first\n")
 
 
 def test_a_commit_object_is_byte_for_byte_what_git_commit_tree_writes(tmp_path: Path):
@@ -33,7 +33,7 @@ def test_a_commit_object_is_byte_for_byte_what_git_commit_tree_writes(tmp_path: 
     repository.run("update-index", "--add", "a.txt")
     tree = repository.text("write-tree")
     message = "create FIR-S1-2026-0001\n\nRecord: FIR-S1-2026-0001\nAction: create\n检验 ✓\n"
-    ours = gitobjects.write_commit(tmp_path / "r" / ".git", tree, None, "张三 Zhang", "zhang@qdocs.local", message,
+    ours = commits.write_commit(tmp_path / "r" / ".git", tree, None, "张三 Zhang", "zhang@qdocs.local", message,
                                    (1767225600, "+0800"))
     env = {**os.environ, "GIT_AUTHOR_NAME": "张三 Zhang", "GIT_AUTHOR_EMAIL": "zhang@qdocs.local",
            "GIT_COMMITTER_NAME": "张三 Zhang", "GIT_COMMITTER_EMAIL": "zhang@qdocs.local",
@@ -46,30 +46,30 @@ def test_a_commit_object_is_byte_for_byte_what_git_commit_tree_writes(tmp_path: 
 
 def test_moving_the_branch_writes_the_ref_and_both_reflogs(tmp_path: Path):
     git_dir, tree, first = _first_commit_object(tmp_path / "r")
-    assert gitobjects.branch_of_head(git_dir) == "refs/heads/main"
-    assert gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "qdocs: first")
-    second = gitobjects.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
-    assert gitobjects.move_branch(git_dir, "refs/heads/main", second, first, "qa <qa@qdocs.local>", "qdocs: second")
+    assert commits.branch_of_head(git_dir) == "refs/heads/main"
+    assert commits.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "qdocs: first")
+    second = commits.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
+    assert commits.move_branch(git_dir, "refs/heads/main", second, first, "qa <qa@qdocs.local>", "qdocs: second")
     assert git(tmp_path / "r", "rev-parse", "HEAD").strip() == second
     assert git(tmp_path / "r", "log", "--format=%s").split() == ["second", "first"]
     assert git(tmp_path / "r", "reflog", "--format=%gs").splitlines() == ["qdocs: second", "qdocs: first"]
     assert git(tmp_path / "r", "reflog", "show", "--format=%gs", "main").splitlines() == ["qdocs: second", "qdocs: first"]
     subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=tmp_path / "r", check=True, capture_output=True)
     with pytest.raises(RuntimeError, match="moved"):
-        gitobjects.move_branch(git_dir, "refs/heads/main", first, first, "qa <qa@qdocs.local>", "stale")
+        commits.move_branch(git_dir, "refs/heads/main", first, first, "qa <qa@qdocs.local>", "stale")
     assert git(tmp_path / "r", "rev-parse", "HEAD").strip() == second
 
 
 def test_a_locked_or_packed_branch_is_left_to_git(tmp_path: Path):
     git_dir, tree, first = _first_commit_object(tmp_path / "r")
     (git_dir / "refs" / "heads" / "main.lock").write_text("", encoding="ascii")
-    assert not gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "locked")
+    assert not commits.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "locked")
     (git_dir / "refs" / "heads" / "main.lock").unlink()
-    assert gitobjects.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "first")
+    assert commits.move_branch(git_dir, "refs/heads/main", first, None, "qa <qa@qdocs.local>", "first")
     subprocess.run(["git", "pack-refs", "--all"], cwd=tmp_path / "r", check=True)
     assert not (git_dir / "refs" / "heads" / "main").exists()
-    second = gitobjects.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
-    assert not gitobjects.move_branch(git_dir, "refs/heads/main", second, first, "qa <qa@qdocs.local>", "packed")
+    second = commits.write_commit(git_dir, tree, first, "qa", "qa@qdocs.local", "second\n")
+    assert not commits.move_branch(git_dir, "refs/heads/main", second, first, "qa <qa@qdocs.local>", "packed")
     assert git(tmp_path / "r", "rev-parse", "HEAD").strip() == first
 
 
@@ -101,11 +101,11 @@ def _tree_case(root: Path, files: dict[str, str]) -> Git:
 
 
 def _built_and_written(root: Path, repository: Git, changed: list[str]) -> tuple[str, str]:
-    from qdocs.gittrees import blob_entry, build_tree
+    from qdocs.store.trees import blob_entry, build_tree
 
     repository.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(changed).encode())
     parent = repository.text("rev-parse", "HEAD")
-    built = build_tree(root, parent, {path: blob_entry(root / path) for path in changed}, {})
+    built = build_tree(root, parent, {path: blob_entry(root / path) for path in changed})
     return built, repository.text("write-tree")
 
 
@@ -131,7 +131,7 @@ def test_trees_built_along_the_changed_paths_are_the_trees_git_writes(tmp_path: 
 
 
 def test_a_change_already_staged_elsewhere_is_not_committed_with_the_action(tmp_path: Path):
-    from qdocs.gittrees import blob_entry, build_tree
+    from qdocs.store.trees import blob_entry, build_tree
 
     root = tmp_path / "r"
     repository = _tree_case(root, {"lot/P/L1/FIR-1/record.yaml": "a", "notes.txt": "mine"})
@@ -140,13 +140,13 @@ def test_a_change_already_staged_elsewhere_is_not_committed_with_the_action(tmp_
     (root / "lot/P/L1/FIR-1/record.yaml").write_text("b", encoding="utf-8")
     repository.run("update-index", "lot/P/L1/FIR-1/record.yaml")
     parent = repository.text("rev-parse", "HEAD")
-    tree = build_tree(root, parent, {"lot/P/L1/FIR-1/record.yaml": blob_entry(root / "lot/P/L1/FIR-1/record.yaml")}, {})
+    tree = build_tree(root, parent, {"lot/P/L1/FIR-1/record.yaml": blob_entry(root / "lot/P/L1/FIR-1/record.yaml")})
     assert git(root, "cat-file", "-p", f"{tree}:notes.txt") == "mine"
     assert git(root, "cat-file", "-p", f"{tree}:lot/P/L1/FIR-1/record.yaml") == "b"
 
 
 def test_a_file_in_place_of_a_folder_is_left_to_git(tmp_path: Path):
-    from qdocs.gittrees import UnsupportedTree, blob_entry, build_tree
+    from qdocs.store.trees import UnsupportedTree, blob_entry, build_tree
 
     root = tmp_path / "r"
     repository = _tree_case(root, {"lot/P/f": "a"})
@@ -154,16 +154,16 @@ def test_a_file_in_place_of_a_folder_is_left_to_git(tmp_path: Path):
     (root / "x").mkdir()
     (root / "x" / "y").write_text("z", encoding="utf-8")
     with pytest.raises(UnsupportedTree):
-        build_tree(root, parent, {"lot/P/f/g": ("100644", "0" * 40)}, {})
+        build_tree(root, parent, {"lot/P/f/g": ("100644", "0" * 40)})
     with pytest.raises(UnsupportedTree):
-        build_tree(root, parent, {"lot": blob_entry(root / "x" / "y")}, {})
+        build_tree(root, parent, {"lot": blob_entry(root / "x" / "y")})
     os.symlink("y", root / "x" / "link")
     with pytest.raises(UnsupportedTree):
         blob_entry(root / "x" / "link")
 
 
 def test_the_index_cache_tree_is_brought_up_to_date_now_and_then(repo_path: Path, catalog):
-    from qdocs.gitcommand import REFRESH_EVERY
+    from qdocs.store.writer import REFRESH_EVERY
 
     repository = Repository.open(repo_path)
     values = example_values(catalog, "final-inspection")

@@ -15,7 +15,7 @@ import functools
 from pathlib import Path
 
 from ..errors import UsageError
-from ..gitcommand import Git
+from ..store.runner import Git
 
 
 @functools.lru_cache(maxsize=65536)

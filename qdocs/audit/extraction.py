@@ -2,20 +2,19 @@
 
 Parsing YAML costs about a millisecond per record, so a repository seen for the
 first time (150,000 records: minutes) is parsed by two worker processes while
-this one streams the blobs out of one ``git cat-file --batch``.  Small batches
-are parsed here.
+this one streams the blobs out of git (:func:`qdocs.store.objects.stream`).
+Small batches are parsed here.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
-import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import yamlio
+from ..store.objects import stream
 from .facts import Projection, extract
 
 PARALLEL_FROM = 2000
@@ -23,7 +22,7 @@ _CHUNK = 256
 _projection: Projection = {}
 
 
-def extract_blobs(root: Path, missing: list[tuple[bytes, str]], projection: Projection, env: dict[str, str],
+def extract_blobs(root: Path, missing: list[tuple[bytes, str]], projection: Projection,
                   progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[bytes, str, tuple | None]]:
     """(blob, path, fact or None when unreadable) for every (blob, path) given."""
     workers = min(2, os.cpu_count() or 1)
@@ -34,7 +33,7 @@ def extract_blobs(root: Path, missing: list[tuple[bytes, str]], projection: Proj
         pool = context.Pool(workers, initializer=_set_projection, initargs=(projection,))
     _set_projection(projection)
     try:
-        chunks = _chunks(_blob_contents(root, missing, env))
+        chunks = _chunks(_blob_contents(root, missing))
         results = pool.imap(_parse_chunk, chunks) if pool else map(_parse_chunk, chunks)
         done = 0
         for chunk in results:
@@ -78,35 +77,7 @@ def _chunks(items: Iterator[Any]) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _blob_contents(root: Path, missing: list[tuple[bytes, str]], env: dict[str, str]
-                   ) -> Iterator[tuple[bytes, str, bytes | None]]:
-    """Stream the blobs through one ``git cat-file --batch`` (fed from a thread)."""
-    process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env={**os.environ, **env},
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert process.stdin is not None and process.stdout is not None
-    requests = process.stdin
-
-    def feed() -> None:
-        try:
-            for start in range(0, len(missing), 1000):
-                requests.write(b"".join(blob + b"\n" for blob, _ in missing[start:start + 1000]))
-            requests.close()
-        except (BrokenPipeError, ValueError):
-            pass
-
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    output = process.stdout
-    try:
-        for blob, path in missing:
-            header = output.readline().split()
-            if len(header) < 3 or header[1] != b"blob":
-                yield blob, path, None
-                continue
-            content = output.read(int(header[2]))
-            output.read(1)
-            yield blob, path, content
-    finally:
-        output.close()
-        process.wait()
-        feeder.join()
+def _blob_contents(root: Path, missing: list[tuple[bytes, str]]) -> Iterator[tuple[bytes, str, bytes | None]]:
+    """(blob, path, content or None when git has no such blob) of every (blob, path) given."""
+    for (blob, path), answer in zip(missing, stream(root, [blob for blob, _ in missing])):
+        yield blob, path, answer[1] if answer is not None and answer[0] == b"blob" else None

@@ -1,11 +1,11 @@
 """Every record's facts as they stand in one commit, read from git.
 
 The audit judges what is committed: HEAD, or the last commit on or before a
-date.  For HEAD the git index is listed (one file read; checked against HEAD by
-``git diff-index``, run at the same time); an earlier commit is listed with
-``git ls-tree -r``.  Only ``record.yaml`` blobs not yet in the fact cache are read
-(``git cat-file --batch``, one process) and parsed, on two cores when there are
-many.  Nothing is checked out and no ``.docx`` is read.
+date.  The store lists the ``record.yaml`` blobs of that commit
+(:func:`qdocs.store.listing.list_record_yamls`: for HEAD, git's index when it
+matches HEAD).  Only blobs not yet in the fact cache are read (one stream of
+git objects) and parsed, on two cores when there are many.  Nothing is checked
+out and no ``.docx`` is read.
 """
 
 from __future__ import annotations
@@ -13,21 +13,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import operator
-import os
-import re
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ..errors import StorageError, ToolMissingError
-from ..gitcommand import GIT_MISSING
+from ..store.listing import list_record_yamls
 from ..subjects import SCOPES
 from .extraction import extract_blobs
 from .facts import Fact, FactCache, Projection
 
-GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
 Progress = Callable[[int, int], None]
 Judge = Callable[[list[Fact]], list[Fact]]
 _ID = operator.attrgetter("id")
@@ -124,7 +118,7 @@ class Listing:
                    for (blob, path), fact in zip(self.entries, found) if fact is None]
         unreadable: list[str] = []
         if missing:
-            for blob, path, fact in extract_blobs(self.root, missing, self.projection, GIT_ENV, progress):
+            for blob, path, fact in extract_blobs(self.root, missing, self.projection, progress):
                 if fact is None:
                     unreadable.append(path)
                 else:
@@ -141,26 +135,12 @@ def list_records(root: Path, projection: Projection, commit: str | None = None,
     """The records of ``commit`` (None: HEAD, listed from the index when it matches HEAD),
     with the fact cache loaded while git lists them."""
     root = Path(root)
-    loaded = cache is not None
-    cache = cache or FactCache(root, projection)
-    with tempfile.TemporaryFile() as listing, tempfile.TemporaryFile() as errors:
-        if commit is None:
-            head = _git_text(root, "rev-parse", "--verify", "HEAD")
-            lister = _start(root, ["ls-files", "-s", "-z", "--", *SCOPES], listing, errors)
-            same = _start(root, ["diff-index", "--cached", "--quiet", "HEAD", "--", *SCOPES], None, None)
-        else:
-            head, same = commit, None
-            lister = _start(root, ["ls-tree", "-r", "-z", commit, "--", *SCOPES], listing, errors)
-        if not loaded:
-            cache.load()  # while git lists
-        index_matches = same is None or same.wait() == 0
-        _finish(lister, errors, "list the records")
-        listing.seek(0)
-        content = listing.read()
-    if not index_matches:  # staged but uncommitted changes (a writer at work): read HEAD itself
-        return list_records(root, projection, head, cache)
-    entries = _entries(content)
-    return Listing(root, head, entries, cache, projection)
+    if cache is None:
+        cache = FactCache(root, projection)
+        listed, entries = list_record_yamls(root, list(SCOPES), commit, meanwhile=cache.load)
+    else:
+        listed, entries = list_record_yamls(root, list(SCOPES), commit)
+    return Listing(root, listed, entries, cache, projection)
 
 
 @contextlib.contextmanager
@@ -194,37 +174,3 @@ def read_snapshot(root: Path, projection: Projection, commit: str | None = None,
     snapshot = listing.read(progress, judge)
     listing.save()
     return snapshot
-
-
-#: one ``record.yaml`` entry of ``git ls-files -s -z`` ("MODE BLOB STAGE\tPATH") or ``git ls-tree -r -z``
-#: ("MODE blob BLOB\tPATH"): (blob id, path)
-_RECORD_ENTRY = re.compile(rb"(?:^|\0)\d{6} (?:blob )?([0-9a-f]{40,64})(?: \d)?\t([^\0]*/record\.yaml)(?=\0|$)")
-
-
-def _entries(content: bytes) -> list[tuple[bytes, bytes]]:
-    """(blob id, path) of every ``record.yaml`` listed."""
-    return _RECORD_ENTRY.findall(content)
-
-
-def _start(root: Path, arguments: list[str], output, errors) -> subprocess.Popen:
-    try:
-        return subprocess.Popen(["git", *arguments], cwd=root, env={**os.environ, **GIT_ENV},
-                                stdout=output if output is not None else subprocess.DEVNULL,
-                                stderr=errors if errors is not None else subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise ToolMissingError(GIT_MISSING) from None
-
-
-def _finish(process: subprocess.Popen, errors, what: str) -> None:
-    if process.wait() != 0:
-        errors.seek(0)
-        lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-        raise StorageError(f"git could not {what}: {lines[-1] if lines else 'exit ' + str(process.returncode)}")
-
-
-def _git_text(root: Path, *arguments: str) -> str:
-    completed = subprocess.run(["git", *arguments], cwd=root, env={**os.environ, **GIT_ENV},
-                               capture_output=True, check=False)
-    if completed.returncode != 0:
-        raise StorageError(f"git {arguments[0]} failed: {completed.stderr.decode('utf-8', 'replace').strip()}")
-    return completed.stdout.decode().strip()

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import StorageError
-from ..repository import crash_point
+from ..store.crashpoints import crash_point
 from .documents import ReadBlob, record_document
-from .source import BlobReader, RecordSource
+from ..store.listing import RecordFiles
+from ..store.objects import ObjectReader
 
 #: Below this many records, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -29,7 +30,7 @@ DateFields = dict[str, tuple[str, ...]]
 #: (folder, document or None, problem or None)
 Outcome = tuple[str, "dict[str, Any] | None", "str | None"]
 
-_reader: BlobReader | None = None
+_reader: ObjectReader | None = None
 _date_fields: DateFields = {}
 
 
@@ -37,24 +38,24 @@ def workers_for(count: int) -> int:
     return 1 if count < PARALLEL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
-def read_chunk(chunk: list[RecordSource], reader: BlobReader, date_fields: DateFields) -> list[Outcome]:
+def read_chunk(chunk: list[RecordFiles], reader: ObjectReader, date_fields: DateFields) -> list[Outcome]:
     """The records of a chunk, their files fetched from git in one exchange."""
     fetched = reader.read_many([blob for source in chunk for blob in source.blobs])
     return [read_one(source, fetched.__getitem__, date_fields) for source in chunk]
 
 
-def read_one(source: RecordSource, read: ReadBlob, date_fields: DateFields) -> Outcome:
+def read_one(source: RecordFiles, read: ReadBlob, date_fields: DateFields) -> Outcome:
     try:
         return source.folder, record_document(source, read, date_fields), None
     except Exception as error:  # any damaged file of one record must not stop the others
         return source.folder, None, f"{type(error).__name__}: {error}"
 
 
-def read_documents(root: Path, sources: list[RecordSource], date_fields: DateFields) -> Iterator[Outcome]:
+def read_documents(root: Path, sources: list[RecordFiles], date_fields: DateFields) -> Iterator[Outcome]:
     """One outcome per source, in order."""
     workers = workers_for(len(sources))
     if workers < 2:
-        with BlobReader(root) as reader:
+        with ObjectReader(root) as reader:
             for start in range(0, len(sources), CHUNK):
                 yield from read_chunk(sources[start:start + CHUNK], reader, date_fields)
         return
@@ -68,7 +69,7 @@ def read_documents(root: Path, sources: list[RecordSource], date_fields: DateFie
             yield from pending.popleft().get()
 
 
-def build_segments(root: Path, directory: Path, sources: list[RecordSource], date_fields: DateFields,
+def build_segments(root: Path, directory: Path, sources: list[RecordFiles], date_fields: DateFields,
                    progress: Callable[[int], None]) -> tuple[list[Any], list[str]]:
     """Index ``sources`` into new segments of the index in ``directory``, one per worker.
 
@@ -118,7 +119,7 @@ def _segment_worker(root: Path, directory: Path, date_fields: DateFields, tasks:
 
     try:
         builder = engine.SegmentBuilder(directory)
-        with BlobReader(root) as reader:
+        with ObjectReader(root) as reader:
             for chunk in iter(tasks.get, None):
                 problems = []
                 for folder, document, problem in read_chunk(chunk, reader, date_fields):
@@ -138,9 +139,9 @@ def _context() -> Any:
 
 def _start_reader(root: Path, date_fields: DateFields) -> None:
     global _reader, _date_fields
-    _reader, _date_fields = BlobReader(root), date_fields
+    _reader, _date_fields = ObjectReader(root), date_fields
 
 
-def _read_chunk(chunk: list[RecordSource]) -> list[Outcome]:
+def _read_chunk(chunk: list[RecordFiles]) -> list[Outcome]:
     assert _reader is not None
     return read_chunk(chunk, _reader, _date_fields)

@@ -18,7 +18,7 @@ from .. import yamlio
 from ..docxtext import document_text
 from ..records import Record
 from ..subjects import SUBJECT_KEYS
-from .source import RecordSource
+from ..store.listing import RecordFiles
 
 ReadBlob = Callable[[str], bytes]
 
@@ -26,7 +26,7 @@ ReadBlob = Callable[[str], bytes]
 _PLAIN_FIELDS = ("id", "type", "status", "revision")
 
 
-def record_document(source: RecordSource, read: ReadBlob, date_fields: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+def record_document(source: RecordFiles, read: ReadBlob, date_fields: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     """The index document of one record.
 
     ``date_fields`` maps a record type to its date fields in catalog order; the

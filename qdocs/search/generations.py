@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import RepositoryBusyError
-from ..locking import RepositoryLock
+from ..store.locking import RepositoryLock
 from . import INDEX_FOLDER
 from .damage import IndexDamaged, IndexMissing, IndexUnreadable
 from .manifest import STATE_FILE, FileEntry, State, check, describe, read_state, write_atomically, write_state

@@ -29,7 +29,7 @@ from .damage import IndexMissing, IndexOutdated, IndexUnreadable
 from .generations import Generations
 from .manifest import State, read_state
 from .model import Filters, Found, QuerySyntaxError
-from .source import changed_folders, commit_exists, head_commit, list_records
+from .source import changed_folders, list_records
 from .writing import Progress, index_commit
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class SearchIndex:
         self._catch_up(None, contextlib.nullcontext)
 
     def _catch_up(self, wait: float | None, guard: Callable[[], ContextManager[Any]]) -> int:
-        head = head_commit(self.repository.root)
+        head = self.repository.git.head()
         if head is None or read_state(self.generations.current()).commit == head:
             return 0
         with self.generations.locked(wait):
@@ -197,7 +197,7 @@ class SearchIndex:
             return len(folders)
 
     def _check_commit(self, state: State) -> None:
-        if state.commit is not None and not commit_exists(self.repository.root, state.commit):
+        if state.commit is not None and not self.repository.git.commit_exists(state.commit):
             raise IndexOutdated(f"of commit {state.commit[:10]}, which the repository no longer has")
 
     def _build(self, progress: Progress | None) -> tuple[Path, int]:

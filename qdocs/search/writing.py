@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from ..repository import crash_point
+from ..store.crashpoints import crash_point
 from .build import build_segments, read_documents, workers_for
 from .generations import Generations
-from .source import RecordSource, list_records
+from .source import RecordFiles, list_records
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -40,7 +40,7 @@ def index_commit(repository: "Repository", generation: Path, commit: str | None,
     return total - len(problems)
 
 
-def _write_serially(repository: "Repository", generation: Path, sources: list[RecordSource],
+def _write_serially(repository: "Repository", generation: Path, sources: list[RecordFiles],
                     folders: set[str] | None, progress: Progress | None) -> list[str]:
     from . import engine
 

@@ -2,7 +2,7 @@
 
 ``flock`` is released by the kernel when a process dies, so a killed writer never
 leaves the repository locked; what it left half-done is the journal's business
-(:mod:`qdocs.journal`).
+(:mod:`.journal`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from .errors import RepositoryBusyError
+from ..errors import RepositoryBusyError
 
 DEFAULT_TIMEOUT = 120.0
 

@@ -2,7 +2,7 @@
 
 Before an action touches a file it writes a journal naming the paths it will
 change and the HEAD it starts from.  The action's commit carries an
-``Operation:`` trailer with the journal's id.  If the process dies, the next
+``Operation:`` trailer with the journal's id (:mod:`.trailers`).  If the process dies, the next
 qdocs command that takes the lock finds the journal and either
 
 * sees the commit landed (HEAD carries the operation id): it only removes the
@@ -21,7 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gitcommand import Git
+from . import trailers
+from .runner import Git
 
 
 @dataclass
@@ -108,7 +109,7 @@ def _remove_empty_parents(root: Path, paths: list[str]) -> None:
 
 def _head_has_operation(git: Git, operation: str) -> bool:
     message = git.run("log", "-1", "--format=%B", "HEAD", check=False).decode("utf-8", "replace")
-    return f"Operation: {operation}" in message
+    return trailers.operation(message) == operation
 
 
 def _remove_stale_git_locks(git_dir: Path) -> None:

@@ -7,7 +7,7 @@ a small one, and it keeps growing with the repository.  What an action changes
 is a handful of files in one or two record folders, so the new trees are
 exactly the old trees on the way from those files to the root, with those
 entries replaced: read them with one ``git cat-file --batch`` and write the new
-ones as loose objects (:mod:`qdocs.gitobjects`).  The cost no longer depends on
+ones as loose objects (:mod:`.commits`).  The cost no longer depends on
 the size of the repository.
 
 The commit holds exactly the action's files on top of its parent, even when
@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import subprocess
 from pathlib import Path
 
-from .gitobjects import write_object
+from ..errors import StorageError
+from .commits import write_object
+from .objects import read_once
 
 _TREE_MODE = b"40000"
 
@@ -47,8 +48,7 @@ def blob_entry(path: Path) -> tuple[bytes, str] | None:
     return (b"100755" if status.st_mode & 0o100 else b"100644"), digest
 
 
-def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, str] | None],
-               environment: dict[str, str]) -> str:
+def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, str] | None]) -> str:
     """The id of the root tree of ``parent`` with ``changes`` applied (path → (mode, blob
     id), or None to remove).  The blobs must already be in the object database."""
     git_dir = root / ".git"
@@ -62,7 +62,7 @@ def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, s
         for depth in range(1, len(parts)):
             subfolders.setdefault("/".join(parts[:depth - 1]), set()).add("/".join(parts[:depth]))
     folders = sorted({"", *files_in, *subfolders})
-    old = _read_trees(root, parent, folders, environment) if parent else {}
+    old = _read_trees(root, parent, folders) if parent else {}
     new_ids: dict[str, str | None] = {}
     for folder in sorted(folders, key=lambda name: name.count("/") + (name != ""), reverse=True):
         entries = dict(old.get(folder) or {})
@@ -94,29 +94,21 @@ def _tree_body(entries: dict[bytes, tuple[bytes, str]]) -> bytes:
     return b"".join(mode + b" " + name + b"\0" + bytes.fromhex(object_id) for name, (mode, object_id) in ordered)
 
 
-def _read_trees(root: Path, commit: str, folders: list[str],
-                environment: dict[str, str]) -> dict[str, dict[bytes, tuple[bytes, str]] | None]:
+def _read_trees(root: Path, commit: str, folders: list[str]) -> dict[str, dict[bytes, tuple[bytes, str]] | None]:
     """Each folder's entries in ``commit`` (None where it has no such folder)."""
-    requests = "".join(f"{commit}:{folder}\n" if folder else f"{commit}^{{tree}}\n" for folder in folders)
-    completed = subprocess.run(["git", "cat-file", "--batch"], cwd=root, input=requests.encode("utf-8"),
-                               env={**os.environ, **environment}, capture_output=True, check=False)
-    if completed.returncode != 0:
-        raise UnsupportedTree(completed.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
-    output, position, trees = completed.stdout, 0, {}
-    for folder in folders:
-        end = output.index(b"\n", position)
-        header = output[position:end].split(b" ")
-        position = end + 1
-        if header[-1] == b"missing":
+    names = [f"{commit}:{folder}" if folder else f"{commit}^{{tree}}" for folder in folders]
+    try:
+        found = read_once(root, names)
+    except StorageError as error:
+        raise UnsupportedTree(str(error)) from None
+    trees: dict[str, dict[bytes, tuple[bytes, str]] | None] = {}
+    for folder, answer in zip(folders, found):
+        if answer is None:
             trees[folder] = None
-            continue
-        if len(header) != 3:
-            raise UnsupportedTree(f"unexpected answer of git cat-file: {b' '.join(header)!r}")
-        size = int(header[2])
-        if header[1] != b"tree":
-            raise UnsupportedTree(f"{folder or 'the root'} is a {header[1].decode()} in {commit}")
-        trees[folder] = _parse_tree(output[position:position + size])
-        position += size + 1
+        elif answer[0] != b"tree":
+            raise UnsupportedTree(f"{folder or 'the root'} is a {answer[0].decode()} in {commit}")
+        else:
+            trees[folder] = _parse_tree(answer[1])
     return trees
 
 

@@ -13,7 +13,7 @@ object and one 41-byte file.  Both formats are simple and stable:
 Only the plain layout is handled here: ``.git`` a folder, HEAD a symbolic ref to
 a branch, repository format 0 (SHA-1 objects, files for refs, no extensions),
 ``core.logAllRefUpdates`` not turned off.  Anything else
-returns ``None`` and the caller runs git itself.
+returns ``None`` and the caller (:mod:`.writer`) runs git itself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import os
 import zlib
 from pathlib import Path
 
-from . import clock
+from .. import clock
 
 _EMPTY = "0" * 40
 

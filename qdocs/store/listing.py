@@ -1,0 +1,134 @@
+"""The records of a commit: their folders and the blob ids of their files.
+
+A record is a folder holding ``record.yaml``, beside it ``record.docx`` and,
+when present, PDFs under ``attachments/`` listed with their titles in
+``attachments.yaml``.  Records live under the scope folders (``lot/``,
+``product/``, ...), which callers name (``under``): the store knows git, not
+what a record's subject is.  Two listings, one per need:
+
+* :func:`list_records`: every file of every record of a commit, with blob ids
+  (``git ls-tree``): what the search index reads, and its fingerprint of each
+  record tells a stale index entry without reading any document;
+* :func:`list_record_yamls`: only the ``record.yaml`` blobs, of HEAD read from
+  git's index (one file, checked against HEAD by ``git diff-index`` at the same
+  time) or of any commit (``git ls-tree``): what the audit reads, 150,000 records
+  in well under a second.
+
+The parsed form of a ``record.yaml`` is cached by its blob id in
+:mod:`.recordcache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from . import runner
+from .runner import Git
+
+_CHUNK = 500
+
+
+@dataclass
+class RecordFiles:
+    """Where one record's files are in a commit."""
+
+    folder: str
+    yaml_blob: str = ""
+    docx_blob: str = ""
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (file name, blob id)
+    attachment_list: str = ""  # blob of attachments.yaml (titles), when the record has one
+
+    @property
+    def record_id(self) -> str:
+        return self.folder.rsplit("/", 1)[-1]
+
+    @property
+    def blobs(self) -> list[str]:
+        return [self.yaml_blob, self.docx_blob, self.attachment_list, *(blob for _, blob in self.attachments)]
+
+    @property
+    def fingerprint(self) -> str:
+        """One id of all the record's files' contents."""
+        parts = [self.yaml_blob, self.docx_blob, self.attachment_list,
+                 *(f"{name}:{blob}" for name, blob in sorted(self.attachments))]
+        return hashlib.sha1(" ".join(parts).encode("utf-8")).hexdigest()
+
+
+def list_records(root: Path, commit: str, under: Sequence[str],
+                 folders: Iterable[str] | None = None) -> dict[str, RecordFiles]:
+    """Record folder → its files, for every record of ``commit`` under the folders ``under``
+    (or only the record folders ``folders``), in git's order."""
+    wanted = None if folders is None else sorted(set(folders))
+    chunks = [list(under)] if wanted is None else [wanted[start:start + _CHUNK]
+                                                   for start in range(0, len(wanted), _CHUNK)]
+    entries: list[tuple[str, str]] = []  # (path, blob)
+    for chunk in chunks:
+        if not chunk:
+            continue
+        output = runner.run(root, "ls-tree", "-r", "-z", commit, "--", *chunk)
+        for entry in output.split(b"\0"):
+            meta, _, raw_path = entry.partition(b"\t")
+            if meta[7:11] == b"blob":  # "100644 blob <id>"
+                entries.append((raw_path.decode("utf-8"), meta[12:].decode("ascii")))
+    records = {path[:-12]: RecordFiles(path[:-12], yaml_blob=blob)
+               for path, blob in entries if path.endswith("/record.yaml")}
+    for path, blob in entries:
+        folder, _, name = path.rpartition("/")
+        record = records.get(folder)
+        if record is not None:
+            if name == "record.docx":
+                record.docx_blob = blob
+            elif name == "attachments.yaml":
+                record.attachment_list = blob
+            continue
+        folder, _, subfolder = folder.rpartition("/")
+        record = records.get(folder)
+        if record is not None and subfolder == "attachments" and name.lower().endswith(".pdf"):
+            record.attachments.append((name, blob))
+    return records
+
+
+def list_record_yamls(root: Path, under: Sequence[str], commit: str | None = None,
+                      meanwhile: Callable[[], None] | None = None) -> tuple[str, list[tuple[bytes, bytes]]]:
+    """The commit listed (HEAD when ``commit`` is None) and (blob id, path) of every
+    ``record.yaml`` under ``under`` in it.  HEAD is listed from git's index when the
+    index matches it (no writer at work); ``meanwhile`` runs while git lists."""
+    root = Path(root)
+    with tempfile.TemporaryFile() as listing, tempfile.TemporaryFile() as errors:
+        if commit is None:
+            head = Git(root).text("rev-parse", "--verify", "HEAD")
+            lister = runner.start(root, ["ls-files", "-s", "-z", "--", *under], stdout=listing, stderr=errors)
+            same = runner.start(root, ["diff-index", "--cached", "--quiet", "HEAD", "--", *under], stdout=runner.DEVNULL)
+        else:
+            head, same = commit, None
+            lister = runner.start(root, ["ls-tree", "-r", "-z", commit, "--", *under], stdout=listing, stderr=errors)
+        if meanwhile is not None:
+            meanwhile()
+        index_matches = same is None or same.wait() == 0
+        runner.finish(lister, errors, "list the records")
+        listing.seek(0)
+        content = listing.read()
+    if not index_matches:  # staged but uncommitted changes (a writer at work): read HEAD itself
+        return list_record_yamls(root, under, head)
+    return head, _RECORD_YAML.findall(content)
+
+
+def changed_paths(root: Path, old: str, new: str) -> list[str]:
+    """The files added, changed or removed between two commits."""
+    output = runner.run(root, "diff", "--name-only", "--no-renames", "-z", old, new)
+    return [path for path in output.decode("utf-8").split("\0") if path]
+
+
+def blob_id(content: bytes) -> str:
+    """The id git gives a file with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+#: one ``record.yaml`` entry of ``git ls-files -s -z`` ("MODE BLOB STAGE\tPATH") or ``git ls-tree -r -z``
+#: ("MODE blob BLOB\tPATH"): (blob id, path)
+_RECORD_YAML = re.compile(rb"(?:^|\0)\d{6} (?:blob )?([0-9a-f]{40,64})(?: \d)?\t([^\0]*/record\.yaml)(?=\0|$)")
