@@ -27,6 +27,7 @@ from . import clock
 from .errors import StorageError, UsageError
 from .events import chain_sites, read_head
 from .findings import Finding
+from .store.history import is_ancestor
 from .trust.log import read_head as read_trust_head, trust_sites
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def remember_commit(repository: "Repository", parent: str | None, commit: str) -
         previous = None
     try:
         if isinstance(previous, dict) and previous.get("commit") not in (None, parent) \
-                and not repository.git.is_ancestor(str(previous["commit"]), commit):
+                and not is_ancestor(repository.git, str(previous["commit"]), commit):
             with open(folder / LOCAL_FILE, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"commit": previous["commit"], "time": previous.get("time", ""),
                                          "label": LAST_COMMIT}) + "\n")
@@ -154,7 +155,7 @@ def check_checkpoints(repository: "Repository", points: list[Checkpoint]) -> lis
     findings = []
     for point in points:
         where = f"{point.label or 'checkpoint'} of {point.time or '?'} ({point.source or 'given'})"
-        if not repository.git.is_ancestor(point.commit):
+        if not is_ancestor(repository.git, point.commit):
             findings.append(Finding(where, f"commit {point.commit[:12]} is no longer in the history of HEAD: "
                                            "what was committed after it (or it) was dropped or rewritten",
                                     kind="checkpoint"))

@@ -21,6 +21,7 @@ import json
 from typing import TYPE_CHECKING
 
 from .findings import Finding
+from .store.history import is_ancestor
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -40,7 +41,7 @@ def outside_findings(repository: "Repository", since: str | None = None) -> list
     known: list[list[str]] = []
     try:
         raw = json.loads(cache.read_text(encoding="utf-8"))
-        if raw.get("commit") and raw.get("from") == migrated_at and repository.git.is_ancestor(raw["commit"]):
+        if raw.get("commit") and raw.get("from") == migrated_at and is_ancestor(repository.git, raw["commit"]):
             known, since = raw["findings"], raw["commit"]
     except (OSError, ValueError, KeyError, TypeError):
         pass

@@ -6,8 +6,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from .errors import RecordNotFoundError, UsageError
+from .errors import RecordNotFoundError, StorageError, UsageError
 from .records import Record, check_record_id
+from .store.history import log
+from .store.objects import ObjectReader
 from .subjects import SCOPES, subject_id_problem
 
 if TYPE_CHECKING:
@@ -123,23 +125,12 @@ def _descend(root: str, folder: str, levels: int) -> Iterator[str]:
 
 
 def history(repository: "Repository", record_id: str) -> list[HistoryEntry]:
-    """Every commit that touched the record, newest first, read with GitPython."""
+    """Every commit that touched the record, newest first."""
     folder = find_record_path(repository, record_id)
-    import git
-
-    repo = git.Repo(repository.root)
-    try:
-        entries = []
-        for commit in repo.iter_commits("HEAD", paths=folder):
-            trailers = _trailers(commit.message)
-            entries.append(HistoryEntry(
-                commit=commit.hexsha, time=commit.authored_datetime.isoformat(), actor=commit.author.name,
-                action=trailers.get("Action", ""), revision=trailers.get("Revision", ""),
-                summary=commit.message.splitlines()[0] if commit.message else "", reason=trailers.get("Reason", ""),
-            ))
-        return entries
-    finally:
-        repo.close()
+    return [HistoryEntry(commit=entry.commit, time=entry.time, actor=entry.author,
+                         action=entry.trailers.get("Action", ""), revision=entry.trailers.get("Revision", ""),
+                         summary=entry.summary, reason=entry.trailers.get("Reason", ""))
+            for entry in log(repository.git, [folder])]
 
 
 def record_at_revision(repository: "Repository", record_id: str, revision: str | None) -> tuple[Record, bytes]:
@@ -148,17 +139,14 @@ def record_at_revision(repository: "Repository", record_id: str, revision: str |
     if revision is None:
         record = get_record(repository, record_id)
         return record, (repository.root / folder / "record.docx").read_bytes()
-    import git
-
-    repo = git.Repo(repository.root)
-    try:
-        for commit in repo.iter_commits("HEAD", paths=folder):
-            if _trailers(commit.message).get("Revision") == revision:
-                text = (commit.tree / f"{folder}/record.yaml").data_stream.read().decode("utf-8")
-                document = (commit.tree / f"{folder}/record.docx").data_stream.read()
-                return Record.from_yaml(text, folder), document
-    finally:
-        repo.close()
+    for entry in log(repository.git, [folder]):
+        if entry.trailers.get("Revision") == revision:
+            names = [f"{entry.commit}:{folder}/record.yaml", f"{entry.commit}:{folder}/record.docx"]
+            with ObjectReader(repository.root) as reader:
+                found = reader.read_many(names)
+            if len(found) == len(names):
+                return Record.from_yaml(found[names[0]].decode("utf-8"), folder), found[names[1]]
+            raise StorageError(f"{record_id} revision {revision}: commit {entry.commit[:10]} lacks its files")
     raise RecordNotFoundError(f"{record_id} has no revision {revision!r} (see: qdocs history {record_id})")
 
 
@@ -168,12 +156,3 @@ def _candidate_folders(repository: "Repository", product: str | None, lot: str |
     if product:
         return [f"product/{product}", f"lot/{product}"]
     return [scope for scope in SCOPES if (repository.root / scope).is_dir()]
-
-
-def _trailers(message: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for line in message.splitlines():
-        key, separator, value = line.partition(": ")
-        if separator and key and " " not in key and key not in found:
-            found[key] = value.strip()
-    return found

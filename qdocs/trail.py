@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import GENESIS, chain_sites, iter_event_files, read_head, sha256_hex
 from .findings import Finding
+from .store.history import added_and_changed, is_ancestor
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -125,9 +126,10 @@ def event_commits(repository: "Repository", folder: str = ".qdocs/events",
     """For every file of an append-only log (``folder``: the events, or the trust log): the
     parents of the commit that added it; and its files changed or deleted later.
 
-    Read from ``git log``; what was read up to a commit is kept in ``.git/qdocs/<cache_name>``
-    and reused while that commit is still an ancestor of HEAD (commit ids chain their whole
-    history, so an ancestor's past cannot have changed); only newer commits are read again.
+    Read from ``git log`` (:func:`qdocs.store.history.added_and_changed`); what was read up
+    to a commit is kept in ``.git/qdocs/<cache_name>`` and reused while that commit is still
+    an ancestor of HEAD (commit ids chain their whole history, so an ancestor's past cannot
+    have changed); only newer commits are read again.
     """
     cache_path = repository.root / ".git" / "qdocs" / cache_name
     head = repository.git.head()
@@ -136,32 +138,21 @@ def event_commits(repository: "Repository", folder: str = ".qdocs/events",
     since = None
     try:
         cached = json.loads(cache_path.read_text(encoding="utf-8"))
-        if cached.get("commit") and _is_ancestor(repository, cached["commit"]):
+        if cached.get("commit") and is_ancestor(repository.git, cached["commit"]):
             added, changed, since = cached["added"], cached["changed"], cached["commit"]
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    revisions = [f"{since}..HEAD"] if since else ["HEAD"]
     if head:
-        output = repository.git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames",
-                                    *revisions, "--", folder, check=False).decode("utf-8", "replace")
-        for block in output.split("\0")[1:]:
-            lines = [line for line in block.splitlines() if line]
-            _, *parents = lines[0].split(" ")
-            for path in lines[1:]:
-                added.setdefault(path, parents)
-        changed = changed + repository.git.run(
-            "log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames", *revisions,
-            "--", f"{folder}/*/*", check=False).decode("utf-8", "replace").split()
+        new, newly_changed = added_and_changed(repository.git, folder, since)
+        for path, parents in new.items():
+            added.setdefault(path, parents)
+        changed = changed + newly_changed
     try:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         cache_path.write_text(json.dumps({"commit": head, "added": added, "changed": changed}), encoding="utf-8")
     except OSError:
         pass
     return added, changed
-
-
-def _is_ancestor(repository: "Repository", commit: str) -> bool:
-    return repository.git.is_ancestor(commit)
 
 
 def _label(event: dict[str, Any], default: str = "") -> str:

@@ -152,10 +152,6 @@ class Git:
         output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
         return output or None
 
-    def is_ancestor(self, commit: str, descendant: str = "HEAD") -> bool:
-        """Whether ``commit`` is in the history of ``descendant``."""
-        return self.status("merge-base", "--is-ancestor", commit, descendant) == 0
-
     def commit_exists(self, commit: str) -> bool:
         return self.status("cat-file", "-e", f"{commit}^{{commit}}") == 0
 
