@@ -53,7 +53,7 @@ def iter_records(repository: "Repository", type_id: str | None = None, product: 
             problem = subject_id_problem(key, value)
             if problem:
                 raise UsageError(problem)
-    cache = repository.metadata
+    cache = repository.record_cache
     try:
         for folder in record_folders(repository, product, lot):
             raw, digest = cache.read(f"{folder}/record.yaml")

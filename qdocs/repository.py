@@ -35,6 +35,7 @@ from .store import trailers
 from .store.crashpoints import crash_point
 from .store.journal import Journal, clear_journal, recover, write_journal
 from .store.locking import RepositoryLock
+from .store.recordcache import RecordCache
 from .store.runner import Git
 from .store.writer import commit_files
 
@@ -68,7 +69,7 @@ class Repository:
         self._config: dict[str, Any] | None = None
         self._time_zone: _dt.tzinfo | None = None
         self._templates: Any = None
-        self._metadata: Any = None
+        self._record_cache: RecordCache | None = None
 
     # -- opening -------------------------------------------------------------
 
@@ -205,13 +206,11 @@ class Repository:
         return self._catalog
 
     @property
-    def metadata(self) -> Any:
-        """Parsed record.yaml files, cached (see :mod:`qdocs.metadata`)."""
-        if self._metadata is None:
-            from .metadata import MetadataCache
-
-            self._metadata = MetadataCache(self.root)
-        return self._metadata
+    def record_cache(self) -> RecordCache:
+        """Parsed record.yaml files, cached by content (see :mod:`qdocs.store.recordcache`)."""
+        if self._record_cache is None:
+            self._record_cache = RecordCache(self.root)
+        return self._record_cache
 
     @property
     def templates(self) -> "TemplateCache":
@@ -389,8 +388,8 @@ class Repository:
 
     def close(self) -> None:
         self.lock.release()
-        if self._metadata is not None:
-            self._metadata.close()
+        if self._record_cache is not None:
+            self._record_cache.close()
 
 
 class Change:

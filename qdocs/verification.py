@@ -98,13 +98,13 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
 
 
 def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]]:
-    """Each record folder's record (parsed through the metadata cache, with the sha256 of
+    """Each record folder's record (parsed through the record cache, with the sha256 of
     its ``record.yaml``) and the names in the folder, read with as few system calls as
     the check needs."""
     from .queries import record_folders_with_names
 
-    cache = repository.metadata
-    known = cache.digests_and_bodies()
+    cache = repository.record_cache
+    known = cache.known()
     root = str(repository.root)
     try:
         for folder, names in record_folders_with_names(repository):

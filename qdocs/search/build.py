@@ -1,7 +1,7 @@
 """Turning committed records into index documents, on every core for big jobs.
 
 A rebuild runs one worker process per core; each reads records (YAML, the
-``.docx`` XML, PDFs: most of the cost) through its own ``git cat-file`` and
+``.docx`` XML, PDFs: most of the cost) through its own git object reader and
 writes its own index segment, and the parent commits the segments together.
 Smaller jobs (a catch-up after ``git pull``) read in a process pool and feed
 one writer.  Work is handed out in small chunks, so memory stays flat however
@@ -22,6 +22,7 @@ from ..store.crashpoints import crash_point
 from .documents import ReadBlob, record_document
 from ..store.listing import RecordFiles
 from ..store.objects import ObjectReader
+from ..store.recordcache import RecordCache
 
 #: Below this many records, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -31,6 +32,7 @@ DateFields = dict[str, tuple[str, ...]]
 Outcome = tuple[str, "dict[str, Any] | None", "str | None"]
 
 _reader: ObjectReader | None = None
+_cache: RecordCache | None = None
 _date_fields: DateFields = {}
 
 
@@ -38,15 +40,25 @@ def workers_for(count: int) -> int:
     return 1 if count < PARALLEL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
-def read_chunk(chunk: list[RecordFiles], reader: ObjectReader, date_fields: DateFields) -> list[Outcome]:
-    """The records of a chunk, their files fetched from git in one exchange."""
-    fetched = reader.read_many([blob for source in chunk for blob in source.blobs])
-    return [read_one(source, fetched.__getitem__, date_fields) for source in chunk]
+def read_chunk(chunk: list[RecordFiles], reader: ObjectReader, cache: RecordCache,
+               date_fields: DateFields) -> list[Outcome]:
+    """The records of a chunk, their files fetched from git in one exchange, their
+    ``record.yaml`` parsed once per content ever (:mod:`qdocs.store.recordcache`)."""
+    parsed = cache.bodies(source.yaml_blob for source in chunk)
+    fetched = reader.read_many([blob for source in chunk for blob in source.blobs
+                                if blob != source.yaml_blob or blob not in parsed])
+    outcomes = [read_one(source, fetched.__getitem__, cache, parsed, date_fields) for source in chunk]
+    cache.flush()
+    return outcomes
 
 
-def read_one(source: RecordFiles, read: ReadBlob, date_fields: DateFields) -> Outcome:
+def read_one(source: RecordFiles, read: ReadBlob, cache: RecordCache, parsed: dict[str, Any],
+             date_fields: DateFields) -> Outcome:
     try:
-        return source.folder, record_document(source, read, date_fields), None
+        raw = parsed.get(source.yaml_blob)
+        if raw is None:
+            raw = cache.add(source.yaml_blob, read(source.yaml_blob), f"{source.folder}/record.yaml")
+        return source.folder, record_document(source, raw, read, date_fields), None
     except Exception as error:  # any damaged file of one record must not stop the others
         return source.folder, None, f"{type(error).__name__}: {error}"
 
@@ -55,9 +67,13 @@ def read_documents(root: Path, sources: list[RecordFiles], date_fields: DateFiel
     """One outcome per source, in order."""
     workers = workers_for(len(sources))
     if workers < 2:
-        with ObjectReader(root) as reader:
-            for start in range(0, len(sources), CHUNK):
-                yield from read_chunk(sources[start:start + CHUNK], reader, date_fields)
+        cache = RecordCache(root)
+        try:
+            with ObjectReader(root) as reader:
+                for start in range(0, len(sources), CHUNK):
+                    yield from read_chunk(sources[start:start + CHUNK], reader, cache, date_fields)
+        finally:
+            cache.close()
         return
     with _context().Pool(workers, initializer=_start_reader, initargs=(root, date_fields)) as pool:
         pending: collections.deque = collections.deque()
@@ -119,15 +135,17 @@ def _segment_worker(root: Path, directory: Path, date_fields: DateFields, tasks:
 
     try:
         builder = engine.SegmentBuilder(directory)
+        cache = RecordCache(root)
         with ObjectReader(root) as reader:
             for chunk in iter(tasks.get, None):
                 problems = []
-                for folder, document, problem in read_chunk(chunk, reader, date_fields):
+                for folder, document, problem in read_chunk(chunk, reader, cache, date_fields):
                     if document is None:
                         problems.append(f"{folder} ({problem})")
                     else:
                         builder.put(document)
                 results.put(("progress", (len(chunk), problems)))
+        cache.close()
         results.put(("segment", builder.finish()))
     except BaseException as error:  # reported to the parent, which stops the build
         results.put(("error", f"{type(error).__name__}: {error}"))
@@ -138,10 +156,10 @@ def _context() -> Any:
 
 
 def _start_reader(root: Path, date_fields: DateFields) -> None:
-    global _reader, _date_fields
-    _reader, _date_fields = ObjectReader(root), date_fields
+    global _reader, _cache, _date_fields
+    _reader, _cache, _date_fields = ObjectReader(root), RecordCache(root), date_fields
 
 
 def _read_chunk(chunk: list[RecordFiles]) -> list[Outcome]:
-    assert _reader is not None
-    return read_chunk(chunk, _reader, _date_fields)
+    assert _reader is not None and _cache is not None
+    return read_chunk(chunk, _reader, _cache, _date_fields)

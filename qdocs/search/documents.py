@@ -26,14 +26,16 @@ ReadBlob = Callable[[str], bytes]
 _PLAIN_FIELDS = ("id", "type", "status", "revision")
 
 
-def record_document(source: RecordFiles, read: ReadBlob, date_fields: dict[str, tuple[str, ...]]) -> dict[str, Any]:
-    """The index document of one record.
+def record_document(source: RecordFiles, raw: Any, read: ReadBlob,
+                    date_fields: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The index document of one record: ``raw`` is its ``record.yaml`` parsed, ``read``
+    gives the contents of its other files by blob id.
 
     ``date_fields`` maps a record type to its date fields in catalog order; the
     first one with a value is the record's own date (the inspection date of an
     inspection report), else the day it was created.
     """
-    record = Record.from_yaml(read(source.yaml_blob).decode("utf-8"), source.folder)
+    record = Record.from_dict(raw, source.folder)
     subject = record.subject.as_dict()
     signatures = [signature for signature in record.signatures if isinstance(signature, dict)]
     document: dict[str, Any] = {name: str(getattr(record, name)) for name in _PLAIN_FIELDS}

@@ -8,7 +8,6 @@ line) reaches the records repository's history through these modules:
 * :mod:`.writer`, with :mod:`.trees` and :mod:`.commits`: an action's commit;
 * :mod:`.trailers`: the ``Key: value`` lines that end every commit message;
 * :mod:`.history`: commits that touched a path, ancestry, files a log gained;
-* :mod:`.history`: commits that touched a path, ancestry;
 * :mod:`.listing`: the records of a commit (folders and blob ids), and
   :mod:`.recordcache`, the one cache of parsed ``record.yaml`` files;
 * :mod:`.journal`, :mod:`.locking` and :mod:`.crashpoints`: all-or-nothing

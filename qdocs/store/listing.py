@@ -124,11 +124,6 @@ def changed_paths(root: Path, old: str, new: str) -> list[str]:
     return [path for path in output.decode("utf-8").split("\0") if path]
 
 
-def blob_id(content: bytes) -> str:
-    """The id git gives a file with this content."""
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-
-
 #: one ``record.yaml`` entry of ``git ls-files -s -z`` ("MODE BLOB STAGE\tPATH") or ``git ls-tree -r -z``
 #: ("MODE blob BLOB\tPATH"): (blob id, path)
 _RECORD_YAML = re.compile(rb"(?:^|\0)\d{6} (?:blob )?([0-9a-f]{40,64})(?: \d)?\t([^\0]*/record\.yaml)(?=\0|$)")
