@@ -113,7 +113,7 @@ def merge_reads(target: dict[str, dict[str, Any]], reads: dict[str, dict[str, An
 
 def all_fixed_reads() -> dict[str, dict[str, Any]]:
     """What every check kind and the supplier list read, whichever rules are in use: the
-    metadata cache keeps these, so editing the rules' parameters never invalidates it."""
+    fact cache (:mod:`.facts`) keeps these, so editing the rules' parameters never invalidates it."""
     reads: dict[str, dict[str, Any]] = {}
     for kind in KINDS.values():
         merge_reads(reads, kind.reads)

@@ -2,19 +2,20 @@
 
 Whoosh evaluates a query one document at a time through layers of matcher
 objects, a few microseconds a document in Python: 300 ms for a word in most of
-100,000 records.  Here posting lists are read a block (up to 128 postings) at a
-time into NumPy arrays: a query's matches are a boolean mask over the index's
-documents (``AND``, ``OR``, ``NOT`` are element-wise operations), counts per
-type one ``bincount``, and scores Whoosh's own BM25F formula, idf and lengths
-computed for a whole posting list at once, so the ranking is Whoosh's (a test
-compares them), but for one thing: a query word analysed into several terms (a
-Chinese word of four or more characters, the parts of PUMP-X200) counts once,
-by its rarest term, where Whoosh would add up the scores of overlapping pieces
-of the same word.  The rarest part of an ``AND`` is read first and the others
-only in the blocks that can hold its documents.  A quoted phrase is the records
-holding all its terms whose stored text has the words next to each other (the
-index keeps no positions; see ``TermCounts``), scored as its terms.  This reads
-``W3LeafMatcher`` block internals of the pinned Whoosh 2.7.4.
+100,000 records.  Here posting lists are read a block (up to 1,024 postings,
+:data:`.schema.BLOCK_POSTINGS`) at a time into NumPy arrays: a query's matches
+are a boolean mask over the index's documents (``AND``, ``OR``, ``NOT`` are
+element-wise operations), counts per type one ``bincount``, and scores Whoosh's
+own BM25F formula, idf and lengths computed for a whole posting list at once, so
+the ranking is Whoosh's (a test compares them), but for one thing: a query word
+analysed into several terms (a Chinese word of four or more characters, the
+parts of PUMP-X200) counts once, by its rarest term, where Whoosh would add up
+the scores of overlapping pieces of the same word.  The rarest part of an ``AND``
+is read first and the others only in the blocks that can hold its documents.  A
+quoted phrase is the records holding all its terms whose stored text has the
+words next to each other (the index keeps no positions; see ``TermCounts``),
+scored as its terms.  This reads ``W3LeafMatcher`` block internals of the pinned
+Whoosh 2.7.4.
 """
 
 from __future__ import annotations
