@@ -12,6 +12,7 @@ STORE = PROJECT / "qdocs" / "store"
 #: modules outside the store that start programs other than git, and which ones
 OTHER_PROGRAMS = {
     "qdocs/pdf/office.py": "LibreOffice (soffice) and fc-list",
+    "qdocs/pdf/chinesefonts.py": "fc-list",
     "qdocs/pdf/sandbox.py": "a Python child that inspects untrusted PDFs",
 }
 #: the base utilities the store may import (besides its own modules)
