@@ -11,17 +11,20 @@ of one ``git cat-file --batch``.  Measured side by side in one run:
 (a) write  N commits, each adding one record folder as ``qdocs new`` does
            (``record.yaml``, ``record.docx``, a new event file, the events head,
            the sequence file), to a repository of 100 and of 10,000 records:
-             hand     qdocs' path (``git update-index`` + hand-built trees +
-                      hand-written commit + branch move; ``git write-tree`` every
-                      64th commit, as qdocs does, to keep the cache-tree current)
-             pygit2   ``repo.index`` add/write + ``index.write_tree()`` +
-                      ``repo.create_commit`` + ``Reference.set_target`` (reflog);
-                      the index cannot be split for libgit2 (see d), so this copy
-                      has a plain index (version 4)
-             hybrid   ``git update-index`` on the split index, trees by
-                      ``TreeBuilder`` along the changed paths, commit and branch
-                      move by pygit2 (what replacing only the object writer means)
-           The commits get fixed dates, so all three must produce the same tree
+             hand       qdocs' path (``git update-index`` + hand-built trees +
+                        hand-written commit + branch move; ``git write-tree`` every
+                        64th commit, as qdocs does, to keep the cache-tree current)
+             pygit2     ``repo.index`` add and write, the trees along the changed
+                        paths by ``TreeBuilder`` (every 64th commit
+                        ``index.write_tree()``, which refreshes the cache-tree),
+                        ``repo.create_commit``, ``Reference.set_target`` (reflog);
+                        the index cannot be split for libgit2 (see d), so this copy
+                        has a plain index (version 4)
+             pygit2-wt  the same with ``index.write_tree()`` at every commit
+             hybrid     ``git update-index`` on the split index, trees by
+                        ``TreeBuilder`` along the changed paths, commit and branch
+                        move by pygit2 (what replacing only the object writer means)
+           The commits get fixed dates, so all four must produce the same tree
            and the same commit ids: checked at every commit.  The timed operation
            is the commit (the files are written before, untimed, the same bytes on
            every side).  Measured twice:
@@ -298,9 +301,38 @@ class HandWritten(Committer):
 
 
 class Pygit2Index(Committer):
-    """Everything in libgit2: the index (plain, not split), its tree, the commit, the ref."""
+    """Everything in libgit2: the index (plain: libgit2 cannot read a split one), the trees
+    along the changed paths (``TreeBuilder``), the commit, the ref.  Every 64th commit
+    ``index.write_tree()`` instead, which also brings the index's cache-tree up to date
+    (what ``git write-tree`` does for the hand-written path)."""
 
     name = "pygit2"
+
+    def commit(self, files: list[str], message: str, when: tuple[int, str], parent: str) -> str:
+        repository = pygit2.Repository(str(self.root))
+        index = repository.index
+        changes = {}
+        for path in files:
+            if (self.root / path).exists():
+                index.add(path)
+                entry = index[path]
+                changes[path] = (entry.mode, entry.id)
+            else:
+                index.remove(path)
+                changes[path] = None
+        if self._refresh_due():
+            tree = index.write_tree()
+        else:
+            tree = tree_along_paths(repository, repository[parent].peel(pygit2.Tree), changes)
+        index.write()
+        return _commit_and_move(repository, tree, message, when, parent)
+
+
+class Pygit2WriteTree(Committer):
+    """The same with ``index.write_tree()`` at every commit (the plain pygit2 way): libgit2
+    then reads every tree of the commit back to rebuild the index's cache-tree."""
+
+    name = "pygit2-wt"
 
     def commit(self, files: list[str], message: str, when: tuple[int, str], parent: str) -> str:
         repository = pygit2.Repository(str(self.root))
@@ -335,7 +367,7 @@ class Hybrid(Committer):
         return _commit_and_move(repository, tree, message, when, parent)
 
 
-COMMITTERS = {kind.name: kind for kind in (HandWritten, Pygit2Index, Hybrid)}
+COMMITTERS = {kind.name: kind for kind in (HandWritten, Pygit2Index, Pygit2WriteTree, Hybrid)}
 
 
 def _commit_and_move(repository: pygit2.Repository, tree: pygit2.Oid, message: str, when: tuple[int, str],
@@ -407,7 +439,7 @@ def bench_write(work: Path, sources: Sources, writer: SimpleNamespace, size: int
     for kind in COMMITTERS.values():
         target = work / f"{kind.name}-{size}"
         shutil.rmtree(target, ignore_errors=True)
-        copy_repository(base, target, split=kind is not Pygit2Index)
+        copy_repository(base, target, split=kind in (HandWritten, Hybrid))
         committers.append(kind(target, writer))
     number = size
 
@@ -471,7 +503,7 @@ def bench_write(work: Path, sources: Sources, writer: SimpleNamespace, size: int
         found = {"commits": count, "reps": reps, "times": times,
                  "per_commit_ms": {name: statistics.median(values) * 1000 for name, values in per_commit.items()},
                  "spread_ms": {name: (min(values) * 1000, max(values) * 1000) for name, values in per_commit.items()}}
-        for name in ("pygit2", "hybrid"):
+        for name in list(COMMITTERS)[1:]:
             found[f"{name}_ratios"] = [other / hand for other, hand in zip(times[name], times["hand"])]
             found[f"{name}_ratio"] = statistics.median(found[f"{name}_ratios"])
         result[mode] = found
@@ -823,10 +855,10 @@ def _print_write(found: dict) -> None:
         for name in COMMITTERS:
             totals = ", ".join(f"{value:.2f}" for value in part["times"][name])
             low, high = part["spread_ms"][name]
-            print(f"  {name:7} per commit median {part['per_commit_ms'][name]:.1f} ms (min {low:.1f}, max {high:.1f});"
+            print(f"  {name:9} per commit median {part['per_commit_ms'][name]:.1f} ms (min {low:.1f}, max {high:.1f});"
                   f" per repetition [{totals}] s")
-        print(f"  ratio pygit2/hand {part['pygit2_ratio']:.2f}x {[round(r, 2) for r in part['pygit2_ratios']]}; "
-              f"hybrid/hand {part['hybrid_ratio']:.2f}x {[round(r, 2) for r in part['hybrid_ratios']]}")
+        for name in list(COMMITTERS)[1:]:
+            print(f"  ratio {name}/hand {part[f'{name}_ratio']:.2f}x {[round(r, 2) for r in part[f'{name}_ratios']]}")
     print("  index after the run: " + "; ".join(
         f"{name} .git/index {index / 1024:.0f} KiB" + (f" + shared {shared / 1024:.0f} KiB" if shared else "")
         for name, (index, shared) in sizes.items()))
