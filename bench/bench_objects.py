@@ -47,8 +47,8 @@ repetitions in alternating order.  The repositories are made with ``git
 fast-import`` from the files of a ``qdocs demo`` repository and packed with ``git
 gc``, as a long-used repository would be.
 
-    python bench/bench_objects.py             # full: 100 and 10,000 records, about 6 minutes on 2 cores
-    python bench/bench_objects.py --quick     # 100 and 1,000 records, fewer repetitions, about 1 minute
+    python bench/bench_objects.py             # full: 100 and 10,000 records, about 7 minutes on 2 cores
+    python bench/bench_objects.py --quick     # 100 and 1,000 records, fewer repetitions, about 1.5 minutes
     python bench/bench_objects.py --only c,d  # some sections only
 
 pygit2 is not a dependency of qdocs: install it into the environment that runs this
