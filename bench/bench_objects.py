@@ -35,8 +35,8 @@ of one ``git cat-file --batch``.  Measured side by side in one run:
                           moved branch: importing pygit2 is part of a pygit2 commit,
                           as it would be in ``qdocs new``
 (b) read   every ``record.yaml`` blob of the 10,000-record repository:
-           ``git cat-file --batch`` fed from a thread (as ``qdocs.audit.extraction``
-           does) against ``repo[oid].data`` (and ``repo.odb.read``); same bytes.
+           ``git cat-file --batch`` fed from a thread (qdocs' own reader,
+           ``qdocs.store.objects.stream``) against ``repo[oid].data`` (and ``repo.odb.read``); same bytes.
 (c) start  ``python -X importtime -c 'import pygit2'`` (cumulative), what importing
            pygit2 adds to a process that has imported what ``qdocs new`` imports,
            and the start of one git process (what pygit2 would save per call).
@@ -98,7 +98,7 @@ GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "LC_A
 AUTHOR, EMAIL = "bench", "bench@qdocs.local"
 START_SECONDS = 1_796_000_000  # the commits' fixed dates: this, plus the commit's number
 PRODUCTS = ("PUMP-X200", "PUMP-X300", "VALVE-DN50")
-REFRESH_EVERY = 64  # qdocs' Git.commit_files runs git write-tree every 64th action
+REFRESH_EVERY = 64  # qdocs' commit_files runs git write-tree every 64th action
 
 FULL = {"sizes": [100, 10_000], "commits": 40, "process_commits": 10, "reps": 7, "read_reps": 7, "import_runs": 15}
 QUICK = {"sizes": [100, 1000], "commits": 15, "process_commits": 4, "reps": 3, "read_reps": 3, "import_runs": 5}
@@ -275,7 +275,8 @@ class Committer:
 
 
 class HandWritten(Committer):
-    """qdocs' ``Git.commit_files``: update-index, hand-built trees, hand-written commit and ref."""
+    """qdocs' ``commit_files`` (``qdocs.store.writer``): update-index, hand-built trees,
+    hand-written commit and ref."""
 
     name = "hand"
 
@@ -387,7 +388,7 @@ def _commit_and_move(repository: pygit2.Repository, tree: pygit2.Oid, message: s
 def tree_along_paths(repository: pygit2.Repository, parent_tree: pygit2.Tree,
                      changes: dict[str, tuple[int, pygit2.Oid] | None]) -> pygit2.Oid:
     """The parent's root tree with ``changes`` applied, rewriting only the trees on their
-    paths (what ``qdocs.gittrees.build_tree`` does by hand), with ``TreeBuilder``."""
+    paths (what ``qdocs.store.trees.build_tree`` does by hand), with ``TreeBuilder``."""
     files_in: dict[str, list[tuple[str, tuple[int, pygit2.Oid] | None]]] = {}
     subfolders: dict[str, set[str]] = {}
     for path, change in changes.items():
@@ -556,8 +557,20 @@ def child() -> None:
 
 # -- (b) reading -----------------------------------------------------------------------
 
+def qdocs_stream() -> Callable | None:
+    """qdocs' own streaming reader (``qdocs.store.objects.stream``), None before it existed."""
+    try:
+        return importlib.import_module("qdocs.store.objects").stream
+    except (ImportError, AttributeError):
+        return None
+
+
 def read_cat_file(root: Path, blobs: list[str]) -> list[bytes]:
-    """One ``git cat-file --batch`` fed from a thread, answers read as they come."""
+    """One ``git cat-file --batch`` fed from a thread, answers read as they come: qdocs'
+    own reader where it exists, else the same loop as ``qdocs.audit.extraction`` had."""
+    stream = qdocs_stream()
+    if stream is not None:
+        return [answer[1] for answer in stream(root, [blob.encode("ascii") for blob in blobs])]
     process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env={**os.environ, **GIT_ENVIRONMENT},
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdin is not None and process.stdout is not None
@@ -795,7 +808,9 @@ def main() -> None:
     writer = hand_written()
     print(f"date {info['date']}; nproc {info['nproc']}, {info['arch']}, {info['cpu']}; Python {info['python']}, "
           f"git {info['git']}, pygit2 {info['pygit2']} (libgit2 {info['libgit2']}); qdocs {info['commit']} "
-          f"({', '.join(writer.where)}); load {info['load']}", flush=True)
+          f"(writer: {', '.join(writer.where)}; reader: "
+          f"{'qdocs.store.objects.stream' if qdocs_stream() else 'a copy of the extraction loop'}); "
+          f"load {info['load']}", flush=True)
     (PROJECT / "bench" / "out").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="objects-", dir=PROJECT / "bench" / "out"))
     started = time.perf_counter()
