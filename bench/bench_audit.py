@@ -61,6 +61,7 @@ from qdocs.actions import prepare  # noqa: E402
 from qdocs.examples import example_values  # noqa: E402
 from qdocs.records import Record, Stamp  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
+from qdocs.founding import init_repository  # noqa: E402
 
 SUPPLIERS, STAFF, LOT_RECORDS = 100, 100, 15
 PASSPHRASE = "bench passphrase"
@@ -251,7 +252,7 @@ def register_signers(root: Path) -> Repository:
     previous = os.environ.get("QDOCS_CLOCK")
     os.environ["QDOCS_CLOCK"] = USERS_MADE
     try:
-        repository, _ = Repository.init(root, "S1", "bench",
+        repository, _ = init_repository(root, "S1", "bench",
                                         administrator=Enrollment("bench.admin", "Bench Admin", PASSPHRASE, home))
         catalog = repository.catalog
         roles: dict[str, set[str]] = {}

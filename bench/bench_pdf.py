@@ -28,14 +28,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from qdocs.actions import create_records
 from qdocs.demo import run_demo  # noqa: E402
 from qdocs.examples import example_values  # noqa: E402
+from qdocs.founding import init_repository  # noqa: E402
 from qdocs.keys import create_key  # noqa: E402
 from qdocs.pdf.company import install_certificate  # noqa: E402
 from qdocs.pdf.export import export_records  # noqa: E402
 from qdocs.pdf.pack import build_pack  # noqa: E402
+from qdocs.queries import record_at_revision
 from qdocs.repository import Repository  # noqa: E402
-from qdocs.signatures import sign_records  # noqa: E402
+from qdocs.signing import sign_records  # noqa: E402
 from qdocs.users import add_user  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase"
@@ -44,7 +47,7 @@ TYPES = ("final-inspection", "finished-product-inspection", "in-process-inspecti
 
 def build(root: Path, count: int, home: Path) -> tuple[Repository, list[str]]:
     """``count`` approved records spread over :data:`TYPES`, and a company certificate."""
-    repository, _ = Repository.init(root, "S1", "bench")
+    repository, _ = init_repository(root, "S1", "bench")
     signers: dict[str, str] = {}
     for role in repository.catalog.roles:
         add_user(repository, role, f"{role} 姓名", [role], "bench")
@@ -55,7 +58,7 @@ def build(root: Path, count: int, home: Path) -> tuple[Repository, list[str]]:
         record_type = repository.catalog.get(type_id)
         values = example_values(repository.catalog, record_type)
         size = count // len(TYPES) + (1 if index < count % len(TYPES) else 0)
-        records = repository.create_batch(type_id, [{**values, "lot": f"L{number:05d}"} for number in range(size)], "bench")
+        records = create_records(repository, type_id, [{**values, "lot": f"L{number:05d}"} for number in range(size)], "bench")
         batch = [record.id for record in records]
         for requirement in record_type.signatures:
             sign_records(repository, batch, signers[requirement.roles[0]], requirement.meaning, PASSPHRASE, home=home)
@@ -69,7 +72,7 @@ def bare_conversion(repository: Repository, ids: list[str], folder: Path) -> Non
     source = folder / "in"
     source.mkdir(parents=True)
     for record_id in ids:
-        (source / f"{record_id}.docx").write_bytes(repository.at_revision(record_id)[1])
+        (source / f"{record_id}.docx").write_bytes(record_at_revision(repository, record_id)[1])
     subprocess.run(["soffice", f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(folder / "out"), *map(str, sorted(source.iterdir()))],
                    check=True, capture_output=True)

@@ -62,6 +62,8 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any
+from qdocs.actions import create_record, create_records
+from qdocs.founding import init_repository  # noqa: E402
 
 #: the qdocs source tree measured (this checkout, or --project / --snapshot);
 #: put first on sys.path by use_project() before anything imports qdocs
@@ -161,7 +163,7 @@ def median(values: list[float]) -> float:
 def new_repository(path: Path):
     from qdocs.repository import Repository
 
-    repository, _ = Repository.init(path, SITE, ACTOR)
+    repository, _ = init_repository(path, SITE, ACTOR)
     return repository
 
 
@@ -291,7 +293,7 @@ def bench_batch(work: Path, count: int, reps: int) -> dict[str, Any]:
         repository = Repository.open(folder, catalog)
         batch = [dict(item) for item in values]
         start = time.perf_counter()
-        records = repository.create_batch(TYPE_ID, batch, ACTOR)
+        records = create_records(repository, TYPE_ID, batch, ACTOR)
         seconds = time.perf_counter() - start
         return seconds, records, repository
 
@@ -300,7 +302,7 @@ def bench_batch(work: Path, count: int, reps: int) -> dict[str, Any]:
     baseline(contexts[:3], work / "a-warm" / "docx")
     qdocs_warm = make_values(3, seed=99)
     repository = new_repository(work / "a-warm" / "repo")
-    repository.create_batch(TYPE_ID, qdocs_warm, ACTOR)
+    create_records(repository, TYPE_ID, qdocs_warm, ACTOR)
     shutil.rmtree(work / "a-warm")
 
     half = count // 2
@@ -446,7 +448,7 @@ def child_batch(path: Path, count: int, seed: int) -> None:
                             "rss_mib": pages * os.sysconf("SC_PAGE_SIZE") / 2**20,
                             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
-    records = repository.create_batch(TYPE_ID, values, ACTOR, progress)
+    records = create_records(repository, TYPE_ID, values, ACTOR, progress)
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"records": len(records), "seconds": seconds, "self_maxrss_kib": own, "samples": samples}))
@@ -483,7 +485,7 @@ def build_repository(path: Path, count: int, seed: int, chunk: int = 1000) -> No
     done = 0
     while done < count:
         size = min(chunk, count - done)
-        repository.create_batch(TYPE_ID, make_values(size, seed, start=done), ACTOR)
+        create_records(repository, TYPE_ID, make_values(size, seed, start=done), ACTOR)
         done += size
     wait_for_git_gc(path)
 
@@ -506,15 +508,15 @@ def bench_growth(work: Path, small_count: int, large: Path | None, large_count: 
     times: dict[str, list[float]] = {"small": [], "large": []}
     log(f"(c) warm-up, then {creates} single creates in each repository, interleaved")
     for name in ("small", "large"):
-        repositories[name].create(TYPE_ID, values.pop(), ACTOR)
-        repositories[name].create(TYPE_ID, values.pop(), ACTOR)
+        create_record(repositories[name], TYPE_ID, values.pop(), ACTOR)
+        create_record(repositories[name], TYPE_ID, values.pop(), ACTOR)
     gc_wait = wait_for_git_gc(large) + wait_for_git_gc(small)
     for index in range(creates):
         order = ("small", "large") if index % 2 == 0 else ("large", "small")
         for name in order:
             item = values.pop()
             start = time.perf_counter()
-            repositories[name].create(TYPE_ID, item, ACTOR)
+            create_record(repositories[name], TYPE_ID, item, ACTOR)
             times[name].append(time.perf_counter() - start)
     gc_wait += wait_for_git_gc(large) + wait_for_git_gc(small)
     s, l = median(times["small"]), median(times["large"])

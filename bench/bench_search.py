@@ -71,6 +71,7 @@ from qdocs import yamlio  # noqa: E402
 from qdocs.records import Record, format_record_id  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 from qdocs.subjects import SCOPES, Subject  # noqa: E402
+from qdocs.founding import init_repository  # noqa: E402
 
 TARGETS = {"rebuild_records_per_s": 200, "rebuild_peak_mib_100k": 500, "latency_p95_ms_100k": 50,
            "process_s": 0.5, "qdocs_over_bare": 1.3}
@@ -251,7 +252,7 @@ def make_templates(workdir: Path) -> list[Template]:
     from qdocs.records import Stamp
     from qdocs.rendering import TemplateCache
 
-    repository, _ = Repository.init(workdir / "templates", "S1", "bench")
+    repository, _ = init_repository(workdir / "templates", "S1", "bench")
     cache = TemplateCache(repository.catalog)
     stamp = Stamp("2026-01-05T09:00:00+08:00", "bench")
     counter = [0]
@@ -275,7 +276,7 @@ def generate_corpus(root: Path, size: int, seed: int = 4) -> float:
     started = time.monotonic()
     rng = random.Random(seed)
     templates = make_templates(root.parent)
-    repository, _ = Repository.init(root, "S1", "bench")
+    repository, _ = init_repository(root, "S1", "bench")
     for key, value in (("core.looseCompression", "1"), ("gc.auto", "0")):  # no background repack of GBs
         subprocess.run(["git", "config", key, value], cwd=root, check=True)
     numbers: dict[str, int] = {}

@@ -32,10 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from qdocs.actions import create_records
 from qdocs.examples import example_values  # noqa: E402
+from qdocs.founding import init_repository  # noqa: E402
 from qdocs.keys import public_key_from_text  # noqa: E402
+from qdocs.queries import iter_records
 from qdocs.repository import Repository  # noqa: E402
-from qdocs.signatures import sign_records, signature_payload  # noqa: E402
+from qdocs.signatures import signature_payload  # noqa: E402
+from qdocs.signing import sign_records  # noqa: E402
 from qdocs.trust.administration import Credentials, add_user, register_key, trust_state  # noqa: E402
 from qdocs.trust.genesis import Enrollment  # noqa: E402
 from qdocs.verification import verify_repository  # noqa: E402
@@ -46,7 +50,7 @@ PASSPHRASE = "benchmark passphrase"
 def build(root: Path, count: int) -> Repository:
     """``count`` final inspections, each inspected and approved (three commits in all per chunk)."""
     home = root / "home"
-    repository, _ = Repository.init(root / "records", "S1", "bench",
+    repository, _ = init_repository(root / "records", "S1", "bench",
                                     administrator=Enrollment("admin", "管理员 Admin", PASSPHRASE, home))
     admin = Credentials("admin", PASSPHRASE, home)
     add_user(repository, admin, "inspector", "检验员 Inspector", ["inspector"])
@@ -57,7 +61,7 @@ def build(root: Path, count: int) -> Repository:
     chunk = 1000
     for start in range(0, count, chunk):
         size = min(chunk, count - start)
-        records = repository.create_batch(
+        records = create_records(repository, 
             "final-inspection", [{**values, "lot": f"L{start + n:06d}"} for n in range(size)], "bench")
         ids = [record.id for record in records]
         sign_records(repository, ids, "inspector", "inspected", PASSPHRASE, home=home)
@@ -72,7 +76,7 @@ def prepare_floor(repository: Repository) -> list[tuple[Path, Path, list[tuple[o
         for key in trust_state(repository).users[name].keys.values():
             keys[key.fingerprint] = public_key_from_text(key.public_text)
     work = []
-    for record in repository.records():
+    for record in iter_records(repository):
         folder = repository.root / record.path
         checks = [(keys[s["key"]], base64.b64decode(s["signature"]), signature_payload(record, s)) for s in record.signatures]
         work.append((folder / "record.yaml", folder / "record.docx", checks))
@@ -103,7 +107,7 @@ def main() -> None:
         started = time.perf_counter()
         if arguments.reuse:
             repository = Repository.open(arguments.reuse / "records")
-            arguments.records = len(repository.records())
+            arguments.records = len(list(iter_records(repository)))
             print(f"reusing {arguments.records} signed records in {arguments.reuse}")
         else:
             target = arguments.keep or Path(directory)

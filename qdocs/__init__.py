@@ -1,12 +1,13 @@
 """qdocs: controlled quality records from Word templates, kept in git.
 
-The library behind the ``qdocs`` command.  Start with :class:`Repository`::
+The library behind the ``qdocs`` command.  Start with :func:`qdocs.founding.init_repository` (or :meth:`Repository.open`)::
 
-    from qdocs import Repository
+    from qdocs.actions import create_record
+    from qdocs.founding import init_repository
     from qdocs.trust.genesis import Enrollment
     administrator = Enrollment("li.admin", "李管理", passphrase="a long passphrase")
-    repository, _ = Repository.init("records", site="S1", administrator=administrator)
-    record = repository.create("final-inspection", data, actor="li.si")
+    repository, _ = init_repository("records", site="S1", administrator=administrator)
+    record = create_record(repository, "final-inspection", data, actor="li.si")
 
 Names are imported on first use, so that a command which needs only a part of
 the library does not pay for loading all of it.

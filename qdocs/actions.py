@@ -6,14 +6,18 @@ import datetime as _dt
 import gc
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import yamlio
+from .audit.referencecheck import check_references
 from .catalog import RecordType
 from .datafiles import split_subject
 from .errors import RecordStateError, StorageError, UsageError, ValidationError
+from .forms import has_forms
+from .queries import get_record
 from .records import Record, Stamp, format_record_id, next_revision
 from .rendering import DocumentHeader, TemplateCache, render_record, sha256_bytes
+from .signatures import signature_rows
 from .subjects import Subject, is_placeholder, resolve_subject
 from .validation import validate_data
-from . import yamlio
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -31,6 +35,11 @@ def prepare(record_type: RecordType, values: dict[str, Any], context: str = "") 
         raise ValidationError(record_type.id, problems, context)
     assert subject is not None
     return subject, data
+
+
+def create_record(repository: "Repository", type_id: str, values: dict[str, Any], actor: str) -> Record:
+    """Validate, render, store and commit one record."""
+    return create_records(repository, type_id, [values], actor)[0]
 
 
 def create_records(repository: "Repository", type_id: str, inputs: list[dict[str, Any]], actor: str,
@@ -53,8 +62,6 @@ def create_records(repository: "Repository", type_id: str, inputs: list[dict[str
     if problems:
         raise ValidationError(type_id, problems, f"batch of {len(inputs)}")
     # -- references between records (issue 5): refuse or warn per the repository's rules file
-    from .audit.references import check_references
-
     repository.notices.extend(check_references(repository, record_type, prepared))
     # -- end of references
     site = repository.site()
@@ -106,7 +113,7 @@ def revise_record(repository: "Repository", record_id: str, values: dict[str, An
     """Start the next revision with new data; the earlier one stays in history."""
     reason = _reason(reason, "revise")
     with repository.locked():
-        current = repository.get(record_id)
+        current = get_record(repository, record_id)
         if current.status == "void":
             raise RecordStateError(f"{record_id} is void and cannot be revised; create a new record instead")
         record_type = repository.catalog.get(current.type)
@@ -141,7 +148,7 @@ def void_record(repository: "Repository", record_id: str, reason: str, actor: st
     """Mark a record void. Nothing is deleted: the folder and its history stay."""
     reason = _reason(reason, "void")
     with repository.locked():
-        current = repository.get(record_id)
+        current = get_record(repository, record_id)
         if current.status == "void":
             raise RecordStateError(f"{record_id} is already void")
         record_type = repository.catalog.get(current.type)
@@ -159,8 +166,6 @@ def void_record(repository: "Repository", record_id: str, reason: str, actor: st
 
 
 def render_document(repository: "Repository", cache: TemplateCache, record_type: RecordType, record: Record) -> bytes:
-    from .signatures import signature_rows
-
     header = DocumentHeader(
         id=record.id, revision=record.revision, status=record.status, company=repository.company,
         site=record.id.split("-")[1], created=record.created.time[:10], changed=record.changed.time[:10],
@@ -195,6 +200,4 @@ def _one_line(text: str) -> str:
 def _controlled_catalog(repository: "Repository") -> str:
     """The sha256 of the approved catalog a record is made with (empty where the repository
     has no controlled forms)."""
-    from .forms import has_forms
-
     return repository.catalog.sha256 if has_forms(repository.root) else ""

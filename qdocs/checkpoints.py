@@ -8,12 +8,10 @@ an e-mail or in another site's copy, it lets ``qdocs verify --checkpoint FILE`` 
 that the history no longer contains it.  Every checkpoint taken in this copy is also
 kept in ``.git/qdocs/checkpoints`` (local, never pushed) and checked by every verify.
 
-Each copy also remembers the last commit qdocs made in it (``.git/qdocs/last-commit``),
-so a tail dropped after the last checkpoint is noticed by the copy that made it (and by
-every copy that had pulled it).  When the next action finds that commit gone from its
-history, the commit is kept as a local checkpoint, so that the loss stays reported
-after later actions.  Costs one small file per action; git is asked only when HEAD was
-moved by something other than qdocs.
+Each copy also remembers the last commit qdocs made in it (``.git/qdocs/last-commit``,
+written by the store after every commit: :mod:`qdocs.store.lastcommit`), so a tail
+dropped after the last checkpoint is noticed by the copy that made it (and by every
+copy that had pulled it).
 """
 
 from __future__ import annotations
@@ -25,17 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .errors import StorageError, UsageError
-from .events import chain_sites, read_head
+from .events import chain_sites, event_path, read_head, sha256_hex
 from .findings import Finding
 from .store.history import is_ancestor
-from .trust.log import read_head as read_trust_head, trust_sites
+from .store.lastcommit import LAST_COMMIT, LAST_COMMIT_FILE, LOCAL_FILE
+from .trust.log import entry_path, read_head as read_trust_head, trust_sites
 
 if TYPE_CHECKING:
     from .repository import Repository
 
-LOCAL_FILE = "checkpoints"
-LAST_COMMIT_FILE = "last-commit"
-LAST_COMMIT = "the last commit qdocs made in this copy"
 _MAGIC = "qdocs checkpoint"
 
 
@@ -116,26 +112,6 @@ def local_checkpoints(repository: "Repository") -> list[Checkpoint]:
     return points
 
 
-def remember_commit(repository: "Repository", parent: str | None, commit: str) -> None:
-    """After each commit qdocs makes: remember it; keep the one remembered before as a local
-    checkpoint when it is no longer in the history (a tail dropped since)."""
-    folder = repository.root / ".git" / "qdocs"
-    path = folder / LAST_COMMIT_FILE
-    try:
-        previous = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = None
-    try:
-        if isinstance(previous, dict) and previous.get("commit") not in (None, parent) \
-                and not is_ancestor(repository.git, str(previous["commit"]), commit):
-            with open(folder / LOCAL_FILE, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"commit": previous["commit"], "time": previous.get("time", ""),
-                                         "label": LAST_COMMIT}) + "\n")
-        path.write_text(json.dumps({"commit": commit, "time": clock.now().isoformat()}), encoding="utf-8")
-    except OSError:
-        pass  # a copy that cannot keep it only loses this extra warning; the action stands
-
-
 def last_commit(repository: "Repository") -> list[Checkpoint]:
     """The last commit qdocs made in this copy, as a checkpoint (none before the first action)."""
     try:
@@ -148,10 +124,6 @@ def last_commit(repository: "Repository") -> list[Checkpoint]:
 
 def check_checkpoints(repository: "Repository", points: list[Checkpoint]) -> list[Finding]:
     """A checkpoint whose commit is no longer in the history, or whose chain entries changed."""
-    from .events import event_path
-    from .events import sha256_hex
-    from .trust.log import entry_path
-
     findings = []
     for point in points:
         where = f"{point.label or 'checkpoint'} of {point.time or '?'} ({point.source or 'given'})"

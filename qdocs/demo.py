@@ -24,13 +24,19 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from .actions import prepare
+from .actions import create_record, prepare
 from .audit.demorecords import DEMO_LOT, DEMO_PRODUCT, demo_records
+from .audit.evaluation import release_check
+from .founding import init_repository
+from .hooks import keep_caches_current
+from .queries import iter_records
 from .repository import CONFIG_PATH, Repository
-from .signatures import sign_records
-from .trust.administration import Credentials, add_user, register_key, trust_state
+from .signing import sign_records
+from .trust.administration import Credentials, add_user, register_key
+from .trust.credentials import trust_state
 from .trust.genesis import Enrollment
 from .trust.state import ADMIN_ROLE
+from .verification import verify_repository
 
 DEMO_PASSPHRASE = "demo-passphrase"
 DEMO_ADMIN = "demo.admin"
@@ -39,24 +45,25 @@ DEMO_ADMIN = "demo.admin"
 def run_demo(path: str | Path, actor: str) -> list[str]:
     report: list[str] = []
     if (Path(path) / CONFIG_PATH).is_file():
-        repository = Repository.open(path)
+        repository = keep_caches_current(Repository.open(path))
     else:
         home = Path(path).resolve() / ".git" / "qdocs" / "demo-keys"
         administrator = Enrollment(DEMO_ADMIN, "系统管理员（演示）", DEMO_PASSPHRASE, home)
-        repository, message = Repository.init(path, None, actor, administrator=administrator)
+        repository, message = init_repository(path, None, actor, administrator=administrator)
+        keep_caches_current(repository)
         report.append(message)
     report.extend(repository.notices)
     repository.notices.clear()
     home = demo_keys(repository)
     signers = _demo_users(repository, home, report)
     # a demo record is there when a record of its type and subject is (in-process inspections: of its operation)
-    existing = {(record.type, record.subject, record.data.get("operation")): record for record in repository.records()}
+    existing = {(record.type, record.subject, record.data.get("operation")): record for record in iter_records(repository)}
     created = signed = 0
     for record_type, values in demo_records(repository.catalog):
         subject, data = prepare(record_type, values)
         record = existing.get((record_type.id, subject, data.get("operation")))
         if record is None:
-            record = repository.create(record_type.id, values, actor)
+            record = create_record(repository, record_type.id, values, actor)
             created += 1
             report.append(f"created {record.id:<22} {record_type.name.zh} {record_type.name.en}  ({record.path})")
         done = {signature["meaning"] for signature in record.signatures}
@@ -66,11 +73,9 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
             signer = signers[requirement.roles[0]]
             record = sign_records(repository, [record.id], signer, requirement.meaning, DEMO_PASSPHRASE, home=home)[0]
             signed += 1
-    total = len(repository.records())
+    total = sum(1 for _ in iter_records(repository))
     report.append(f"{created} record(s) created, {signed} signature(s) added; "
                   f"the repository {repository.root} holds {total} record(s)")
-    from .verification import verify_repository
-
     verified = verify_repository(repository)
     report.append(f"verify: {verified.records_checked} record(s), {verified.signatures_checked} signature(s), "
                   f"{verified.events_checked} event(s): "
@@ -117,8 +122,6 @@ def _demo_users(repository: Repository, home: Path, report: list[str]) -> dict[s
 
 def _release_line(repository: Repository) -> str:
     """The release check of the demo lot, as one line (the audit library, issue 5)."""
-    from .audit.evaluation import release_check
-
     lot, report = release_check(repository, DEMO_PRODUCT, DEMO_LOT)
     if not lot.blocked:
         return (f"release-check {DEMO_PRODUCT} {DEMO_LOT}: may ship, {len(lot.results)} release rule(s) hold "

@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from .authority import Authority
 from .events import sha256_hex
 from .findings import Finding
+from .queries import get_record
 from .records import Record
 from .signatures import signature_payload
 
@@ -72,7 +73,7 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
     findings.extend(trust_findings(repository, state, trail))
     authority = Authority(repository, state, trail)
     if record_ids:
-        records = [(repository.get(record_id), None) for record_id in record_ids]
+        records = [(get_record(repository, record_id), None) for record_id in record_ids]
     else:
         records = list(_every_record(repository))
         present = {record.id for record, _ in records}

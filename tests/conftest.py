@@ -20,6 +20,7 @@ import cli
 from qdocs import yamlio
 from qdocs.catalog import load_catalog
 from qdocs.examples import example_values as library_example_values
+from qdocs.founding import init_repository
 from qdocs.repository import Repository
 from qdocs.trust.genesis import Enrollment
 
@@ -39,7 +40,7 @@ def administrator(home: Path | None) -> Enrollment:
 def new_repository(path: Path, site: str = "S1", home: Path | None = None, actor: str = "tester") -> Repository:
     """A new records repository whose first administrator is ``admin`` (key in ``home``,
     default ``QDOCS_HOME``), passphrase :data:`PASSPHRASE`."""
-    repository, _ = Repository.init(path, site, actor, time_zone=TIME_ZONE, administrator=administrator(home))
+    repository, _ = init_repository(path, site, actor, time_zone=TIME_ZONE, administrator=administrator(home))
     return repository
 
 

@@ -6,6 +6,7 @@ import datetime
 
 from qdocs.audit.dates import commit_as_of
 from qdocs.audit.evaluation import release_check
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from tests.conftest import git
 from tests.test_audit_helpers import LOT, PRODUCT, after_sales_of, complete, ids_of, results_of, state  # noqa: F401
@@ -39,7 +40,7 @@ def test_later_changes_do_not_alter_an_earlier_day(complete):
     code, report = complete.audit_json("--lot", LOT, "--as-of", "2026-03-22")
     assert code == 0 and results_of(report)["R11"]["evidence"] == [final]
     # nothing is checked out: the work tree still has the void record
-    assert "void" in (complete.repo / Repository.open(complete.repo).get(final).path / "record.yaml").read_text()
+    assert "void" in (complete.repo / get_record(Repository.open(complete.repo), final).path / "record.yaml").read_text()
 
 
 def test_after_sales_rules_are_evaluated_as_of_the_day(complete):

@@ -23,6 +23,7 @@ import cli
 from qdocs import yamlio
 from qdocs.audit.demorecords import demo_records
 from qdocs.catalog import load_catalog
+from qdocs.queries import get_record
 from tests.conftest import PASSPHRASE, git
 
 PRODUCT, LOT = "PUMP-X200", "L2026-031"
@@ -65,7 +66,7 @@ class Qdocs:
         from qdocs.repository import Repository
 
         repository = Repository.open(self.repo)
-        signed = {record_id: {entry["meaning"] for entry in repository.get(record_id).signatures}
+        signed = {record_id: {entry["meaning"] for entry in get_record(repository, record_id).signatures}
                   for record_id in record_ids}
         by_id = {record_id: self.type_of(record_id) for record_id in record_ids}
         for stage in (1, 2, 3):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qdocs import yamlio
+from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
 from tests.conftest import approve_forms, git, write_example
 from tests.test_audit_helpers import complete, example, ids_of, rewrite_rules, state  # noqa: F401
@@ -56,7 +57,7 @@ def test_warned_references_are_accepted_with_a_warning(complete):
         "qdocs: warning: customer-inquiry: product_id 'PUMP-X900': no product PUMP-X900 on file",
         "qdocs: warning: customer-inquiry: lot_id 'L1999-001': no lot L1999-001 of PUMP-X900 on file",
     ]
-    assert Repository.open(complete.repo).get(inquiry).data["product_id"] == "PUMP-X900"
+    assert get_record(Repository.open(complete.repo), inquiry).data["product_id"] == "PUMP-X900"
     # a rules edit makes the same reference refused
     rewrite_rules(complete.repo, "field: product_id, refers_to: product, unknown: warn",
                   "field: product_id, refers_to: product, unknown: refuse", home=complete.home)
@@ -91,4 +92,4 @@ def test_fresh_repository_checks_a_kind_once_it_is_kept(run, repo_path: Path, ca
                                                                          lot="L2026-040")))
     assert second.exit_code == 2
     assert "material_lots row 1 material_lot 'ML-88': no material lot ML-88 on file" in second.stderr
-    assert len(Repository.open(repo_path).records(type_id="production-plan")) == 1
+    assert len(list(iter_records(Repository.open(repo_path), type_id="production-plan"))) == 1

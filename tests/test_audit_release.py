@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from qdocs.audit.evaluation import release_check
+from qdocs.queries import iter_records
 from qdocs.repository import Repository
 from tests.conftest import git
 from tests.test_audit_helpers import LOT, PRODUCT, complete, example, ids_of, results_of, rewrite_rules, state  # noqa: F401
@@ -33,7 +34,7 @@ def test_complete_lot_may_ship(complete):
     repository = Repository.open(complete.repo)
     lot, _ = release_check(repository, PRODUCT, LOT)
     assert not lot.blocked
-    assert {record.status for record in repository.records()} == {"approved"}
+    assert {record.status for record in iter_records(repository)} == {"approved"}
 
 
 def test_final_inspection_missing_then_unsigned_then_failed(complete):

@@ -10,6 +10,7 @@ import pytest
 
 from qdocs import clock
 
+from qdocs.actions import create_record
 from qdocs.audit.evaluation import run_audit
 from qdocs.audit.located import RulesError
 from qdocs.audit.rules import default_rules_path, parse_rules, read_rules
@@ -120,7 +121,7 @@ def test_severity_and_parameters_come_from_the_file(repo_path: Path, catalog):
                                   "  - id: R1\n    clause: \"§2.1.1\"\n    severity: warn"), encoding="utf-8")
     approve_forms(repo_path, "forms/rules.yaml")
     repository = Repository.open(repo_path)
-    repository.create("market-survey", {**_example(catalog, "market-survey")}, "tester")
+    create_record(repository, "market-survey", {**_example(catalog, "market-survey")}, "tester")
     report = run_audit(repository, as_of=None)
     (product,) = report.lots
     assert product.lot is None and [result.status for result in product.results][:4] == ["unsigned", "missing",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qdocs.actions import create_records, void_record
 from qdocs.audit import extraction, parallel
 from qdocs.audit.evaluation import run_audit
 from qdocs.audit.facts import CACHE_FOLDER
+from qdocs.queries import iter_records
 from qdocs.repository import Repository
 from tests.conftest import example_values, git
 
@@ -16,11 +18,11 @@ def _lots(repo_path: Path, catalog, count: int) -> Repository:
     repository = Repository.open(repo_path)
     for type_id in ("production-plan", "final-inspection"):
         values = example_values(catalog, type_id)
-        repository.create_batch(type_id, [{**values, "lot": f"L{number:03d}",
+        create_records(repository, type_id, [{**values, "lot": f"L{number:03d}",
                                            "product": "PUMP-X200" if number % 2 else "VALVE-DN50"}
                                           for number in range(count)], "tester")
-    final = repository.records(type_id="final-inspection", lot="L001")[0]
-    repository.void(final.id, "wrong lot", "tester")
+    final = list(iter_records(repository, type_id="final-inspection", lot="L001"))[0]
+    void_record(repository, final.id, "wrong lot", "tester")
     return repository
 
 
@@ -56,7 +58,7 @@ def test_facts_are_cached_outside_git_and_a_damaged_cache_is_rebuilt(repo_path: 
 
 def test_the_audit_judges_what_is_committed(repo_path: Path, catalog):
     repository = _lots(repo_path, catalog, 2)
-    final = repository.records(type_id="final-inspection", lot="L000")[0]
+    final = list(iter_records(repository, type_id="final-inspection", lot="L000"))[0]
     record_file = repo_path / final.path / "record.yaml"
     record_file.write_text(record_file.read_text(encoding="utf-8").replace("status: draft", "status: approved"),
                            encoding="utf-8")

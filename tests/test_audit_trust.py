@@ -15,6 +15,7 @@ import pytest
 from qdocs import yamlio
 from qdocs.audit.authorised import SignatureJudge
 from qdocs.audit.facts import Fact
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from qdocs.trust.administration import trust_state
 from tests.conftest import ADMIN, USERS_MADE, git
@@ -23,7 +24,7 @@ from tests.test_audit_helpers import LOT, PRODUCT, complete, ids_of, results_of 
 
 def _edit_final_inspection(complete, change) -> str:
     (final,) = ids_of(complete, "final-inspection")
-    path = complete.repo / Repository.open(complete.repo).get(final).path / "record.yaml"
+    path = complete.repo / get_record(Repository.open(complete.repo), final).path / "record.yaml"
     raw = yamlio.load(path.read_text(encoding="utf-8"))
     change(raw)
     path.write_text(yamlio.dump(raw), encoding="utf-8")

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import example_values, qdocs_process, repository_state, write_example
 from qdocs import yamlio
+from qdocs.actions import create_record
 
 
 def _assert_refused(result, repo_path: Path, before, *expected: str) -> None:
@@ -123,7 +124,7 @@ def test_broken_template_is_refused_and_nothing_written(catalog, repo_path: Path
     repository = Repository.open(repo_path, load_catalog(templates / "catalog.yaml"))
     before = repository_state(repo_path)
     with pytest.raises(TemplateError, match="final-inspection.docx"):
-        repository.create("final-inspection", example_values(catalog, "final-inspection"), "tester")
+        create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "tester")
     assert repository_state(repo_path) == before
 
 

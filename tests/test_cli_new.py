@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import docx_text as document_text
 from qdocs import yamlio
+from qdocs.queries import get_record
 from qdocs.records import RECORD_ID
 from qdocs.repository import Repository
 from tests.conftest import example_values, git
@@ -48,7 +49,7 @@ def test_every_type_generates_from_its_example(type_id, catalog, run, repo_path:
     assert RECORD_ID.match(record_id)
 
     repository = Repository.open(repo_path)
-    record = repository.get(record_id)
+    record = get_record(repository, record_id)
     assert record.type == type_id and record.revision == "A" and record.status == "draft"
     folder = repo_path / record.path
     assert folder.name == record_id
@@ -92,7 +93,7 @@ def test_set_overrides_a_value(run, repo_path: Path, tmp_path: Path):
     data.write_text(run("types", "show", "final-inspection", "--example").output, encoding="utf-8")
     result = run("new", "final-inspection", "--data", str(data), "--set", "conclusion=fail", "--product", "PUMP-X200",
                  "--lot", "L9")
-    record = Repository.open(repo_path).get(result.output.strip())
+    record = get_record(Repository.open(repo_path), result.output.strip())
     assert record.data["conclusion"] == "fail"
     assert record.subject.as_dict() == {"product": "PUMP-X200", "lot": "L9"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qdocs import clock
+from qdocs.actions import create_record
 from qdocs.clock import ClockError
-from qdocs.repository import Repository
 from tests.conftest import git, new_repository, write_example
 
 
@@ -40,7 +40,7 @@ def test_records_and_their_commits_carry_the_clocks_moment(tmp_path: Path, catal
     data = write_example(catalog, "final-inspection", tmp_path)
     from qdocs import yamlio
 
-    record = repository.create("final-inspection", yamlio.load(data.read_text(encoding="utf-8")), "tester")
+    record = create_record(repository, "final-inspection", yamlio.load(data.read_text(encoding="utf-8")), "tester")
     assert record.id.startswith("FIR-S1-2032-") and record.created.time.startswith("2032-02-29")
     dates = git(tmp_path / "records", "log", "--format=%at %ct").split()
     expected = str(int(_dt.datetime.fromisoformat("2032-02-29T08:00:00+08:00").timestamp()))

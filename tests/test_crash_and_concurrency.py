@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from qdocs.actions import create_record
+from qdocs.queries import iter_records
 from qdocs.rendering import sha256_file
 from qdocs.repository import Repository
 from tests.conftest import PROJECT, example_values, git, new_repository, qdocs_process, repository_state, write_example
@@ -36,7 +38,7 @@ def assert_consistent(repo: Path) -> list[str]:
     subprocess.run(["git", "fsck", "--no-dangling"], cwd=repo, check=True, capture_output=True)
     repository = Repository.open(repo)
     ids = []
-    for record in repository.records():
+    for record in iter_records(repository):
         assert sha256_file(repo / record.path / "record.docx") == record.docx_sha256
         ids.append(record.id)
     assert len(ids) == len(set(ids))
@@ -111,7 +113,7 @@ def test_random_kills_never_corrupt_the_repository(catalog, repo_path: Path, tmp
         process.send_signal(signal.SIGKILL)
         process.wait()
         survived += process.returncode == 0
-        Repository.open(repo_path).records()  # any command recovers
+        list(iter_records(Repository.open(repo_path)))  # any command recovers
         check = qdocs_process("--repo", str(repo_path), "list")
         assert check.returncode == 0
         assert_consistent(repo_path)
@@ -135,7 +137,7 @@ def test_disk_full_during_write_keeps_nothing(catalog, repo_path: Path, monkeypa
     from qdocs.errors import StorageError
 
     with pytest.raises(StorageError, match="disk full during create: nothing was kept"):
-        repository.create("final-inspection", example_values(catalog, "final-inspection"), "tester")
+        create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "tester")
     monkeypatch.undo()
     assert repository_state(repo_path) == before
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from qdocs import yamlio
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from tests.conftest import docx_text, example_values, repository_state
 
@@ -49,7 +50,7 @@ def _line_of(text: str, start: str, occurrence: int = 1) -> int:
 def _created(run, repo_path: Path, *args: str):
     result = run("new", *args)
     assert result.exit_code == 0, result.output
-    return Repository.open(repo_path).get(result.output.strip())
+    return get_record(Repository.open(repo_path), result.output.strip())
 
 
 # -- 1. a YAML null is no value ---------------------------------------------------------
@@ -257,7 +258,7 @@ def test_parts_used_is_listed_or_said_to_be_none(catalog, run, repo_path: Path, 
     assert "无 None" in document
     revised = run("revise", record.id, "--set", "customer_satisfaction=neutral", "--reason", "survey call")
     assert revised.exit_code == 0, revised.output
-    assert Repository.open(repo_path).get(record.id).data["parts_used"] == "none"
+    assert get_record(Repository.open(repo_path), record.id).data["parts_used"] == "none"
 
     data.write_text(_edited(text, "parts_used: PLACEHOLDER", "parts_used: 无"), encoding="utf-8")
     assert _created(run, repo_path, "service-record", "--data", str(data)).data["parts_used"] == "none"

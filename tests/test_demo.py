@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
 from tests.conftest import git, qdocs_process
 
@@ -9,7 +10,7 @@ def test_demo_creates_a_full_record_set_and_is_repeatable(tmp_path: Path, catalo
     first = qdocs_process("--repo", str(repo), "demo")
     assert first.returncode == 0, first.stderr
     assert "22 record(s) created" in first.stdout  # one of every type, and what the release rules need
-    records = Repository.open(repo).records()
+    records = list(iter_records(Repository.open(repo)))
     assert {record.status for record in records} == {"approved"}
     assert "verify: 22 record(s), 39 signature(s)" in first.stdout and "clean" in first.stdout
     assert "release-check PUMP-X200 L2026-031: may ship, 11 release rule(s) hold" in first.stdout
@@ -48,5 +49,5 @@ def test_the_demo_says_how_to_sign_as_its_users(tmp_path: Path, catalog):
                            env={**environment, "HOME": str(tmp_path)})  # no other keys to fall back on
     assert signed.returncode == 0, signed.stderr
     assert signed.stdout.strip() == f"{record_id} rev A in-review"
-    record = Repository.open(repo).get(record_id)
+    record = get_record(Repository.open(repo), record_id)
     assert [signature["signer"] for signature in record.signatures] == ["demo.inspector"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from docx import Document
 
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from tests.conftest import approve_forms, git, repository_state, write_example
 
@@ -32,7 +33,7 @@ def test_a_changed_template_is_used_only_once_approved(signing, repo_path: Path,
     data = write_example(catalog, "final-inspection", tmp_path)
     before = run("new", "final-inspection", "--data", str(data))
     assert before.exit_code == 0 and f"{TEMPLATE} has changes waiting for approval" in before.stderr
-    record = Repository.open(repo_path).get(before.stdout.strip())
+    record = get_record(Repository.open(repo_path), before.stdout.strip())
     assert record.template_sha256 == approved
     # only a role the catalog lists under forms: approve may put it in force
     state = repository_state(repo_path)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from qdocs.actions import create_record, create_records, revise_record
+from qdocs.repository import Repository
 from qdocs.store import commits
 from qdocs.store.runner import Git
-from qdocs.repository import Repository
 from tests.conftest import example_values, git
 
 
@@ -75,14 +76,14 @@ def test_a_locked_or_packed_branch_is_left_to_git(tmp_path: Path):
 
 def test_records_commit_in_process_and_after_git_packs_the_refs(repo_path: Path, catalog):
     repository = Repository.open(repo_path)
-    first = repository.create("final-inspection", example_values(catalog, "final-inspection"), "李四 Li")
+    first = create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "李四 Li")
     assert git(repo_path, "log", "-1", "--format=%an|%ae|%s").strip() == (
         f"李四 Li|___Li@qdocs.local|create {first.id} (final-inspection, PUMP-X200 / L2026-031)")
     subprocess.run(["git", "pack-refs", "--all"], cwd=repo_path, check=True)  # what git gc does
-    second = repository.create("final-inspection", {**example_values(catalog, "final-inspection"), "lot": "L2"}, "qa")
+    second = create_record(repository, "final-inspection", {**example_values(catalog, "final-inspection"), "lot": "L2"}, "qa")
     assert [line.split(" (")[0] for line in git(repo_path, "log", "-2", "--format=%s").splitlines()] == [
         f"create {second.id}", f"create {first.id}"]
-    third = repository.create("final-inspection", {**example_values(catalog, "final-inspection"), "lot": "L3"},
+    third = create_record(repository, "final-inspection", {**example_values(catalog, "final-inspection"), "lot": "L3"},
                               "Dr. Wang.")  # git would trim the final '.', so git writes this one
     assert git(repo_path, "log", "-1", "--format=%an").strip() == "Dr. Wang"
     assert third.id.endswith("0003")
@@ -167,12 +168,12 @@ def test_the_index_cache_tree_is_brought_up_to_date_now_and_then(repo_path: Path
 
     repository = Repository.open(repo_path)
     values = example_values(catalog, "final-inspection")
-    records = repository.create_batch("final-inspection", [{**values, "lot": f"L{n}"} for n in range(3)], "qa")
+    records = create_records(repository, "final-inspection", [{**values, "lot": f"L{n}"} for n in range(3)], "qa")
     counter = repo_path / ".git" / "qdocs" / "trees-since-refresh"
     counter.write_text(str(REFRESH_EVERY - 1), encoding="ascii")
-    repository.revise(records[0].id, {**values, "lot": "L0", "quantity": 7}, "count", "qa")
+    revise_record(repository, records[0].id, {**values, "lot": "L0", "quantity": 7}, "count", "qa")
     assert counter.read_text(encoding="ascii") == "0"  # git wrote this tree, and its cache-tree
-    repository.revise(records[1].id, {**values, "lot": "L1", "quantity": 8}, "count", "qa")
+    revise_record(repository, records[1].id, {**values, "lot": "L1", "quantity": 8}, "count", "qa")
     assert counter.read_text(encoding="ascii") == "1"
     assert git(repo_path, "status", "--porcelain") == ""
     assert git(repo_path, "diff-index", "--cached", "HEAD") == ""

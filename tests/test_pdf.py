@@ -20,6 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from qdocs.founding import init_repository
+from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
 from tests.conftest import PROJECT, qdocs_process, repository_state
 from tests.test_pdf_attachments import text_pdf
@@ -46,7 +48,7 @@ def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("pdf")
     repo = base / "records"
     administrator = Enrollment(DEMO_ADMIN, "系统管理员（演示）", DEMO_PASSPHRASE, repo / ".git" / "qdocs" / "demo-keys")
-    Repository.init(repo, None, "tester", time_zone="Asia/Shanghai", administrator=administrator)
+    init_repository(repo, None, "tester", time_zone="Asia/Shanghai", administrator=administrator)
     run_demo(repo, "tester")
     runner = CliRunner()
     environment = {"QDOCS_HOME": str(repo / ".git" / "qdocs" / "demo-keys"), "QDOCS_PASSPHRASE": DEMO_PASSPHRASE,
@@ -59,7 +61,7 @@ def world(tmp_path_factory):
 
     repository = Repository.open(repo)
     ids = {}
-    for record in repository.records():
+    for record in iter_records(repository):
         if record.subject.as_dict().get("lot") in (None, "L2026-031"):
             ids.setdefault(record.type, record.id)
     for type_id in (DRAFT, IN_REVIEW):
@@ -91,7 +93,7 @@ def test_every_record_type_renders_with_chinese_text(world, catalog):
         assert record_id in text
         assert record_type.name.zh.split(" / ")[0] in text, type_id
         assert "示例制造有限公司" in text
-        data = Repository.open(world.repo).get(record_id).data
+        data = get_record(Repository.open(world.repo), record_id).data
         chinese = [value for value in data.values()
                    if isinstance(value, str) and re.search(r"[\u4e00-\u9fff]", value) and "\n" not in value]
         assert chinese, type_id
@@ -169,7 +171,7 @@ def test_signature_block_stays_with_the_table_before_it(world, catalog):
     repository = Repository.open(world.repo)
     alone, unsigned = [], []
     for type_id, record_id in world.ids.items():
-        record = repository.get(record_id)
+        record = get_record(repository, record_id)
         last = catalog.get(type_id).fields[-1]
         pages = subprocess.run(["pdftotext", "-layout", str(world.out / f"{record_id}.pdf"), "-"],
                                capture_output=True, text=True, check=True).stdout.split("\f")
@@ -186,7 +188,7 @@ def test_signature_block_stays_with_the_table_before_it(world, catalog):
 def test_superseded_revision_is_stamped_not_valid(world):
     from qdocs.pdf.stamps import stamp_for
 
-    record = Repository.open(world.repo).get(world.ids["final-inspection"])
+    record = get_record(Repository.open(world.repo), world.ids["final-inspection"])
     stamp = stamp_for(record, "B", "2026-03-25 10:00 +08:00", "tester")
     assert not stamp.valid and stamp.watermark == "旧版本 SUPERSEDED"
     assert stamp.top.startswith("旧版本 SUPERSEDED — NOT VALID (current: Rev. B)")
@@ -250,7 +252,7 @@ def test_pack_has_bookmarks_contents_manifest_and_embedded_documents(world, cata
 
     reader = PdfReader(world.pack)
     repository = Repository.open(world.repo)
-    records = [record for record in repository.records(product="PUMP-X200")
+    records = [record for record in iter_records(repository, product="PUMP-X200")
                if record.subject.scope == "product" or record.subject.as_dict().get("lot") == "L2026-031"]
     outline = reader.outline
     titles = [item.title for item in outline if not isinstance(item, list)]

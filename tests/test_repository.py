@@ -10,6 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from qdocs.actions import create_record
+from qdocs.founding import init_repository
+from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
 from tests.conftest import example_values, git, new_repository, qdocs_process, repository_state, write_example
 
@@ -75,21 +78,21 @@ def test_clones_with_their_own_sites_merge_without_clashing_ids(tmp_path: Path, 
 
     copy = Repository.open(clone)
     with pytest.raises(Exception, match="no site code"):
-        copy.create("market-survey", example_values(catalog, "market-survey"), "b")
+        create_record(copy, "market-survey", example_values(catalog, "market-survey"), "b")
     with pytest.raises(Exception, match="already registered"):
-        Repository.init(clone, "S1", "b")
-    _, message = Repository.init(clone, "S2", "b")
+        init_repository(clone, "S1", "b")
+    _, message = init_repository(clone, "S2", "b")
     assert "registered site S2" in message
 
-    first = Repository.open(origin).create("market-survey", example_values(catalog, "market-survey"), "a")
-    second = Repository.open(clone).create("market-survey", example_values(catalog, "market-survey"), "b")
+    first = create_record(Repository.open(origin), "market-survey", example_values(catalog, "market-survey"), "a")
+    second = create_record(Repository.open(clone), "market-survey", example_values(catalog, "market-survey"), "b")
     assert first.id.endswith("-0001") and second.id.endswith("-0001") and first.id != second.id
 
     git(clone, "-c", "user.name=b", "-c", "user.email=b@x", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
     merged = Repository.open(clone)
-    ids = sorted(record.id for record in merged.records())
+    ids = sorted(record.id for record in iter_records(merged))
     assert ids == sorted([first.id, second.id])
-    third = merged.create("market-survey", example_values(catalog, "market-survey"), "b")
+    third = create_record(merged, "market-survey", example_values(catalog, "market-survey"), "b")
     assert third.id.split("-")[1] == "S2" and third.id.endswith("-0002")
     assert git(clone, "status", "--porcelain") == ""
 
@@ -106,7 +109,7 @@ def test_batch_from_csv_and_yaml(run, catalog, repo_path: Path, tmp_path: Path):
     ids = result.output.split()
     assert len(ids) == 5 and ids[-1].endswith("-0005")
     assert git(repo_path, "rev-list", "--count", f"{head.strip()}..HEAD").strip() == "1"
-    record = Repository.open(repo_path).get(ids[0])
+    record = get_record(Repository.open(repo_path), ids[0])
     assert record.data["work_done"] == "line 1\nline 2 & <ok>"
 
     values = example_values(catalog, "final-inspection")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import docx_text as document_text
+from qdocs.queries import get_record
 from qdocs.records import next_revision
 from qdocs.repository import Repository
 from tests.conftest import git, repository_state, write_example
@@ -67,7 +68,7 @@ def test_void_keeps_the_record_and_marks_the_document(run, catalog, repo_path: P
     record_id = _create(run, catalog, tmp_path)
     result = run("void", record_id, "--reason", "entered against the wrong lot")
     assert result.exit_code == 0
-    record = Repository.open(repo_path).get(record_id)
+    record = get_record(Repository.open(repo_path), record_id)
     assert record.status == "void" and record.void["reason"] == "entered against the wrong lot"
     assert "作废 VOID" in document_text((repo_path / record.path / "record.docx").read_bytes())
     before = repository_state(repo_path)

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from qdocs.actions import create_record
 from qdocs.repository import Repository
 from tests.conftest import PROJECT, example_values, git, new_repository, qdocs_process, write_example
 
@@ -49,7 +50,7 @@ def pristine(tmp_path_factory, catalog) -> dict:
     repository = new_repository(repo, "S1", actor="tester")
 
     def create(type_id: str, **changes) -> str:
-        return repository.create(type_id, {**example_values(catalog, type_id), **changes}, "tester").id
+        return create_record(repository, type_id, {**example_values(catalog, type_id), **changes}, "tester").id
 
     create("final-inspection")
     create("final-inspection", lot="L2026-032", product_name="离心泵 Centrifugal pump 检验样机")

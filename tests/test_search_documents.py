@@ -13,6 +13,7 @@ from docx.oxml.ns import nsdecls
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from qdocs.actions import create_record
 from qdocs.docxtext import document_lines
 from qdocs.repository import Repository
 from qdocs.search.documents import pdf_text
@@ -89,7 +90,7 @@ def test_document_text_equals_python_docx_on_tricky_documents():
 def test_document_text_equals_python_docx_on_record_documents(repo_path: Path, catalog):
     repository = Repository.open(repo_path)
     for type_id in ("final-inspection", "production-plan", "customer-inquiry"):
-        record = repository.create(type_id, example_values(catalog, type_id), "tester")
+        record = create_record(repository, type_id, example_values(catalog, type_id), "tester")
         content = (repo_path / record.path / "record.docx").read_bytes()
         assert document_lines(content) == python_docx_lines(content), type_id
 
@@ -106,7 +107,7 @@ def test_pdf_text_is_read_and_a_damaged_pdf_gives_none():
 
 def test_attached_pdfs_are_searchable(repo_path: Path, run, catalog):
     repository = Repository.open(repo_path)
-    record = repository.create("equipment-maintenance", example_values(catalog, "equipment-maintenance"), "tester")
+    record = create_record(repository, "equipment-maintenance", example_values(catalog, "equipment-maintenance"), "tester")
     assert run("search", "torque").exit_code == 1  # builds the index; nothing mentions it yet
     attachments = repo_path / record.path / "attachments"
     attachments.mkdir()

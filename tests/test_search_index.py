@@ -10,6 +10,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from qdocs.actions import create_record
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from qdocs.search.engine import indexed_fingerprints
 from qdocs.search.index import SearchIndex
@@ -36,7 +38,7 @@ def ids_found(run, query: str) -> list[str]:
 
 def create(repo: Path, catalog, type_id: str = "final-inspection", **changes) -> str:
     repository = Repository.open(repo)
-    return repository.create(type_id, {**example_values(catalog, type_id), **changes}, "tester").id
+    return create_record(repository, type_id, {**example_values(catalog, type_id), **changes}, "tester").id
 
 
 def test_without_an_index_actions_never_load_the_search_engine(repo_path: Path, tmp_path: Path, catalog):
@@ -100,7 +102,7 @@ def test_outside_changes_are_caught_up_by_the_next_search(repo_path: Path, run, 
     pulled = create(clone, catalog, lot="L2026-041", product_name="隔膜泵 Diaphragm pump")
     git(repo_path, "pull", "-q", "--no-rebase", "--no-edit", str(clone), "main")
     # and someone removes a record folder by hand, committing with git alone
-    folder = Repository.open(repo_path).get(second).path
+    folder = get_record(Repository.open(repo_path), second).path
     git(repo_path, "rm", "-rq", folder)
     git(repo_path, "-c", "user.name=hand", "-c", "user.email=hand@example.com", "commit", "-qm", "hand edit")
 
@@ -121,7 +123,7 @@ def test_outside_changes_are_caught_up_by_the_next_search(repo_path: Path, run, 
 def test_status_names_stale_records(repo_path: Path, run, catalog):
     record_id = create(repo_path, catalog)
     run("index", "rebuild")
-    folder = repo_path / Repository.open(repo_path).get(record_id).path
+    folder = repo_path / get_record(Repository.open(repo_path), record_id).path
     text = (folder / "record.yaml").read_text(encoding="utf-8")
     (folder / "record.yaml").write_text(text.replace("first issue", "first issue (note added by hand)"),
                                         encoding="utf-8")

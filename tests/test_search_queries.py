@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from qdocs.repository import Repository
+from qdocs.actions import create_record
+from qdocs.queries import get_record, iter_records
 from tests.conftest import example_values, git, new_repository
 
 
@@ -26,7 +27,7 @@ def corpus(tmp_path_factory, catalog) -> dict:
     repository = new_repository(path, "S1", actor="tester")
 
     def make(type_id: str, **changes) -> str:
-        return repository.create(type_id, {**example_values(catalog, type_id), **changes}, "tester").id
+        return create_record(repository, type_id, {**example_values(catalog, type_id), **changes}, "tester").id
 
     ids = {
         "march": make("final-inspection", lot="L2026-031", inspection_date="2026-03-21", conclusion="pass"),
@@ -132,7 +133,7 @@ def test_date_range_queries_and_options(search, corpus):
     assert set(found_ids(search("type:final-inspection", "--from", "2026-03-21", "--json"))) \
         == {ids["march"], ids["april"]}
     assert found_ids(search("type:final-inspection AND date:<2026-03-21", "--json")) == [ids["valve"]]
-    today = corpus["repository"].get(ids["march"]).created.time[:10]
+    today = get_record(corpus["repository"], ids["march"]).created.time[:10]
     assert len(found_ids(search(f"created:{today}", "--json", "--limit", "50"))) == len(ids)
 
 
@@ -146,7 +147,7 @@ def test_filter_options(search, corpus):
 
 def test_results_are_ranked_counted_per_type_and_limited(search, corpus):
     everything = json.loads(search("*", "--json", "--limit", "2").stdout)
-    expected = Counter(record.type for record in corpus["repository"].records())
+    expected = Counter(record.type for record in iter_records(corpus["repository"]))
     assert everything["per_type"] == dict(expected)
     assert everything["total"] == sum(expected.values()) and len(everything["results"]) == 2
     result = search("泄漏 OR leakage", "--json")
@@ -242,7 +243,7 @@ def test_a_phrase_needs_its_words_together_not_only_pairwise(tmp_path: Path, cat
     "seal ring seal" must not match a record that has "seal ring" and "ring seal" apart."""
     path = tmp_path / "records"
     repository = new_repository(path, "S1", actor="tester")
-    worn = repository.create("customer-inquiry", {**example_values(catalog, "customer-inquiry"),
+    worn = create_record(repository, "customer-inquiry", {**example_values(catalog, "customer-inquiry"),
                                                   "details": "Worn seal ring found; the ring seal was replaced."},
                              "tester").id
     runner = CliRunner()

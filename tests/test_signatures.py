@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from tests.conftest import git, repository_state, write_example
 from tests.test_catalog import EXPECTED_TYPES
@@ -35,7 +36,7 @@ def test_every_type_goes_from_creation_to_approved(type_id, signing, catalog, re
         assert result.exit_code == 0, result.output
         expected = "approved" if number == len(record_type.signatures) else "in-review"
         assert result.output.strip() == f"{record_id} rev A {expected}"
-    record = Repository.open(repo_path).get(record_id)
+    record = get_record(Repository.open(repo_path), record_id)
     assert record.status == "approved"
     rows = _signature_rows(repo_path / record.path / "record.docx")
     for signature in record.signatures:
@@ -61,7 +62,7 @@ def test_approved_record_is_locked_until_revised(signing, catalog, repo_path: Pa
     assert repository_state(repo_path) == before
     revised = run("revise", record_id, "--set", "conclusion=fail", "--reason", "re-test")
     assert revised.exit_code == 0
-    record = Repository.open(repo_path).get(record_id)
+    record = get_record(Repository.open(repo_path), record_id)
     assert record.status == "draft" and record.signatures == [] and record.revision == "B"
     stale = run("sign", record_id, "--as", "inspector", "--meaning", "inspected", "--rev", "A")
     assert stale.exit_code == 2 and "superseded" in stale.output
@@ -156,7 +157,7 @@ def test_signature_image_is_shown(signing, catalog, repo_path: Path, tmp_path: P
     run("keys", "create", "zhao.liu", "--as", "admin")
     record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))).output.strip()
     assert run("sign", record_id, "--as", "zhao.liu", "--meaning", "inspected").exit_code == 0
-    record = Repository.open(repo_path).get(record_id)
+    record = get_record(Repository.open(repo_path), record_id)
     document = Document(str(repo_path / record.path / "record.docx"))
     assert any(shape for shape in document.inline_shapes)
     cell = _signature_cell(repo_path / record.path / "record.docx", "检验")
@@ -183,7 +184,7 @@ def test_signature_cell_shows_the_electronic_signature_without_an_image(signing,
                     ).output.strip()
     assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
     repository = Repository.open(repo_path)
-    record = repository.get(record_id)
+    record = get_record(repository, record_id)
     path = repo_path / record.path / "record.docx"
     from qdocs.timezones import display_text
 

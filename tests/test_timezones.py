@@ -16,6 +16,7 @@ from docx import Document
 import cli
 from qdocs import timezones, yamlio
 from qdocs.pdf.export import printed_now
+from qdocs.queries import get_record
 from qdocs.repository import CONFIG_PATH, Repository
 from qdocs.signatures import SIGNED_ELECTRONICALLY
 from tests.conftest import git, repository_state, write_example
@@ -65,7 +66,7 @@ def test_stamps_and_shown_times_are_in_the_company_zone(zone, signing, catalog, 
                     ).output.strip()
     assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
     repository = Repository.open(repo_path)
-    record = repository.get(record_id)
+    record = get_record(repository, record_id)
     assert record.created.time == record.changed.time == stored  # ISO with the company's offset
     assert record.signatures[0]["time"] == "2026-03-25T06:03:05Z"  # what is signed stays UTC
 
@@ -98,7 +99,7 @@ def test_a_repository_without_the_setting_uses_the_machines_zone(signing, catalo
     monkeypatch.setenv("QDOCS_CLOCK", MOMENT)
     record_id = signing("new", "final-inspection", "--data",
                         str(write_example(catalog, "final-inspection", tmp_path))).output.strip()
-    assert Repository.open(repo_path).get(record_id).created.time == "2026-03-25T03:03:05-03:00"
+    assert get_record(Repository.open(repo_path), record_id).created.time == "2026-03-25T03:03:05-03:00"
 
 
 @pytest.mark.parametrize("setting", ["Asia/Shangai", "+8", "../../etc/passwd", "", "25:00"])

@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 
 from qdocs import clock, yamlio
+from qdocs.actions import create_record
 from qdocs.keys import load_private_key, new_key_pair
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from qdocs.signatures import signature_payload
 from qdocs.trust.administration import trust_state
@@ -97,7 +99,7 @@ def hand_signature(repo: Path, record_id: str, signer: str, role: str, meaning: 
     """Append a signature made outside qdocs to ``record.yaml``: a valid Ed25519 signature over
     the record as :func:`qdocs.signatures.signature_payload` defines it."""
     repository = Repository.open(repo)
-    record = repository.get(record_id)
+    record = get_record(repository, record_id)
     signature = {"meaning": meaning, "signer": signer, "full_name": f"{signer} 姓名", "role": role,
                  "time": clock.utc_now().isoformat().replace("+00:00", "Z"), "comment": "",
                  "key": fingerprint, "chain_head": (repo / ".qdocs/events/S1.head").read_text().split()[1]}
@@ -171,7 +173,7 @@ def test_roles_are_granted_by_another_administrator(signing, repo_path: Path):
 
 def test_a_signature_made_under_a_relaxed_catalog(signing, catalog, repo_path: Path, tmp_path: Path):
     from qdocs.catalog import catalog_from_text
-    from qdocs.signatures import sign_record
+    from qdocs.signing import sign_record
 
     run = signing
     add_user(run, "inspector2", "inspector")
@@ -382,7 +384,7 @@ def test_an_edited_counter_and_a_reused_number(signing, catalog, repo_path: Path
     found(findings(run), "sequence", ".qdocs/sequences/S1.yaml", "numbers never used below 6",
           f"{prefix}-{site}-{year}-0002", "a gap in the numbering")
     # the same number on a second subject
-    folder = Repository.open(repo_path).get(first).path
+    folder = get_record(Repository.open(repo_path), first).path
     copy = folder.replace("/L2026-031/", "/L2026-999/")
     assert copy != folder
     shutil.copytree(repo_path / folder, repo_path / copy)
@@ -423,7 +425,7 @@ def test_forms_changed_with_plain_git_are_not_in_force(signing, catalog, repo_pa
     created = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path)))
     assert created.exit_code == 0, created.output
     assert "has changes waiting for approval; using its approved version 1" in created.stderr
-    record = Repository.open(repo_path).get(created.stdout.strip())
+    record = get_record(Repository.open(repo_path), created.stdout.strip())
     import hashlib
 
     assert record.template_sha256 == hashlib.sha256(approved["forms/final-inspection.docx"]).hexdigest()
@@ -447,7 +449,7 @@ def test_a_record_made_with_an_unapproved_form(signing, catalog, repo_path: Path
     plain_commit(repo_path, "tidy the forms")
     monkeypatch.setattr(qdocs.forms, "read_approved", lambda repository, path: (repository.root / path).read_bytes())
     repository = Repository.open(repo_path)
-    record = repository.create("final-inspection", example_values(catalog, "final-inspection"), "mallory")
+    record = create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "mallory")
     repository.close()
     monkeypatch.undo()
     report = findings(run)
@@ -589,7 +591,7 @@ def _forge_signature(repo: Path, record_id: str, signer: str, meaning: str, pair
     from qdocs.records import Stamp
 
     repository = Repository.open(repo)
-    record = repository.get(record_id)
+    record = get_record(repository, record_id)
     record_type = repository.catalog.get(record.type)
     with repository.transaction("sign", [record.path], [record_id]) as change:
         stamp = Stamp.now(signer, repository.time_zone)
@@ -617,7 +619,7 @@ def test_a_lot_released_with_a_forged_approval_is_blocked(complete):
     assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 1  # waiting for the QC manager
     pair, label = _forge_key_registration_thoroughly(complete.repo, "qc-manager")
     _forge_signature(complete.repo, final, "qc-manager", "approved", pair)
-    assert Repository.open(complete.repo).get(final).status == "approved"
+    assert get_record(Repository.open(complete.repo), final).status == "approved"
     verified = complete("verify", "--json")
     assert verified.exit_code == 1
     report = json.loads(verified.stdout)["findings"]
@@ -646,7 +648,7 @@ def test_release_check_verifies_the_records_it_relies_on(complete):
 
     assert complete("release-check", PRODUCT, "--lot", LOT).exit_code == 0
     (evaluation,) = ids_of(complete, "supplier-evaluation")
-    path = complete.repo / Repository.open(complete.repo).get(evaluation).path / "record.yaml"
+    path = complete.repo / get_record(Repository.open(complete.repo), evaluation).path / "record.yaml"
     raw = yamlio.load(path.read_text(encoding="utf-8"))
     raw["data"]["next_assessment_due"] = "2099-12-31"
     path.write_text(yamlio.dump(raw), encoding="utf-8")

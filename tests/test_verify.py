@@ -11,6 +11,7 @@ import pytest
 
 from qdocs import yamlio
 from qdocs.events import canonical_json
+from qdocs.queries import get_record
 from qdocs.repository import Repository
 from qdocs.trust.administration import trust_state
 from tests.conftest import git, write_example
@@ -42,7 +43,7 @@ def _findings(run) -> list[str]:
 
 
 def _folder(repo_path: Path, record_id: str) -> Path:
-    return repo_path / Repository.open(repo_path).get(record_id).path
+    return repo_path / get_record(Repository.open(repo_path), record_id).path
 
 
 def _commit_all(repo_path: Path, message: str) -> None:

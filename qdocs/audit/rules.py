@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Catalog, Label, default_template_dir
-from ..forms import RULES_FORM
+from ..forms import RULES_FORM, has_forms, read_approved
+from ..trust.credentials import trust_state
+from .dates import end_of_day
 from .kinds import KINDS
 from .located import RulesError, Where, YAMLError, load_located, syntax_error_line
 from .parameters import check_reads, parse_parameters
@@ -79,8 +81,6 @@ def load_rules(repository: "Repository", notify: bool = True, as_of: Any = None)
     """The rules in force: the repository's approved ``forms/rules.yaml`` (as approved at the
     end of ``as_of``, a date, when given); in a repository made before forms were controlled,
     its ``.qdocs/rules.yaml`` or the shipped default (with a notice)."""
-    from ..forms import has_forms, read_approved
-
     if has_forms(repository.root):
         content = _rules_as_of(repository, as_of) if as_of is not None else read_approved(repository, RULES_FORM)
         return replace(parse_rules(content.decode("utf-8", "replace"), RULES_FORM, repository.catalog),
@@ -115,8 +115,6 @@ def rules_version(repository: "Repository", rules: RuleSet) -> str:
 
 def _form_version(repository: "Repository", rules: RuleSet) -> str:
     """``forms/rules.yaml version 2 (approved by wang.qc on 2026-03-20, commit 1a2b3c4)``."""
-    from ..trust.administration import trust_state
-
     version = next((item for item in trust_state(repository).forms.get(RULES_FORM, []) if item.sha256 == rules.sha256),
                    None)
     if version is None:
@@ -129,10 +127,6 @@ def _form_version(repository: "Repository", rules: RuleSet) -> str:
 
 def _rules_as_of(repository: "Repository", day: Any) -> bytes:
     """The rules version approved at the end of ``day`` (the first one for earlier days)."""
-    from ..forms import read_approved
-    from ..trust.administration import trust_state
-    from .dates import end_of_day
-
     versions = trust_state(repository).forms.get(RULES_FORM, [])
     chosen = None
     for version in versions:

@@ -38,6 +38,8 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
       qdocs new final-inspection --data inspection.yaml --set conclusion=fail --json
       qdocs new final-inspection --batch inspections.csv
     """
+    from qdocs.actions import create_record, create_records
+
     catalog = open_catalog(context)
     catalog.get(type_id)
     if batch_file and data_file:
@@ -51,14 +53,14 @@ def new(context: click.Context, type_id: str, data_file: str | None, batch_file:
         repository = open_repository(context)
         update, finish = progress(len(inputs), f"creating {len(inputs)} records")
         try:
-            records = repository.create_batch(type_id, inputs, context.obj["actor"], update)
+            records = create_records(repository, type_id, inputs, context.obj["actor"], update)
         finally:
             finish()
     else:
         if not data_file and not assignments:
             raise UsageError(f"give the record's data with --data FILE (see: qdocs types show {type_id} --example)")
         values = _values(data_file, assignments, subject)
-        records = [open_repository(context).create(type_id, values, context.obj["actor"])]
+        records = [create_record(open_repository(context), type_id, values, context.obj["actor"])]
     if as_json:
         echo_json(records[0].to_json() if not batch_file else [record.to_json() for record in records])
     else:
@@ -80,12 +82,13 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
       qdocs show FIR-S1-2026-0001
       qdocs show FIR-S1-2026-0001 --rev A --json
     """
+    from qdocs.queries import record_at_revision
     from qdocs.timezones import display_text
     from qdocs.trust.report import record_forms
     from qdocs.validation import NONE, NONE_DISPLAY
 
     repository = open_repository(context)
-    record, _ = repository.at_revision(record_id, revision)
+    record, _ = record_at_revision(repository, record_id, revision)
     forms = record_forms(repository, record)
     if as_json:
         echo_json({**record.to_json(), "forms": forms})
@@ -139,10 +142,12 @@ def list_records(context: click.Context, type_id: str | None, product: str | Non
       qdocs list --product PUMP-X200 --lot L2026-031
       qdocs list --type final-inspection --status draft --json
     """
+    from qdocs.queries import iter_records
+
     repository = open_repository(context)
     if type_id:
         repository.catalog.get(type_id)
-    records = repository.records(type_id, product, lot, status)
+    records = list(iter_records(repository, type_id, product, lot, status))
     if as_json:
         echo_json([record.to_json() for record in records])
         return
@@ -163,10 +168,11 @@ def history(context: click.Context, record_id: str, as_json: bool) -> None:
     \b
       qdocs history FIR-S1-2026-0001
     """
+    from qdocs.queries import history as record_history
     from qdocs.timezones import display_text
 
     repository = open_repository(context)
-    entries = repository.history(record_id)
+    entries = record_history(repository, record_id)
     if as_json:
         echo_json([entry.to_json() for entry in entries])
         return
@@ -193,12 +199,15 @@ def revise(context: click.Context, record_id: str, data_file: str | None, assign
       qdocs revise FIR-S1-2026-0001 --set conclusion=fail --reason "re-test of flow failed"
       qdocs revise FIR-S1-2026-0001 --data inspection.yaml --reason "wrong quantities"
     """
+    from qdocs.actions import revise_record
+    from qdocs.queries import get_record
+
     repository = open_repository(context)
     if data_file:
         values = _values(data_file, assignments, {})
     else:
-        values = {**repository.get(record_id).data, **_values(None, assignments, {})}
-    record = repository.revise(record_id, values, reason, context.obj["actor"])
+        values = {**get_record(repository, record_id).data, **_values(None, assignments, {})}
+    record = revise_record(repository, record_id, values, reason, context.obj["actor"])
     echo_json(record.to_json()) if as_json else click.echo(f"{record.id} revision {record.revision}")
 
 
@@ -215,7 +224,9 @@ def void(context: click.Context, record_id: str, reason: str, as_json: bool) -> 
     \b
       qdocs void FIR-S1-2026-0002 --reason "entered against the wrong lot"
     """
-    record = open_repository(context).void(record_id, reason, context.obj["actor"])
+    from qdocs.actions import void_record
+
+    record = void_record(open_repository(context), record_id, reason, context.obj["actor"])
     echo_json(record.to_json()) if as_json else click.echo(f"{record.id} void")
 
 
@@ -233,7 +244,9 @@ def open_record(context: click.Context, record_id: str, revision: str | None, ou
       qdocs open FIR-S1-2026-0001
       qdocs open FIR-S1-2026-0001 --rev A -o first-revision.docx
     """
-    _, document = open_repository(context).at_revision(record_id, revision)
+    from qdocs.queries import record_at_revision
+
+    _, document = record_at_revision(open_repository(context), record_id, revision)
     target = Path(output or f"{record_id}{'-' + revision if revision else ''}.docx")
     try:
         target.write_bytes(document)

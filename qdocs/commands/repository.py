@@ -30,7 +30,9 @@ def init(context: click.Context, path: str | None, site: str | None, time_zone: 
       qdocs init --site S1 --time-zone Asia/Shanghai --admin li.admin --full-name 李明
       qdocs init records-copy --site S2
     """
-    from qdocs.repository import CONFIG_PATH, Repository
+    from qdocs.founding import init_repository
+    from qdocs.hooks import keep_caches_current
+    from qdocs.repository import CONFIG_PATH
     from qdocs.trust.genesis import Enrollment
 
     target = Path(path or context.obj["repository_path"])
@@ -41,9 +43,9 @@ def init(context: click.Context, path: str | None, site: str | None, time_zone: 
             full_name = full_name or click.prompt("Printed name of the administrator")
         if admin_name:
             administrator = Enrollment(admin_name, full_name or "", lambda: passphrase(confirm=True))
-    repository, message = Repository.init(target, site, context.obj["actor"], time_zone=time_zone,
+    repository, message = init_repository(target, site, context.obj["actor"], time_zone=time_zone,
                                           administrator=administrator)
-    context.obj["repository"] = repository
+    context.obj["repository"] = keep_caches_current(repository)
     click.echo(message)
 
 

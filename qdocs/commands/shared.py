@@ -85,11 +85,13 @@ def actor_name(given: str | None) -> str:
 
 
 def open_repository(context: click.Context):
-    """The ``--repo`` repository, opened on first use and kept for the rest of the command."""
+    """The ``--repo`` repository, opened on first use and kept for the rest of the command,
+    with the hooks that keep derived caches (the search index) current after each action."""
+    from qdocs.hooks import keep_caches_current
     from qdocs.repository import Repository
 
     if "repository" not in context.obj:
-        context.obj["repository"] = Repository.open(context.obj["repository_path"])
+        context.obj["repository"] = keep_caches_current(Repository.open(context.obj["repository_path"]))
     return context.obj["repository"]
 
 

@@ -29,7 +29,7 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
       qdocs sign FIR-S1-2026-0001 --as li.si --meaning inspected
       qdocs sign FIR-S1-2026-0001 FIR-S1-2026-0002 --as wang.qc --meaning approved --rev A
     """
-    from qdocs.signatures import sign_records
+    from qdocs.signing import sign_records
 
     update, finish = progress(len(record_ids), "signing")
     try:

@@ -16,10 +16,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import UnsafePdfError
 from .. import yamlio
 from ..errors import RecordStateError, UsageError
+from ..queries import get_record
 from ..records import now_text
-from . import UnsafePdfError
 from .sandbox import run_in_child
 
 if TYPE_CHECKING:
@@ -59,14 +60,14 @@ def attach_file(repository: "Repository", record_id: str, source: Path, title: s
         raise UsageError(f"{source}: cannot read: {error.strerror}") from None
     if size > MAX_BYTES:
         raise UnsafePdfError(f"{source}: {size // 1_000_000} MB is larger than the {MAX_BYTES // 1_000_000} MB accepted")
-    record = repository.get(record_id)
+    record = get_record(repository, record_id)
     if record.status == "void":
         raise RecordStateError(f"{record_id} is void; attach the document to the record that replaces it")
     checked = run_in_child("inspect", source, source.name)
     content = source.read_bytes()
     digest = hashlib.sha256(content).hexdigest()
     with repository.locked():
-        record = repository.get(record_id)
+        record = get_record(repository, record_id)
         folder = repository.root / record.path
         entries = read_attachments(folder)
         for entry in entries:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from ..queries import get_record
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport
@@ -44,6 +45,6 @@ def outside_evidence(repository: "Repository", report: "AuditReport", packed: se
                     if result.rule.id not in rules:
                         rules.append(result.rule.id)
     order = {type_id: index for index, type_id in enumerate(repository.catalog.types)}
-    records = sorted((repository.get(record_id) for record_id in used),
+    records = sorted((get_record(repository, record_id) for record_id in used),
                      key=lambda record: (order.get(record.type, len(order)), record.subject.folder(), record.id))
     return [OutsideRecord(record, used[record.id]) for record in records]

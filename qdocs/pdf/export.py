@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .. import clock, timezones
 from ..errors import RecordStateError, StorageError, UsageError
 from ..progress import Report, Steps
+from ..queries import get_record, record_at_revision
 from .office import Office
 from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
 
@@ -43,8 +44,8 @@ def load_copies(repository: "Repository", record_ids: list[str], revision: str |
     copies = []
     unique = list(dict.fromkeys(record_ids))
     for record_id in (steps or Steps()).each(f"preparing {len(unique)} record(s)", unique):
-        record, document = repository.at_revision(record_id, revision)
-        current = repository.get(record_id).revision if revision else record.revision
+        record, document = record_at_revision(repository, record_id, revision)
+        current = get_record(repository, record_id).revision if revision else record.revision
         copies.append(Copy(record, document, current, record_id + (f"-{revision}" if revision else "")))
     return copies
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordStateError, UsageError
 from ..progress import Report, Steps
+from ..queries import iter_records, record_at_revision
 from .attachments import attachment_problems, read_attachments
 from .auditsection import pack_audit, verdict_summary
 from .evidence import outside_evidence
@@ -43,9 +44,9 @@ ROWS_PER_CONTENTS_PAGE = 40
 
 def pack_records(repository: "Repository", product: str, lot: str | None) -> list["Record"]:
     """The product's own records, then the lot's (or every lot's), in catalog order."""
-    found = [record for record in repository.records(product=product) if lot is None or record.subject.scope == "product"]
+    found = [record for record in iter_records(repository, product=product) if lot is None or record.subject.scope == "product"]
     if lot is not None:
-        found += repository.records(product=product, lot=lot)
+        found += list(iter_records(repository, product=product, lot=lot))
     order = {type_id: index for index, type_id in enumerate(repository.catalog.types)}
     return sorted(found, key=lambda record: (record.subject.scope != "product", order.get(record.type, 99), record.id))
 
@@ -90,7 +91,7 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
         signer = load_company_signer(repository, passphrase, home)
     copies = []
     for record in steps.each(f"preparing {len(packed)} record(s)", packed):
-        _, document = repository.at_revision(record.id)
+        _, document = record_at_revision(repository, record.id)
         copies.append(Copy(record, document, record.revision, record.id))
     printed = printed_now(repository.time_zone)
     front = {"cover.fodt": cover(repository.company, subject, printed, actor, head, entries, report),

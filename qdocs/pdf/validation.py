@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
 from . import UnsafePdfError
+from ..errors import UsageError
+from ..queries import get_record
 from .sandbox import run_in_child
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def _record_notes(repository: "Repository", reason: str) -> list[str]:
     from ..errors import QdocsError
 
     try:
-        record = repository.get(match["record"])
+        record = get_record(repository, match["record"])
     except QdocsError:
         return [f"{match['record']} is not in the repository {repository.root}"]
     if record.revision != match["revision"] or record.status != "approved":

@@ -2,6 +2,7 @@
 
 - :mod:`.log`: the trust log, one signed entry per change of users, roles, keys and forms;
 - :mod:`.state`: the log folded in time order, each entry checked against the state before it;
+- :mod:`.credentials`: the trust state folded once per process, and a user's key unlocked;
 - :mod:`.administration`: making those changes (users, roles, keys, forms approval);
 - :mod:`.genesis`: the root administrator made with the repository, and the migration of
   a repository made before trust existed;

@@ -11,66 +11,23 @@ the key proves, not whoever typed ``--actor``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .. import clock
 from ..errors import UsageError
 from ..forms import CATALOG_FORM, FORMS_VIEW, approver_reader, describe, form_states, view_text
-from ..keys import (PassphraseError, discard_private_key, keep_private_key, load_private_key, new_key_pair,
-                    public_text, store_private_key)
+from ..keys import discard_private_key, keep_private_key, new_key_pair, store_private_key
 from ..records import now_text
 from ..suggestions import unknown
 from ..users import check_full_name, check_user_name, image_path, read_image, user_path, user_view_text
+from .credentials import Credentials, forget_trust_state, trust_state, unlock
+from .formcheck import check_forms_before_approval
 from .log import Entry, EntryWriter
-from .state import (ADMIN_ROLE, CLOCK_SKEW, TrustState, UserTrust, apply_entry, load_trust, parse_moment,
-                    permission_problem)
+from .state import ADMIN_ROLE, CLOCK_SKEW, TrustState, UserTrust, apply_entry, parse_moment, permission_problem
 
 if TYPE_CHECKING:
     from ..repository import Change, Repository
-
-
-@dataclass
-class Credentials:
-    """Who acts, and what unlocks their key: the passphrase, or a function asking for it
-    (called only once every check has passed, so a refused change never asks), and the
-    folder holding the private keys (default ``QDOCS_HOME``)."""
-
-    name: str
-    passphrase: str | Callable[[], str] | None
-    home: Path | None = None
-
-    def text(self) -> str | None:
-        return self.passphrase() if callable(self.passphrase) else self.passphrase
-
-
-def trust_state(repository: "Repository") -> TrustState:
-    """The repository's trust state, folded once per process and after every change."""
-    if getattr(repository, "_trust_state", None) is None:
-        repository._trust_state = load_trust(repository.root, approver_reader(repository))
-    return repository._trust_state
-
-
-def forget_trust_state(repository: "Repository") -> None:
-    repository._trust_state = None
-
-
-def unlock(state: TrustState, credentials: Credentials) -> tuple[UserTrust, Any, Any]:
-    """The acting user, their current key and the private key that matches it."""
-    user = state.user(credentials.name)
-    if user is None:
-        raise UsageError(f"{credentials.name!r} is not a user of this repository (qdocs users list)")
-    if user.revoked is not None:
-        raise UsageError(f"user {user.name} was revoked on {user.revoked_text} and cannot sign")
-    key = user.current_key()
-    if key is None:
-        raise UsageError(f"{user.name} has no signing key; an administrator registers one with: "
-                         f"qdocs keys create {user.name} --as ADMIN")
-    private = load_private_key(user.name, key.fingerprint, credentials.text(), credentials.home)
-    if public_text(private) != key.public_text:
-        raise PassphraseError(f"the private key found for {user.name} is not the key registered for them")
-    return user, key, private
 
 
 def add_user(repository: "Repository", admin: Credentials, name: str, full_name: str, roles: list[str],
@@ -143,8 +100,6 @@ def rotate_key(repository: "Repository", owner: Credentials, new_passphrase: str
 def approve_forms(repository: "Repository", approver: Credentials, files: list[str], comment: str | None) -> list[dict[str, Any]]:
     """Put changed forms in force: every named file (default: every changed one) is checked
     (the catalog parses, the templates fit it, the rules parse) and approved in one entry."""
-    from .formcheck import check_forms_before_approval
-
     states = {state.path: state for state in form_states(repository)}
     wanted = [_form_path(repository, file) for file in files] or [path for path, state in states.items()
                                                                     if state.state in ("changed", "new")]

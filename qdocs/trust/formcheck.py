@@ -13,9 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..audit.located import RulesError
+from ..audit.rules import parse_rules
 from ..catalog import catalog_from_text
 from ..errors import CatalogError, UsageError
 from ..forms import CATALOG_FORM, FORMS_FOLDER, RULES_FORM, read_approved
+from ..templatecheck import check_templates
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -23,10 +26,6 @@ if TYPE_CHECKING:
 
 def check_forms_before_approval(repository: "Repository", changed: dict[str, bytes]) -> None:
     """Raise with the first problems found when the forms, with ``changed`` in force, do not fit."""
-    from ..audit.located import RulesError
-    from ..audit.rules import parse_rules
-    from ..templatecheck import check_templates
-
     catalog_text = (changed.get(CATALOG_FORM) or read_approved(repository, CATALOG_FORM)).decode("utf-8", "replace")
     try:
         catalog = catalog_from_text(catalog_text, repository.root / CATALOG_FORM)
