@@ -18,6 +18,7 @@ import yaml
 from .errors import CatalogError, TemplateError, UnknownTypeError
 from .subjects import SCOPES, SUBJECT_KEYS
 from .suggestions import unknown
+from .usercache import cache_directory
 
 FIELD_TYPES = ("text", "long-text", "date", "datetime", "number", "enum", "yes-no", "table")
 RESERVED_NAMES = frozenset({"doc", "subject", "signatures", *SUBJECT_KEYS})
@@ -223,7 +224,6 @@ def _cache_file(text: str) -> Path:
     the YAML costs about 30 ms per command, reading the same data as JSON about 2 ms."""
     import hashlib
 
-    from .usercache import cache_directory
 
     return cache_directory() / f"catalog-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}.json"
 

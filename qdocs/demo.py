@@ -32,8 +32,8 @@ from .hooks import keep_caches_current
 from .queries import iter_records
 from .repository import CONFIG_PATH, Repository
 from .signing import sign_records
-from .trust.administration import Credentials, add_user, register_key
-from .trust.credentials import trust_state
+from .trust.administration import add_user, register_key
+from .trust.credentials import Credentials, trust_state
 from .trust.genesis import Enrollment
 from .trust.state import ADMIN_ROLE
 from .verification import verify_repository

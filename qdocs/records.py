@@ -17,6 +17,7 @@ from . import clock
 from . import yamlio
 from .errors import UsageError
 from .subjects import Subject, subject_from_dict
+from .events import canonical_json, sha256_hex
 
 RECORD_ID = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<site>[A-Z0-9]{1,8})-(?P<year>\d{4})-(?P<number>\d{4,})$")
 STATUSES = ("draft", "in-review", "approved", "void")
@@ -81,8 +82,6 @@ class Record:
         """sha256 of what the record says: id, type, revision, subject, data, template (and
         the catalog, for records made with controlled forms).
         Signatures cover this, not the ``.docx`` bytes (which carry save times)."""
-        from .events import canonical_json, sha256_hex
-
         return sha256_hex(canonical_json({
             "id": self.id, "type": self.type, "revision": self.revision,
             "subject": {"scope": self.subject.scope, **self.subject.as_dict()},

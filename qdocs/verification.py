@@ -29,9 +29,16 @@ from cryptography.exceptions import InvalidSignature
 from .authority import Authority
 from .events import sha256_hex
 from .findings import Finding
-from .queries import get_record
+from .queries import get_record, record_folders_with_names
 from .records import Record
 from .signatures import signature_payload
+from .checkpoints import check_checkpoints, last_commit, local_checkpoints
+from .outsidecheck import outside_findings
+from .trail import Trail
+from .trust.credentials import forget_trust_state, trust_state
+from .trustcheck import sequence_findings, trust_findings
+from .pdf.attachments import attachment_problems
+from .trust.state import CLOCK_SKEW, parse_moment
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -60,12 +67,6 @@ class VerifyReport:
 def verify_repository(repository: "Repository", record_ids: list[str] | None = None,
                       progress: Callable[[int], None] | None = None,
                       checkpoints: list[Any] | None = None) -> VerifyReport:
-    from .checkpoints import check_checkpoints, last_commit, local_checkpoints
-    from .outsidecheck import outside_findings
-    from .trail import Trail
-    from .trust.administration import forget_trust_state, trust_state
-    from .trustcheck import sequence_findings, trust_findings
-
     findings: list[Finding] = []
     forget_trust_state(repository)
     state = trust_state(repository)
@@ -102,8 +103,6 @@ def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]
     """Each record folder's record (parsed through the record cache, with the sha256 of
     its ``record.yaml``) and the names in the folder, read with as few system calls as
     the check needs."""
-    from .queries import record_folders_with_names
-
     cache = repository.record_cache
     known = cache.known()
     root = str(repository.root)
@@ -148,8 +147,6 @@ def check_record(repository: "Repository", trail: Any, record: Record, names: li
     if record.docx_sha256 != event.get("docx_sha256"):
         found.append(Finding(record.id, "the recorded document hash differs from the one in the event chain"))
     if authority is None:
-        from .trust.administration import trust_state
-
         authority = Authority(repository, trust_state(repository), trail)
     found.extend(authority.form_problems(record))
     found.extend(_check_signatures(repository, trail, record, authority))
@@ -158,8 +155,6 @@ def check_record(repository: "Repository", trail: Any, record: Record, names: li
 
 def _check_attachments(folder: Any, record: Record) -> list[Finding]:
     """Attached PDFs (``qdocs attach``): each listed file present with its recorded sha256."""
-    from .pdf.attachments import attachment_problems
-
     return [Finding(record.id, problem) for problem in attachment_problems(folder)]
 
 
@@ -168,8 +163,6 @@ def _time_problems(record: Record, label: str, moment: str, head_time: str | Non
     """A signature dated before the event it follows (its chain head) or before its revision was
     made had its time set back: a key retired or a signer revoked since would otherwise still
     sign, dated before that.  Clocks of one site's machines may differ by ``CLOCK_SKEW``."""
-    from .trust.state import CLOCK_SKEW, parse_moment
-
     signed = parse_moment(moment)
     if signed is None:
         return []

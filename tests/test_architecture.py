@@ -1,5 +1,6 @@
-"""Layering rules that code review alone would let slip: only ``qdocs/store/`` runs git or
-reads git objects, and the store imports nothing above it."""
+"""Layering rules that code review alone would let slip: every module of qdocs belongs to
+one layer and imports only its own layer and the ones below it; only ``qdocs/store/`` runs
+git or reads git objects, and the store imports nothing above it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,153 @@ OTHER_PROGRAMS = {
 #: what the store may import besides its own modules: base utilities, and the event-chain files
 #: (``qdocs.events``, store layer: every transaction appends to the chain)
 STORE_MAY_IMPORT = {"qdocs.clock", "qdocs.errors", "qdocs.yamlio", "qdocs.timezones", "qdocs.events"}
+#: the layers, lowest first: a module imports only modules of its own layer or of a lower one
+LAYERS = ["base", "store", "records", "actions", "features", "commands"]
+
+#: every module of qdocs and its layer.  A name ending in ``.*`` places a whole package (only
+#: for packages that lie in one layer); every other module is named, so a new module of qdocs
+#: itself, of ``audit`` or of ``trust`` fails the test until it is placed here.
+LAYER_OF = {
+    # -- base: utilities that know nothing of repositories or records
+    "qdocs": "base",  # the package's front door: names Repository, Catalog... for library users,
+    #                   imported on first use (a qdocs module never goes through it)
+    "qdocs.clock": "base",
+    "qdocs.errors": "base",
+    "qdocs.yamlio": "base",
+    "qdocs.jsonio": "base",
+    "qdocs.timezones": "base",
+    "qdocs.progress": "base",
+    "qdocs.usercache": "base",
+    "qdocs.suggestions": "base",
+    "qdocs.findings": "base",
+    "qdocs.docxtext": "base",  # text of a .docx (lxml), for search and tests; no record knowledge
+    # -- store: git, files, the lock, the journal; the repository as storage
+    "qdocs.store.*": "store",  # runner, objects, writer, listing, history, record cache, journal,
+    #                            locking, last commit, and the storage Repository and its Change
+    "qdocs.events": "store",  # the event-chain files every transaction appends to (Change.events)
+    # -- records: what a record is, the forms that define it, reading records and trust
+    "qdocs.catalog": "records",
+    "qdocs.forms": "records",
+    "qdocs.validation": "records",
+    "qdocs.rendering": "records",
+    "qdocs.records": "records",
+    "qdocs.subjects": "records",
+    "qdocs.datafiles": "records",
+    "qdocs.examples": "records",
+    "qdocs.templatecheck": "records",
+    "qdocs.queries": "records",
+    "qdocs.keys": "records",  # key files and passphrases: read to sign and to check
+    "qdocs.users": "records",
+    "qdocs.repository": "records",  # the storage Repository plus the catalog in force, templates, trust state
+    "qdocs.signatures": "records",  # what a signature signs and the signature block (signing: qdocs.signing)
+    "qdocs.authority": "records",
+    "qdocs.checkpoints": "records",  # reads the chains' heads; the last commit is kept by the store
+    "qdocs.trust": "records",  # the package's docstring only
+    "qdocs.trust.log": "records",
+    "qdocs.trust.state": "records",
+    "qdocs.trust.credentials": "records",  # the trust state folded once, and a user's key unlocked
+    "qdocs.trust.formcheck": "records",  # only reads and parses the forms; approving them (actions) needs it
+    # the rules file is a controlled form like the catalog: creating a record checks its
+    # references against it, and approving forms parses it, so reading it sits below the actions
+    "qdocs.audit.rules": "records",
+    "qdocs.audit.located": "records",
+    "qdocs.audit.kinds": "records",
+    "qdocs.audit.parameters": "records",
+    "qdocs.audit.references": "records",
+    "qdocs.audit.referencecheck": "records",  # refuses or warns about unknown references of new records
+    "qdocs.audit.lookup": "records",
+    "qdocs.audit.dates": "records",  # days and moments of the rules (as of a day), and the commit of a day
+    # -- actions: everything that writes a commit
+    "qdocs.actions": "actions",  # create, revise, void
+    "qdocs.signing": "actions",  # sign
+    "qdocs.founding": "actions",  # init: a new repository, or a clone adopted under its own site
+    "qdocs.trust.administration": "actions",  # users, roles, keys, forms approval
+    "qdocs.trust.genesis": "actions",  # the root administrator, and migrate
+    # -- features: built on the records and the actions
+    "qdocs.search.*": "features",
+    "qdocs.pdf.*": "features",
+    "qdocs.audit": "features",  # the package's docstring only
+    "qdocs.audit.aftersales": "features",
+    "qdocs.audit.authorised": "features",
+    "qdocs.audit.context": "features",
+    "qdocs.audit.demorecords": "features",
+    "qdocs.audit.evaluation": "features",
+    "qdocs.audit.extraction": "features",
+    "qdocs.audit.facts": "features",
+    "qdocs.audit.htmlreport": "features",
+    "qdocs.audit.materials": "features",
+    "qdocs.audit.outcome": "features",
+    "qdocs.audit.parallel": "features",
+    "qdocs.audit.production": "features",
+    "qdocs.audit.release": "features",
+    "qdocs.audit.snapshot": "features",
+    "qdocs.audit.suppliers": "features",
+    "qdocs.audit.textreport": "features",
+    "qdocs.audit.verified": "features",
+    "qdocs.verification": "features",
+    "qdocs.trustcheck": "features",
+    "qdocs.outsidecheck": "features",
+    "qdocs.trail": "features",
+    "qdocs.trust.report": "features",  # what qdocs trust and qdocs show print about trust and forms
+    "qdocs.demo": "features",  # creates, signs, verifies and audits a record set: above all of them
+    "qdocs.hooks": "features",  # keeps the search index current; registered on a repository from above
+    # -- commands: the command line
+    "qdocs.commands.*": "commands",
+    "cli": "commands",
+}
+
+#: the only imports of qdocs modules inside functions, each for start-up cost alone (the
+#: module behind it loads a heavy stack, or a command's library is loaded when it runs);
+#: (importing module, imported module): why
+_COMMAND = "qdocs --help imports every command module: a command loads its library when it runs"
+INNER_IMPORTS = {
+    ("qdocs.hooks", "qdocs.search.index"): "an action without a search index loads no search code (~0.1 s)",
+    ("qdocs.search.build", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
+    ("qdocs.search.damage", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
+    ("qdocs.search.index", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
+    ("qdocs.search.writing", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
+    ("qdocs.commands.admin", "qdocs.pdf.company"): _COMMAND + " (cryptography's X.509 and PKCS#12)",
+    ("qdocs.commands.admin", "qdocs.trust.administration"): _COMMAND,
+    ("qdocs.commands.admin", "qdocs.trust.report"): _COMMAND,
+    ("qdocs.commands.admin", "qdocs.users"): _COMMAND,
+    ("qdocs.commands.audit", "qdocs.audit.dates"): _COMMAND,
+    ("qdocs.commands.audit", "qdocs.audit.evaluation"): _COMMAND + " (the whole audit)",
+    ("qdocs.commands.audit", "qdocs.audit.htmlreport"): _COMMAND,
+    ("qdocs.commands.audit", "qdocs.audit.rules"): _COMMAND,
+    ("qdocs.commands.audit", "qdocs.audit.suppliers"): _COMMAND + " (docxtpl for the supplier list)",
+    ("qdocs.commands.audit", "qdocs.audit.textreport"): _COMMAND,
+    ("qdocs.commands.catalog", "qdocs.examples"): _COMMAND,
+    ("qdocs.commands.catalog", "qdocs.forms"): _COMMAND,
+    ("qdocs.commands.catalog", "qdocs.templatecheck"): _COMMAND + " (docxtpl and Jinja)",
+    ("qdocs.commands.catalog", "qdocs.trust.administration"): _COMMAND,
+    ("qdocs.commands.passphrases", "qdocs.trust.administration"): _COMMAND,
+    ("qdocs.commands.pdf", "qdocs.pdf.attachments"): _COMMAND + " (pypdf)",
+    ("qdocs.commands.pdf", "qdocs.pdf.company"): _COMMAND + " (cryptography's X.509 and PKCS#12)",
+    ("qdocs.commands.pdf", "qdocs.pdf.export"): _COMMAND + " (pypdf, pyHanko, LibreOffice)",
+    ("qdocs.commands.pdf", "qdocs.pdf.pack"): _COMMAND + " (pypdf, pyHanko, the audit)",
+    ("qdocs.commands.pdf", "qdocs.pdf.validation"): _COMMAND + " (pyHanko)",
+    ("qdocs.commands.records", "qdocs.actions"): _COMMAND + " (docxtpl and Jinja to render)",
+    ("qdocs.commands.records", "qdocs.datafiles"): _COMMAND,
+    ("qdocs.commands.records", "qdocs.queries"): _COMMAND,
+    ("qdocs.commands.records", "qdocs.timezones"): _COMMAND,
+    ("qdocs.commands.records", "qdocs.trust.report"): _COMMAND,
+    ("qdocs.commands.records", "qdocs.validation"): _COMMAND,
+    ("qdocs.commands.repository", "qdocs.demo"): _COMMAND + " (the audit, verification, rendering)",
+    ("qdocs.commands.repository", "qdocs.founding"): _COMMAND,
+    ("qdocs.commands.repository", "qdocs.hooks"): _COMMAND,
+    ("qdocs.commands.repository", "qdocs.repository"): _COMMAND,
+    ("qdocs.commands.repository", "qdocs.trust.genesis"): _COMMAND,
+    ("qdocs.commands.search", "qdocs.records"): _COMMAND,
+    ("qdocs.commands.search", "qdocs.search.index"): _COMMAND + " (the search modules)",
+    ("qdocs.commands.search", "qdocs.search.model"): _COMMAND,
+    ("qdocs.commands.shared", "qdocs.catalog"): _COMMAND + " (shared is loaded by every command)",
+    ("qdocs.commands.shared", "qdocs.hooks"): _COMMAND + " (shared is loaded by every command)",
+    ("qdocs.commands.shared", "qdocs.repository"): _COMMAND + " (shared is loaded by every command)",
+    ("qdocs.commands.signatures", "qdocs.checkpoints"): _COMMAND,
+    ("qdocs.commands.signatures", "qdocs.signing"): _COMMAND,
+    ("qdocs.commands.signatures", "qdocs.verification"): _COMMAND,
+}
+
 #: modules that start processes besides subprocess
 PROCESS_CALLS = {"system", "popen", "execv", "execve", "execvp", "execvpe", "execl", "execlp", "execle",
                  "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle", "spawnlp",
@@ -79,6 +227,50 @@ def test_the_search_imports_the_repository_only_for_type_hints():
     assert not problems, f"import qdocs.repository only under TYPE_CHECKING: {problems}"
 
 
+def test_every_module_has_a_layer():
+    modules = {_module_name(path) for path, _ in _library()}
+    unplaced = sorted(module for module in modules if _layer(module) is None)
+    assert not unplaced, f"place these modules in LAYER_OF (tests/test_architecture.py): {unplaced}"
+    stale = sorted(name for name in LAYER_OF if not any(module == name or (name.endswith(".*") and
+                   module.startswith(name[:-1])) for module in modules))
+    assert not stale, f"LAYER_OF names modules that are gone: {stale}"
+
+
+def test_layers_only_look_down():
+    """Every import of a qdocs module, at module level or inside a function, goes to the same
+    layer or a lower one (imports under ``if TYPE_CHECKING:`` are type hints only)."""
+    problems = []
+    for path, tree in _library():
+        module = _module_name(path)
+        layer = _layer(module)
+        for imported, line, _ in _qdocs_imports(tree, module):
+            target = _layer(imported)
+            if layer is None or target is None:
+                continue  # test_every_module_has_a_layer names them
+            if LAYERS.index(target) > LAYERS.index(layer):
+                problems.append(f"{path.relative_to(PROJECT).as_posix()}:{line}: {module} ({layer}) imports "
+                                f"{imported} ({target})")
+    assert not problems, "a layer imports only its own and lower layers " \
+        f"({' <- '.join(LAYERS)}):\n" + "\n".join(problems)
+
+
+def test_imports_inside_functions_are_only_the_listed_ones():
+    """No import inside a function to dodge a cycle: only the start-up costs INNER_IMPORTS
+    lists, and every entry there is still needed."""
+    found: dict[tuple[str, str], str] = {}
+    for path, tree in _library():
+        module = _module_name(path)
+        for imported, line, inner in _qdocs_imports(tree, module):
+            if inner:
+                found.setdefault((module, imported), f"{path.relative_to(PROJECT).as_posix()}:{line}")
+    unlisted = sorted(f"{where}: {module} imports {imported} inside a function"
+                      for (module, imported), where in found.items() if (module, imported) not in INNER_IMPORTS)
+    assert not unlisted, "import at module level (a cycle means the code is in the wrong module or " \
+        "layer); for a start-up cost, add it to INNER_IMPORTS with the reason:\n" + "\n".join(unlisted)
+    stale = sorted(f"{module} -> {imported}" for module, imported in INNER_IMPORTS if (module, imported) not in found)
+    assert not stale, f"INNER_IMPORTS entries no longer imported inside a function: {stale}"
+
+
 def test_the_rules_see_what_they_check():
     """The scan finds the imports it is about (a rule that sees nothing passes for nothing)."""
     modules = {path.relative_to(PROJECT).as_posix(): _imported_modules(tree, path) for path, tree in _library()}
@@ -86,11 +278,71 @@ def test_the_rules_see_what_they_check():
     assert "qdocs.clock" in modules["qdocs/store/runner.py"]
     assert "qdocs.store.runner" in modules["qdocs/store/repository.py"]
     assert "cli.py" in modules
+    imports = {_module_name(path): _qdocs_imports(tree, _module_name(path)) for path, tree in _library()}
+    assert ("qdocs.search.engine", True) in {(name, inner) for name, _, inner in imports["qdocs.search.index"]}
+    assert "qdocs.store.repository" in {name for name, _, _ in imports["qdocs.repository"]}
+    assert "qdocs.yamlio" in {name for name, _, _ in imports["qdocs.founding"]}  # from . import yamlio
+    assert "qdocs.repository" not in {name for name, _, _ in imports["qdocs.actions"]}  # TYPE_CHECKING only
+    assert _layer("qdocs.store.runner") == "store" and _layer("qdocs.audit.rules") == "records"
+    assert _layer("cli") == "commands" and _layer("qdocs") == "base"
 
 
 def _library() -> list[tuple[Path, ast.Module]]:
     paths = sorted((PROJECT / "qdocs").rglob("*.py")) + [PROJECT / "cli.py"]
     return [(path, ast.parse(path.read_text(encoding="utf-8"), str(path))) for path in paths]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PROJECT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> str | None:
+    """The layer of a module: its own entry, else the nearest ``package.*`` entry above it."""
+    if module in LAYER_OF:
+        return LAYER_OF[module]
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        layer = LAYER_OF.get(".".join(parts[:end]) + ".*")
+        if layer is not None:
+            return layer
+    return None
+
+
+def _qdocs_imports(tree: ast.Module, module: str) -> list[tuple[str, int, bool]]:
+    """(imported qdocs module, line, inside a function) for every import outside ``if TYPE_CHECKING:``;
+    ``from package import name`` counts as importing ``package.name`` when that is a module."""
+    package = module if (PROJECT / Path(*module.split("."))).is_dir() else module.rpartition(".")[0]
+    found: list[tuple[str, int, bool]] = []
+
+    def visit(node: ast.AST, inner: bool) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child, inner)
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            inner = True
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno, inner) for alias in node.names
+                         if alias.name.split(".")[0] in ("qdocs", "cli"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1])
+                source = f"{base}.{node.module}" if node.module else base
+            else:
+                source = node.module or ""
+            if source.split(".")[0] in ("qdocs", "cli"):
+                for alias in node.names:
+                    candidate = f"{source}.{alias.name}"
+                    is_module = (PROJECT / Path(*candidate.split("."))).with_suffix(".py").is_file() or \
+                        (PROJECT / Path(*candidate.split("."))).is_dir()
+                    found.append((candidate if is_module else source, node.lineno, inner))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
 
 
 def _imported_modules(tree: ast.Module, path: Path) -> set[str]:

@@ -22,13 +22,14 @@ from tests.conftest import PROJECT, example_values, git, new_repository, qdocs_p
 WORKER = """
 import sys
 sys.path.insert(0, {project!r})
+from qdocs.actions import create_record
 from qdocs.repository import Repository
 from qdocs.examples import example_values
 repository = Repository.open({repo!r})
 values = example_values(repository.catalog, repository.catalog.get("in-process-inspection"))
 for number in range(25):
     values["lot"] = "L-{worker}-%d" % number
-    print(Repository.open({repo!r}).create("in-process-inspection", values, "worker{worker}").id, flush=True)
+    print(create_record(Repository.open({repo!r}), "in-process-inspection", values, "worker{worker}").id, flush=True)
 """
 
 

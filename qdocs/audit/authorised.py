@@ -35,6 +35,9 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from .facts import Fact, Signature
+from ..authority import Authority
+from ..forms import CATALOG_FORM, approver_reader
+from ..trust.state import load_trust
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -49,10 +52,6 @@ class SignatureJudge:
     """Judges the approved facts of one audit against the repository's trust state."""
 
     def __init__(self, repository: "Repository", state: "TrustState | None" = None) -> None:
-        from ..authority import Authority
-        from ..forms import CATALOG_FORM, approver_reader
-        from ..trust.state import load_trust
-
         self.state = state or getattr(repository, "_trust_state", None)
         if self.state is None:  # folded once per process, shared with whatever else asks (release-check)
             self.state = repository._trust_state = load_trust(repository.root, approver_reader(repository))

@@ -19,6 +19,7 @@ from .parallel import evaluate
 from .release import evaluate_lot
 from .rules import Rule, RuleSet, load_rules
 from .snapshot import Listing, Snapshot, list_records, paused_garbage_collector
+from .verified import RecordVerifier
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -153,8 +154,6 @@ def release_check(repository: "Repository", product: str, lot: str, as_of: _dt.d
 def _verified(repository: "Repository", report: AuditReport, snapshot: Snapshot, product: str,
               lot: str) -> AuditReport:
     """The lot evaluated again until every record it relies on has been verified."""
-    from .verified import RecordVerifier
-
     verifier = RecordVerifier(repository)
     subject = ("lot", product, lot)
     while True:

@@ -25,6 +25,13 @@ and the trust state's lookup alone applies.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
+from ..errors import QdocsError
+from ..records import Record
+from ..verification import check_record
+from ..authority import Authority
+from ..trail import Trail
+from ..trust.credentials import trust_state
+from ..trustcheck import integrity_findings
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -45,10 +52,6 @@ class RecordVerifier:
 
     def problems(self, records: Iterable["Fact"]) -> dict[str, str]:
         """What is wrong with each record not verified before (the records without findings left out)."""
-        from ..errors import QdocsError
-        from ..records import Record
-        from ..verification import check_record
-
         found: dict[str, str] = {}
         for fact in records:
             record_id = fact.id
@@ -75,12 +78,6 @@ class RecordVerifier:
 
     def _context(self) -> tuple[Any, Any]:
         if self._trail is None:
-            from ..authority import Authority
-            from ..trail import Trail
-            from ..trust.administration import trust_state
-
-            from ..trustcheck import integrity_findings
-
             self._trail = Trail.load(self.repository, [])  # the chains' own findings are verify's to report
             state = trust_state(self.repository)
             self._authority = Authority(self.repository, state, self._trail)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..audit.textreport import (AFTER_SALES_SHOWN, after_sales_heading, after_sales_line, heading_line, lot_label,
                                 result_notes, summary_line, unreadable_line, verdict_line)
 from .sheets import paragraph, table
+from ..audit.evaluation import run_audit
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport, LotReport
@@ -33,8 +34,6 @@ def pack_audit(repository: "Repository", product: str, lot: str | None,
                progress: Callable[[int, int], None] | None = None) -> "AuditReport":
     """The audit of ``product`` (its lot ``lot``, or every lot) and the after-sales rules; a
     lot's pack verifies the records its release relies on, as ``release-check`` does."""
-    from ..audit.evaluation import run_audit
-
     return run_audit(repository, product, lot, progress=progress, verified=True)
 
 

@@ -19,6 +19,7 @@ from ..keys import MIN_PASSPHRASE, PassphraseError, qdocs_home, write_private_fi
 from ..records import now_text
 from . import PdfSignatureError
 from .certificates import certificate_fingerprint, create_certificate, read_pkcs12
+from .signing import company_signer
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -116,8 +117,6 @@ def load_company_signer(repository: "Repository", passphrase: Any, home: Path | 
         key, certificate, chain = pkcs12.load_key_and_certificates(path.read_bytes(), secret.encode("utf-8"))
     except ValueError:
         raise PassphraseError("wrong company passphrase") from None
-    from .signing import company_signer
-
     return company_signer(key, certificate, chain)
 
 

@@ -21,6 +21,8 @@ from ..progress import Report, Steps
 from ..queries import get_record, record_at_revision
 from .office import Office
 from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
+from .company import load_company_signer
+from .signing import sign_pdf
 
 if TYPE_CHECKING:
     from ..records import Record
@@ -113,8 +115,6 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
                          if copy.record.revision != copy.current_revision else f"is {copy.record.status}")
                 raise RecordStateError(f"{copy.record.id} {state}: only an approved, current record gets a signed PDF "
                                        "(export it without --sign for a stamped, unsigned copy)")
-        from .company import load_company_signer
-
         signer = load_company_signer(repository, passphrase, home)
     with Office(steps=steps) as office:
         stamped, _ = render_copies(office, copies, actor, steps=steps,
@@ -124,8 +124,6 @@ def export_records(repository: "Repository", record_ids: list[str], actor: str, 
     pairs = list(zip(copies, stamped))
     for copy, content in (steps.each(f"signing {len(copies)} record(s)", pairs) if signer is not None else pairs):
         if signer is not None:
-            from .signing import sign_pdf
-
             content = sign_pdf(content, signer, signature_reason(repository, copy.record), repository.company)
         results.append((f"{copy.name}.pdf", content))
     return results

@@ -34,6 +34,8 @@ from .export import Copy, document_metadata, printed_now, render_copies
 from .office import Office
 from .packpages import OUTSIDE_HEADING, PackEntry, contents, cover, manifest
 from .pagenumbers import number_pages, number_sheet
+from .company import load_company_signer
+from .signing import sign_pdf
 
 if TYPE_CHECKING:
     from ..records import Record
@@ -86,8 +88,6 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
             raise RecordStateError(f"{record.id}: {problems[0]}; run qdocs verify before packing")
     signer = None
     if sign:
-        from .company import load_company_signer
-
         signer = load_company_signer(repository, passphrase, home)
     copies = []
     for record in steps.each(f"preparing {len(packed)} record(s)", packed):
@@ -133,8 +133,6 @@ def build_pack(repository: "Repository", product: str, lot: str | None, actor: s
     writer.write(output)
     content = output.getvalue()
     if signer is not None:
-        from .signing import sign_pdf
-
         steps.start("signing the pack…")
         reason = (f"Audit pack {subject}: {len(own)} records, {len(entries) - len(own)} outside the lot, "
                   f"commit {head[:12]}; {summary['audit']['line']}")

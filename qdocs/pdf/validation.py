@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import UnsafePdfError
-from ..errors import UsageError
+from ..errors import QdocsError, UsageError
 from ..queries import get_record
 from .sandbox import run_in_child
 
@@ -100,8 +100,6 @@ def _record_notes(repository: "Repository", reason: str) -> list[str]:
     match = REASON.match(reason or "")
     if not match:
         return []
-    from ..errors import QdocsError
-
     try:
         record = get_record(repository, match["record"])
     except QdocsError:

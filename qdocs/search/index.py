@@ -31,6 +31,7 @@ from .manifest import State, read_state
 from .model import Filters, Found, QuerySyntaxError
 from .source import changed_folders, list_records
 from .writing import Progress, index_commit
+from .syntax import query_problem
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -66,8 +67,6 @@ class SearchIndex:
 
     def search(self, text: str, filters: Filters, limit: int) -> Found:
         from . import engine
-        from .syntax import query_problem
-
         problem = query_problem(text)
         if problem:
             raise UsageError(f"malformed query: {problem}")

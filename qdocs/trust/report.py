@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..forms import form_states
-from .administration import forget_trust_state, trust_state
+from ..forms import CATALOG_FORM, FORMS_FOLDER, form_states
+from .credentials import forget_trust_state, trust_state
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -26,8 +26,6 @@ def trust_report(repository: "Repository") -> dict[str, Any]:
 def record_forms(repository: "Repository", record: Any) -> dict[str, Any]:
     """The approved versions of the template and catalog a record was made with (``version``
     is None for a form that was never approved, or for records made before forms were controlled)."""
-    from ..forms import CATALOG_FORM, FORMS_FOLDER
-
     state = trust_state(repository)
     record_type = repository.catalog.types.get(record.type)
     template = f"{FORMS_FOLDER}/{record_type.template if record_type else record.type + '.docx'}"

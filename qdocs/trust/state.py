@@ -34,9 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import yamlio
 from ..events import GENESIS, sha256_hex
 from ..findings import Finding
 from .log import Entry, ROOT_PATH, head_path, iter_entry_files, read_head, trust_sites
+from ..keys import fingerprint, public_key_from_text
 
 ADMIN_ROLE = "admin"
 #: how far the clocks of the machines writing one site's copy may disagree: a time that goes back
@@ -59,8 +61,6 @@ class KeyTrust:
     @property
     def public(self) -> Any:
         if self._public is None:
-            from ..keys import public_key_from_text
-
             self._public = public_key_from_text(self.public_text)
         return self._public
 
@@ -230,8 +230,6 @@ def _backdated(entries: list[Entry], state: TrustState, site: str) -> dict[str, 
 
 def _root_named(root: Path) -> str | None:
     """``S1/1``: the entry ``root.yaml`` names as the root (None without a readable file)."""
-    from .. import yamlio
-
     try:
         raw = yamlio.load((root / ROOT_PATH).read_text(encoding="utf-8")) or {}
         return str(raw["entry"]) if isinstance(raw, dict) and raw.get("entry") else None
@@ -295,8 +293,6 @@ def _content_problem(state: TrustState, entry: Entry) -> str | None:
     signature means one key), and not be a key some user already has."""
     if entry.action not in ("key-register", "key-rotate"):
         return None
-    from ..keys import fingerprint
-
     try:
         raw = base64.b64decode(str(entry.fields.get("public_key")), validate=True)
         public_key_ok = len(raw) == 32
@@ -311,8 +307,6 @@ def _content_problem(state: TrustState, entry: Entry) -> str | None:
 
 
 def _apply_root(state: TrustState, entry: Entry, moment: _dt.datetime) -> str | None:
-    from ..keys import fingerprint, public_key_from_text
-
     fields = entry.fields
     if state.root is not None or state.users:
         return "is a second root: only the repository's first entry may be its root"
@@ -497,8 +491,6 @@ _APPLY: dict[str, Callable[[TrustState, Entry, _dt.datetime], None]] = {
 
 def _check_root_file(root: Path, state: TrustState) -> None:
     """``root.yaml`` names the root entry; both or neither exist."""
-    from .. import yamlio
-
     path = root / ROOT_PATH
     if not path.is_file():
         if state.root is not None:
