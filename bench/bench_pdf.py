@@ -28,18 +28,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qdocs.actions import create_records
+from qdocs.actions import create_records  # noqa: E402
 from qdocs.demo import run_demo  # noqa: E402
 from qdocs.examples import example_values  # noqa: E402
 from qdocs.founding import init_repository  # noqa: E402
-from qdocs.keys import create_key  # noqa: E402
 from qdocs.pdf.company import install_certificate  # noqa: E402
 from qdocs.pdf.export import export_records  # noqa: E402
 from qdocs.pdf.pack import build_pack  # noqa: E402
-from qdocs.queries import record_at_revision
+from qdocs.queries import iter_records, record_at_revision  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 from qdocs.signing import sign_records  # noqa: E402
-from qdocs.users import add_user  # noqa: E402
+from qdocs.trust.administration import Credentials, add_user, register_key  # noqa: E402
+from qdocs.trust.genesis import Enrollment  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase"
 TYPES = ("final-inspection", "finished-product-inspection", "in-process-inspection", "nonconformance")
@@ -47,18 +47,22 @@ TYPES = ("final-inspection", "finished-product-inspection", "in-process-inspecti
 
 def build(root: Path, count: int, home: Path) -> tuple[Repository, list[str]]:
     """``count`` approved records spread over :data:`TYPES`, and a company certificate."""
-    repository, _ = init_repository(root, "S1", "bench")
+    repository, _ = init_repository(root, "S1", "bench",
+                                    administrator=Enrollment("bench.admin", "Bench Admin", PASSPHRASE, home))
+    admin = Credentials("bench.admin", PASSPHRASE, home)
     signers: dict[str, str] = {}
     for role in repository.catalog.roles:
-        add_user(repository, role, f"{role} 姓名", [role], "bench")
-        create_key(repository, role, PASSPHRASE, "bench", home=home)
-        signers[role] = role
+        name = f"bench.{role}"
+        add_user(repository, admin, name, f"{role} 姓名", [role])
+        register_key(repository, admin, name, PASSPHRASE)
+        signers[role] = name
     ids = []
     for index, type_id in enumerate(TYPES):
         record_type = repository.catalog.get(type_id)
         values = example_values(repository.catalog, record_type)
         size = count // len(TYPES) + (1 if index < count % len(TYPES) else 0)
-        records = create_records(repository, type_id, [{**values, "lot": f"L{number:05d}"} for number in range(size)], "bench")
+        records = create_records(repository, type_id, [{**values, "lot": f"L{number:05d}"} for number in range(size)],
+                                 "bench")
         batch = [record.id for record in records]
         for requirement in record_type.signatures:
             sign_records(repository, batch, signers[requirement.roles[0]], requirement.meaning, PASSPHRASE, home=home)
@@ -121,7 +125,7 @@ def main() -> None:
         lab.write_bytes(files[0][1])
         from qdocs.pdf.attachments import attach_file
 
-        final = lot.records(type_id="final-inspection", product="PUMP-X200", lot="L2026-031")[0]
+        final = next(iter_records(lot, type_id="final-inspection", product="PUMP-X200", lot="L2026-031"))
         attach_file(lot, final.id, lab, "第三方检测报告 Lab test report", "bench")
         (content, summary), seconds, cpu = timed(build_pack, lot, "PUMP-X200", "L2026-031", "bench", sign=True,
                                                  passphrase=PASSPHRASE, home=base / "home")

@@ -4,7 +4,7 @@
 What is measured (record type ``final-inspection``, varied data: different
 products, lots, quantities, dates and inspection rows):
 
-(a) batch    ``Repository.create_batch`` of N records (one commit) against
+(a) batch    ``qdocs.actions.create_records`` of N records (one commit) against
              rendering the same N documents with docxtpl alone (template bytes
              loaded once, ``DocxTemplate(BytesIO(bytes))`` per record, the same
              context qdocs builds, each ``.docx`` written to a folder).  Run as
@@ -12,10 +12,10 @@ products, lots, quantities, dates and inspection rows):
 (b) process  one ``python cli.py new final-inspection --data F`` process against
              a bare Python process that imports docxtpl, renders the template
              once and saves it.  Alternated, median of several runs each.
-(c) growth   ``Repository.create`` (one record, one commit) in a repository
+(c) growth   ``qdocs.actions.create_record`` (one record, one commit) in a repository
              holding 100 records against one holding 10,000, interleaved.
 (d) memory   peak RSS of a child process that runs a 10,000-record
-             ``create_batch`` (``os.wait4`` of that child: its own RSS and that
+             ``create_records`` (``os.wait4`` of that child: its own RSS and that
              of the git processes it waited for).  That repository is then
              the large repository of (c).
 
@@ -62,8 +62,6 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any
-from qdocs.actions import create_record, create_records
-from qdocs.founding import init_repository  # noqa: E402
 
 #: the qdocs source tree measured (this checkout, or --project / --snapshot);
 #: put first on sys.path by use_project() before anything imports qdocs
@@ -88,10 +86,10 @@ ACTOR = "bench"
 SITE = "S1"
 
 TARGETS = {
-    "a": ("batch of N: qdocs create_batch / docxtpl alone, per record", 1.5),
+    "a": ("batch of N: qdocs create_records / docxtpl alone, per record", 1.5),
     "b": ("one process: qdocs new / bare docxtpl script", 1.5),
     "c": ("single create: 10,000-record repo / 100-record repo", 1.3),
-    "d": ("peak RSS of a 10,000-record create_batch (MiB)", 300.0),
+    "d": ("peak RSS of a 10,000-record create_records (MiB)", 300.0),
 }
 
 FULL = {"a_records": 1000, "a_reps": 1, "b_runs": 10, "c_small": 100, "c_large": 10_000, "c_creates": 50,
@@ -161,9 +159,13 @@ def median(values: list[float]) -> float:
 
 
 def new_repository(path: Path):
-    from qdocs.repository import Repository
+    """A new repository whose first administrator's key is kept inside its ``.git`` (never committed)."""
+    from qdocs.founding import init_repository
+    from qdocs.trust.genesis import Enrollment
 
-    repository, _ = init_repository(path, SITE, ACTOR)
+    home = Path(path).resolve() / ".git" / "qdocs" / "bench-keys"
+    administrator = Enrollment("bench.admin", "Bench Admin", "benchmark passphrase", home)
+    repository, _ = init_repository(path, SITE, ACTOR, administrator=administrator)
     return repository
 
 
@@ -256,7 +258,7 @@ def machine_info() -> dict[str, Any]:
 
 def bench_batch(work: Path, count: int, reps: int) -> dict[str, Any]:
     from docxtpl import DocxTemplate
-    from qdocs.actions import prepare
+    from qdocs.actions import create_records, prepare
     from qdocs.catalog import load_catalog
     from qdocs.rendering import DocumentHeader, TemplateCache, build_context
 
@@ -312,7 +314,7 @@ def bench_batch(work: Path, count: int, reps: int) -> dict[str, Any]:
         folder = work / f"a-{rep}"
         log(f"(a) rep {rep + 1}/{reps}: docxtpl {half} records")
         first = baseline(contexts[:half], folder / "docx")
-        log(f"(a) rep {rep + 1}/{reps}: qdocs create_batch {count} records")
+        log(f"(a) rep {rep + 1}/{reps}: qdocs create_records {count} records")
         q_seconds, records, repository = qdocs(folder / "repo")
         log(f"(a) rep {rep + 1}/{reps}: docxtpl {count - half} records")
         second = baseline(contexts[half:], folder / "docx")
@@ -427,11 +429,12 @@ def bench_process(work: Path, runs: int) -> dict[str, Any]:
 
 
 def child_batch(path: Path, count: int, seed: int) -> None:
-    """Run in a child process: one create_batch of ``count`` records into a new repository.
+    """Run in a child process: one create_records of ``count`` records into a new repository.
 
     Prints one JSON line: seconds, this process's peak RSS, and its current RSS,
     peak RSS so far and elapsed time every 10 % of the batch (through the
     progress callback)."""
+    from qdocs.actions import create_records
     from qdocs.repository import Repository
 
     new_repository(path)
@@ -456,7 +459,7 @@ def child_batch(path: Path, count: int, seed: int) -> None:
 
 def bench_memory(work: Path, count: int) -> tuple[dict[str, Any], Path]:
     path = work / "large"
-    log(f"(d) child process: create_batch of {count} records (this is the long part)")
+    log(f"(d) child process: create_records of {count} records (this is the long part)")
     seconds, code, maxrss, out, err = run_child(
         [sys.executable, str(Path(__file__).resolve()), "--child-batch", str(path), "--count", str(count),
          "--seed", "2", "--project", str(PROJECT)])
@@ -478,6 +481,7 @@ def bench_memory(work: Path, count: int) -> tuple[dict[str, Any], Path]:
 
 
 def build_repository(path: Path, count: int, seed: int, chunk: int = 1000) -> None:
+    from qdocs.actions import create_records
     from qdocs.repository import Repository
 
     new_repository(path)
@@ -491,6 +495,7 @@ def build_repository(path: Path, count: int, seed: int, chunk: int = 1000) -> No
 
 
 def bench_growth(work: Path, small_count: int, large: Path | None, large_count: int, creates: int) -> dict[str, Any]:
+    from qdocs.actions import create_record
     from qdocs.catalog import load_catalog
     from qdocs.repository import Repository
 
@@ -500,7 +505,7 @@ def bench_growth(work: Path, small_count: int, large: Path | None, large_count: 
     build_repository(small, small_count, seed=3)
     if large is None:
         large = work / "large"
-        log(f"(c) building the {large_count}-record repository (create_batch in chunks)")
+        log(f"(c) building the {large_count}-record repository (create_records in chunks)")
         build_repository(large, large_count, seed=2)
     repositories = {"small": Repository.open(small, catalog), "large": Repository.open(large, catalog)}
     # new records go to new lots beyond those already present
@@ -561,7 +566,7 @@ def print_table(result: dict[str, Any]) -> None:
                      f"{c['ratio']:.2f}x", f"<= {c['target']}x", "PASS" if c["pass"] else "FAIL"))
     d = result.get("d")
     if d:
-        rows.append(("d", f"peak RSS, create_batch of {d['records']:,}", f"{d['peak_rss_mib']:.0f} MiB", "",
+        rows.append(("d", f"peak RSS, create_records of {d['records']:,}", f"{d['peak_rss_mib']:.0f} MiB", "",
                      f"{d['peak_rss_mib']:.0f} MiB", f"<= {d['target']:.0f} MiB", "PASS" if d["pass"] else "FAIL"))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for number, row in enumerate(rows):

@@ -32,11 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qdocs.actions import create_records
+from qdocs.actions import create_records  # noqa: E402
 from qdocs.examples import example_values  # noqa: E402
 from qdocs.founding import init_repository  # noqa: E402
 from qdocs.keys import public_key_from_text  # noqa: E402
-from qdocs.queries import iter_records
+from qdocs.queries import iter_records  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 from qdocs.signatures import signature_payload  # noqa: E402
 from qdocs.signing import sign_records  # noqa: E402
@@ -61,8 +61,8 @@ def build(root: Path, count: int) -> Repository:
     chunk = 1000
     for start in range(0, count, chunk):
         size = min(chunk, count - start)
-        records = create_records(repository, 
-            "final-inspection", [{**values, "lot": f"L{start + n:06d}"} for n in range(size)], "bench")
+        records = create_records(
+            repository, "final-inspection", [{**values, "lot": f"L{start + n:06d}"} for n in range(size)], "bench")
         ids = [record.id for record in records]
         sign_records(repository, ids, "inspector", "inspected", PASSPHRASE, home=home)
         sign_records(repository, ids, "manager", "approved", PASSPHRASE, home=home)
@@ -107,7 +107,7 @@ def main() -> None:
         started = time.perf_counter()
         if arguments.reuse:
             repository = Repository.open(arguments.reuse / "records")
-            arguments.records = len(list(iter_records(repository)))
+            arguments.records = sum(1 for _ in iter_records(repository))
             print(f"reusing {arguments.records} signed records in {arguments.reuse}")
         else:
             target = arguments.keep or Path(directory)
