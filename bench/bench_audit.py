@@ -60,8 +60,8 @@ from qdocs import yamlio  # noqa: E402
 from qdocs.actions import prepare  # noqa: E402
 from qdocs.examples import example_values  # noqa: E402
 from qdocs.records import Record, Stamp  # noqa: E402
-from qdocs.repository import Repository  # noqa: E402
 from qdocs.founding import init_repository  # noqa: E402
+from qdocs.repository import Repository  # noqa: E402
 
 SUPPLIERS, STAFF, LOT_RECORDS = 100, 100, 15
 PASSPHRASE = "bench passphrase"

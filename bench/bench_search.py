@@ -68,10 +68,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from qdocs import yamlio  # noqa: E402
+from qdocs.founding import init_repository  # noqa: E402
 from qdocs.records import Record, format_record_id  # noqa: E402
 from qdocs.repository import Repository  # noqa: E402
 from qdocs.subjects import SCOPES, Subject  # noqa: E402
-from qdocs.founding import init_repository  # noqa: E402
+from qdocs.trust.genesis import Enrollment  # noqa: E402
 
 TARGETS = {"rebuild_records_per_s": 200, "rebuild_peak_mib_100k": 500, "latency_p95_ms_100k": 50,
            "process_s": 0.5, "qdocs_over_bare": 1.3}
@@ -244,6 +245,14 @@ def _marker_values(record_type: Any, example: dict[str, Any], counter: list[int]
     return values
 
 
+def new_repository(path: Path) -> Repository:
+    """A new repository whose first administrator's key is kept inside its ``.git`` (never committed)."""
+    home = path.resolve() / ".git" / "qdocs" / "bench-keys"
+    repository, _ = init_repository(path, "S1", "bench",
+                                    administrator=Enrollment("bench.admin", "Bench Admin", "benchmark passphrase", home))
+    return repository
+
+
 def make_templates(workdir: Path) -> list[Template]:
     """Two marker records per type (the second with every choice at its last value),
     validated and rendered by qdocs' own functions."""
@@ -252,7 +261,7 @@ def make_templates(workdir: Path) -> list[Template]:
     from qdocs.records import Stamp
     from qdocs.rendering import TemplateCache
 
-    repository, _ = init_repository(workdir / "templates", "S1", "bench")
+    repository = new_repository(workdir / "templates")
     cache = TemplateCache(repository.catalog)
     stamp = Stamp("2026-01-05T09:00:00+08:00", "bench")
     counter = [0]
@@ -276,7 +285,7 @@ def generate_corpus(root: Path, size: int, seed: int = 4) -> float:
     started = time.monotonic()
     rng = random.Random(seed)
     templates = make_templates(root.parent)
-    repository, _ = init_repository(root, "S1", "bench")
+    repository = new_repository(root)
     for key, value in (("core.looseCompression", "1"), ("gc.auto", "0")):  # no background repack of GBs
         subprocess.run(["git", "config", key, value], cwd=root, check=True)
     numbers: dict[str, int] = {}
