@@ -40,6 +40,7 @@ from qdocs.repository import Repository  # noqa: E402
 from qdocs.signing import sign_records  # noqa: E402
 from qdocs.trust.administration import Credentials, add_user, register_key  # noqa: E402
 from qdocs.trust.genesis import Enrollment  # noqa: E402
+from qdocs.trust.state import ADMIN_ROLE  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase"
 TYPES = ("final-inspection", "finished-product-inspection", "in-process-inspection", "nonconformance")
@@ -52,10 +53,12 @@ def build(root: Path, count: int, home: Path) -> tuple[Repository, list[str]]:
     admin = Credentials("bench.admin", PASSPHRASE, home)
     signers: dict[str, str] = {}
     for role in repository.catalog.roles:
-        name = f"bench.{role}"
+        name = "bench.admin" if role == ADMIN_ROLE else f"bench.{role}"
+        signers[role] = name
+        if role == ADMIN_ROLE:
+            continue  # the first administrator, made with the repository
         add_user(repository, admin, name, f"{role} 姓名", [role])
         register_key(repository, admin, name, PASSPHRASE)
-        signers[role] = name
     ids = []
     for index, type_id in enumerate(TYPES):
         record_type = repository.catalog.get(type_id)

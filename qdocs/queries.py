@@ -133,7 +133,7 @@ def history(repository: "Repository", record_id: str) -> list[HistoryEntry]:
             for entry in log(repository.git, [folder])]
 
 
-def record_at_revision(repository: "Repository", record_id: str, revision: str | None) -> tuple[Record, bytes]:
+def record_at_revision(repository: "Repository", record_id: str, revision: str | None = None) -> tuple[Record, bytes]:
     """The record and its document as they last stood at ``revision`` (current when None)."""
     folder = find_record_path(repository, record_id)
     if revision is None:
