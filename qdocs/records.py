@@ -16,8 +16,8 @@ from typing import Any
 from . import clock
 from . import yamlio
 from .errors import UsageError
-from .subjects import Subject, subject_from_dict
 from .events import canonical_json, sha256_hex
+from .subjects import Subject, subject_from_dict
 
 RECORD_ID = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<site>[A-Z0-9]{1,8})-(?P<year>\d{4})-(?P<number>\d{4,})$")
 STATUSES = ("draft", "in-review", "approved", "void")

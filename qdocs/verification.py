@@ -27,18 +27,18 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from cryptography.exceptions import InvalidSignature
 
 from .authority import Authority
+from .checkpoints import check_checkpoints, last_commit, local_checkpoints
 from .events import sha256_hex
 from .findings import Finding
+from .outsidecheck import outside_findings
+from .pdf.attachments import attachment_problems
 from .queries import get_record, record_folders_with_names
 from .records import Record
 from .signatures import signature_payload
-from .checkpoints import check_checkpoints, last_commit, local_checkpoints
-from .outsidecheck import outside_findings
 from .trail import Trail
 from .trust.credentials import forget_trust_state, trust_state
-from .trustcheck import sequence_findings, trust_findings
-from .pdf.attachments import attachment_problems
 from .trust.state import CLOCK_SKEW, parse_moment
+from .trustcheck import sequence_findings, trust_findings
 
 if TYPE_CHECKING:
     from .repository import Repository

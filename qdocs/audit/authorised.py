@@ -34,10 +34,10 @@ import bisect
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
-from .facts import Fact, Signature
 from ..authority import Authority
-from ..forms import CATALOG_FORM, approver_reader
-from ..trust.state import load_trust
+from ..forms import CATALOG_FORM
+from ..trust.credentials import trust_state
+from .facts import Fact, Signature
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -52,9 +52,8 @@ class SignatureJudge:
     """Judges the approved facts of one audit against the repository's trust state."""
 
     def __init__(self, repository: "Repository", state: "TrustState | None" = None) -> None:
-        self.state = state or getattr(repository, "_trust_state", None)
-        if self.state is None:  # folded once per process, shared with whatever else asks (release-check)
-            self.state = repository._trust_state = load_trust(repository.root, approver_reader(repository))
+        # folded once per process, shared with whatever else asks (release-check)
+        self.state = state or trust_state(repository)
         self.authority = Authority(repository, self.state)
         self.repository = repository
         self._users = {name: _Windows(user) for name, user in self.state.users.items()}

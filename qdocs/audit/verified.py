@@ -25,13 +25,13 @@ and the trust state's lookup alone applies.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
+from ..authority import Authority
 from ..errors import QdocsError
 from ..records import Record
-from ..verification import check_record
-from ..authority import Authority
 from ..trail import Trail
 from ..trust.credentials import trust_state
 from ..trustcheck import integrity_findings
+from ..verification import check_record
 
 if TYPE_CHECKING:
     from ..repository import Repository

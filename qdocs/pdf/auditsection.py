@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..audit.evaluation import run_audit
 from ..audit.textreport import (AFTER_SALES_SHOWN, after_sales_heading, after_sales_line, heading_line, lot_label,
                                 result_notes, summary_line, unreadable_line, verdict_line)
 from .sheets import paragraph, table
-from ..audit.evaluation import run_audit
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport, LotReport

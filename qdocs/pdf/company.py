@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import PdfSignatureError
 from ..errors import UsageError
 from ..keys import MIN_PASSPHRASE, PassphraseError, qdocs_home, write_private_file
 from ..records import now_text
-from . import PdfSignatureError
 from .certificates import certificate_fingerprint, create_certificate, read_pkcs12
 from .signing import company_signer
 

@@ -19,10 +19,10 @@ from .. import clock, timezones
 from ..errors import RecordStateError, StorageError, UsageError
 from ..progress import Report, Steps
 from ..queries import get_record, record_at_revision
-from .office import Office
-from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
 from .company import load_company_signer
+from .office import Office
 from .signing import sign_pdf
+from .stamps import add_stamp, apply_stamp, stamp_for, stamp_sheet
 
 if TYPE_CHECKING:
     from ..records import Record

@@ -29,12 +29,12 @@ from ..progress import Report, Steps
 from ..queries import iter_records, record_at_revision
 from .attachments import attachment_problems, read_attachments
 from .auditsection import pack_audit, verdict_summary
+from .company import load_company_signer
 from .evidence import outside_evidence
 from .export import Copy, document_metadata, printed_now, render_copies
 from .office import Office
 from .packpages import OUTSIDE_HEADING, PackEntry, contents, cover, manifest
 from .pagenumbers import number_pages, number_sheet
-from .company import load_company_signer
 from .signing import sign_pdf
 
 if TYPE_CHECKING:

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, TypeVar
 
-from ..errors import RepositoryBusyError, StorageError, UsageError
 from . import damage
+from ..errors import RepositoryBusyError, StorageError, UsageError
 from .damage import IndexMissing, IndexOutdated, IndexUnreadable
 from .generations import Generations
 from .manifest import State, read_state
 from .model import Filters, Found, QuerySyntaxError
 from .source import changed_folders, list_records
-from .writing import Progress, index_commit
 from .syntax import query_problem
+from .writing import Progress, index_commit
 
 if TYPE_CHECKING:
     from ..repository import Repository

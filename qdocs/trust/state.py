@@ -37,8 +37,8 @@ from typing import Any, Callable
 from .. import yamlio
 from ..events import GENESIS, sha256_hex
 from ..findings import Finding
-from .log import Entry, ROOT_PATH, head_path, iter_entry_files, read_head, trust_sites
 from ..keys import fingerprint, public_key_from_text
+from .log import Entry, ROOT_PATH, head_path, iter_entry_files, read_head, trust_sites
 
 ADMIN_ROLE = "admin"
 #: how far the clocks of the machines writing one site's copy may disagree: a time that goes back
