@@ -25,6 +25,7 @@ and the trust state's lookup alone applies.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
+
 from ..authority import Authority
 from ..errors import QdocsError
 from ..records import Record
