@@ -232,7 +232,7 @@ def generate(root: Path, sources: Sources, records: int) -> None:
     _git(root, "gc", "-q")
     head = _git_text(root, "rev-parse", "refs/heads/main")
     (root / ".git" / "refs" / "heads" / "main").write_text(head + "\n")  # loose again, as after qdocs' next commit
-    _git(root, "config", "core.splitIndex", "true")  # qdocs.repository._tune
+    _git(root, "config", "core.splitIndex", "true")  # qdocs.store.repository.tune_index
     _git(root, "config", "index.version", "4")
     _git(root, "reset", "-q", "--hard")
     _git(root, "update-index", "--split-index")
