@@ -221,7 +221,7 @@ class Template:
 
 def _marker_values(record_type: Any, example: dict[str, Any], counter: list[int], last_choice: bool,
                    markers: dict[str, tuple[str, bool]]) -> dict:
-    def marker(field: Any, value: Any) -> Any:
+    def marker(field: Any, value: Any, in_table: bool = False) -> Any:
         counter[0] += 1
         if field.type in ("text", "long-text"):
             markers[f"QX{counter[0]:04d}QX"] = (field.key, field.type == "long-text")
@@ -230,7 +230,9 @@ def _marker_values(record_type: Any, example: dict[str, Any], counter: list[int]
             return (_dt.date(2090, 1, 1) + _dt.timedelta(days=counter[0])).isoformat()
         if field.type == "datetime":
             return (_dt.date(2090, 1, 1) + _dt.timedelta(days=counter[0])).isoformat() + " 09:30"
-        if field.type == "enum" and last_choice:
+        # a table's choice column keeps the example's rows: a table may have to cover every
+        # choice once (the topics of a training), which one choice repeated would not
+        if field.type == "enum" and last_choice and not in_table:
             return field.choices[-1].value
         return value
 
@@ -238,7 +240,7 @@ def _marker_values(record_type: Any, example: dict[str, Any], counter: list[int]
     for field in record_type.fields:
         value = example.get(field.key)
         if field.type == "table":
-            values[field.key] = [{column.key: marker(column, row.get(column.key)) for column in field.columns}
+            values[field.key] = [{column.key: marker(column, row.get(column.key), True) for column in field.columns}
                                  for row in value or []]
         elif value is not None:
             values[field.key] = marker(field, value)
