@@ -9,7 +9,8 @@ Exit codes:
 
 - 0: done;
 - 1: a check found problems (templates check, verify, verify-pdf, audit,
-  release-check, index status; search found nothing);
+  release-check, index status; search found nothing), or sync needs a person (a
+  conflict, incoming history that does not verify, a push the server refused);
 - 2: the input was wrong (an option, a data file, an unknown record, type,
   product or lot, a record whose state forbids the action); nothing was written;
 - 3: the environment failed (the repository busy, the disk full or not writable,
@@ -41,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "search": "search:search", "index": "search:index_group",
     "export": "pdf:export", "pack": "pdf:pack", "attach": "pdf:attach", "verify-pdf": "pdf:verify_pdf_command",
     "audit": "audit:audit", "release-check": "audit:release_check", "suppliers": "audit:suppliers",
+    "remote": "sites:remote", "sync": "sites:sync", "status": "sites:status", "server": "sites:server",
 }
 
 

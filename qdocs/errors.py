@@ -109,3 +109,13 @@ class StorageError(EnvironmentFailure):
 
 class ToolMissingError(EnvironmentFailure):
     """A program qdocs runs is not installed: git, LibreOffice (or a font it needs)."""
+
+
+class MergeUnfinishedError(QdocsError):
+    """A git merge (or cherry-pick, revert, rebase) is unfinished in the repository: nothing
+    may be committed until a person finishes or aborts it (exit 2: the repository's state,
+    not the machine, stops the command)."""
+
+
+class RemoteUnreachableError(EnvironmentFailure):
+    """The git server of a remote could not be reached (network, server down, wrong address)."""

@@ -109,6 +109,8 @@ LAYER_OF = {
     "qdocs.trust.report": "features",  # what qdocs trust and qdocs show print about trust and forms
     "qdocs.demo": "features",  # creates, signs, verifies and audits a record set: above all of them
     "qdocs.hooks": "features",  # keeps the search index current; registered on a repository from above
+    "qdocs.syncing": "features",  # sync and status: merges only what verification (a feature) passes
+    "qdocs.serverhook": "features",  # the server's pre-receive hook: verification of a pushed commit
     # -- commands: the command line
     "qdocs.commands.*": "commands",
     "cli": "commands",
@@ -158,6 +160,10 @@ INNER_IMPORTS = {
     ("qdocs.commands.search", "qdocs.records"): _COMMAND,
     ("qdocs.commands.search", "qdocs.search.index"): _COMMAND + " (the search modules)",
     ("qdocs.commands.search", "qdocs.search.model"): _COMMAND,
+    ("qdocs.commands.shared", "qdocs.store.merging"): _COMMAND + " (shared is loaded by every command)",
+    ("qdocs.commands.sites", "qdocs.serverhook"): _COMMAND + " (the verification)",
+    ("qdocs.commands.sites", "qdocs.store.remotes"): _COMMAND,
+    ("qdocs.commands.sites", "qdocs.syncing"): _COMMAND + " (the verification)",
     ("qdocs.commands.shared", "qdocs.catalog"): _COMMAND + " (shared is loaded by every command)",
     ("qdocs.commands.shared", "qdocs.hooks"): _COMMAND + " (shared is loaded by every command)",
     ("qdocs.commands.shared", "qdocs.repository"): _COMMAND + " (shared is loaded by every command)",

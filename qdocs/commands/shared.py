@@ -19,6 +19,7 @@ import getpass
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -47,6 +48,13 @@ class QdocsGroup(click.Group):
             context.exit(error.exit_code)
         except BrokenPipeError:
             context.exit(0)
+        except Exception:
+            unfinished = _unfinished_merge(context)
+            if unfinished is None:
+                raise
+            print_notices(context)
+            click.echo(f"qdocs: error: {unfinished}", err=True)
+            context.exit(2)
 
 
 def run_and_end(group: click.Group) -> None:
@@ -190,6 +198,21 @@ def steps() -> tuple[Callable[[Any], None] | None, Callable[[], None]]:
 
 
 _ENDING = {"status": 0}
+
+
+def _unfinished_merge(context: click.Context) -> str | None:
+    """When a command failed unexpectedly: the sentence saying a git merge is unfinished in
+    its repository, if one is (files with conflict markers are no records to read; the
+    command reads again once the merge is finished or undone)."""
+    from qdocs.store.merging import unfinished_merge
+
+    path = (context.obj or {}).get("repository_path")
+    if not path or not (Path(path) / ".git").exists():
+        return None
+    try:
+        return unfinished_merge(Path(path))
+    except Exception:  # the repository cannot even say: let the first error show
+        return None
 
 
 def _end_without_teardown() -> None:

@@ -35,14 +35,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import timezones, yamlio
-from ..errors import NotARepositoryError, StorageError, UsageError
+from ..errors import MergeUnfinishedError, NotARepositoryError, StorageError, UsageError
 from ..events import EventWriter
 from . import trailers
 from .crashpoints import crash_point
 from .journal import Journal, clear_journal, recover, write_journal
 from .lastcommit import remember_commit
 from .locking import RepositoryLock
+from .merging import unfinished_merge
 from .recordcache import RecordCache
+from .remotes import commit_merge, fast_forward
 from .runner import Git
 from .writer import commit_files
 
@@ -159,15 +161,24 @@ class Repository:
 
     # -- writing -------------------------------------------------------------
 
+    def unfinished_merge(self, thorough: bool = False) -> str | None:
+        """What git operation is unfinished in this copy, as a sentence (None: nothing is);
+        see :mod:`qdocs.store.merging`."""
+        return unfinished_merge(self.root, thorough)
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the repository lock; finish or undo anything a dead process left."""
+        """Hold the repository lock; finish or undo anything a dead process left.  Nothing
+        is written while a git merge is unfinished (:class:`MergeUnfinishedError`)."""
         if self.lock.held:
             yield
             return
         self.lock.acquire()
         try:
             self._recover()
+            unfinished = self.unfinished_merge(thorough=True)
+            if unfinished:
+                raise MergeUnfinishedError(unfinished)
             yield
         finally:
             self.lock.release()
@@ -270,6 +281,22 @@ class Change:
         crash_point("after-commit")
         remember_commit(self.repository.git, self.repository.local, self.journal.head, commit)
         return commit
+
+
+    def merge(self, tree: str, other: str, subject: str, actor: str, trailer_values: dict[str, Any]) -> str:
+        """A merge commit of ``tree`` on this action's HEAD and ``other``, authored by ``actor``,
+        that no branch names yet: check it, then :meth:`adopt` it."""
+        assert self.journal.head is not None
+        message = trailers.message(subject, trailer_values, self.journal.operation)
+        return commit_merge(self.repository.git, tree, [self.journal.head, other], message, actor, _email(actor))
+
+    def adopt(self, commit: str) -> None:
+        """Move the branch, index and work tree forward to ``commit`` (a descendant of HEAD:
+        a merge from :meth:`merge`, or another copy's commits taken as they are)."""
+        crash_point("before-commit")
+        fast_forward(self.repository.git, commit)
+        crash_point("after-commit")
+        remember_commit(self.repository.git, self.repository.local, self.journal.head, commit)
 
 
 def tune_index(git: Git) -> None:

@@ -62,6 +62,13 @@ def status(root: Path, *args: str, input: bytes | None = None) -> int:
     return _completed(root, args, input, None).returncode
 
 
+def outcome(root: Path, *args: str) -> tuple[int, bytes, bytes]:
+    """git's exit status, output and complaints, for a caller that reads a failure itself
+    (a push refused, a merge with conflicts)."""
+    completed = _completed(root, args, None, None)
+    return completed.returncode, completed.stdout, completed.stderr
+
+
 def start(root: Path, args: list[str], stdin: Any = DEVNULL, stdout: Any = PIPE,
           stderr: Any = DEVNULL) -> subprocess.Popen:
     """A git process left running (a reader fed through a pipe, or a lister writing to a file)."""

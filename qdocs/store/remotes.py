@@ -1,0 +1,179 @@
+"""Talking to other copies of the repository through git: remotes, fetch, push, and the
+plumbing of a merge that is checked before it is taken (``qdocs sync``).
+
+A merge is computed without touching the work tree (``git merge-tree --write-tree``, git
+2.38 or later), written as a commit object that no branch names yet (``commit-tree``), and
+taken by a fast-forward of the branch to it (``git merge --ff-only``) once it has been
+checked, so the commit checked is exactly the commit kept.  Nothing here rebases or
+forces: history is evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import RemoteUnreachableError, StorageError, UsageError
+from .runner import Git, outcome, run
+
+REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NO_COMMIT = "0" * 40
+
+
+@dataclass
+class PushResult:
+    """What a push came to: ``accepted``; else ``behind`` (the remote has commits this copy
+    has not taken in yet) or refused by the server (its ``messages``, e.g. a hook's findings)."""
+
+    accepted: bool
+    behind: bool = False
+    messages: list[str] = field(default_factory=list)
+
+
+def remotes(git: Git) -> dict[str, str]:
+    """Every remote of the copy and its address."""
+    output = git.text("config", "--get-regexp", r"^remote\..*\.url$", check=False)
+    found: dict[str, str] = {}
+    for line in output.splitlines():
+        key, _, url = line.partition(" ")
+        found[key[len("remote."):-len(".url")]] = url
+    return found
+
+
+def add_remote(git: Git, name: str, url: str) -> None:
+    if not REMOTE_NAME.match(name):
+        raise UsageError(f"remote name {name!r}: use letters, digits, '.', '_' or '-', e.g. origin")
+    if not url.strip():
+        raise UsageError("the remote's address is empty: give a git URL, e.g. ssh://git.example.com/records.git")
+    if name in remotes(git):
+        raise UsageError(f"remote {name} already exists ({remotes(git)[name]}); "
+                         f"change it with: git remote set-url {name} URL")
+    git.run("remote", "add", name, url)
+
+
+def require_remote(git: Git, name: str) -> str:
+    """The address of remote ``name``; a remote the copy does not have is bad input."""
+    known = remotes(git)
+    if name not in known:
+        hint = f"known remotes: {', '.join(sorted(known))}" if known else "this copy has no remote yet"
+        raise UsageError(f"no remote named {name} ({hint}); add one with: qdocs remote add {name} URL")
+    return known[name]
+
+
+def current_branch(git: Git) -> str:
+    branch = git.text("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    if not branch:
+        raise UsageError(f"{git.root} is not on a branch (detached HEAD): check out the branch to sync, "
+                         "e.g. git checkout main")
+    return branch
+
+
+def fetch(git: Git, remote: str) -> None:
+    """Bring the remote's branches into ``refs/remotes/<remote>/``; an unreachable server
+    raises :class:`RemoteUnreachableError`."""
+    completed = _run_quietly(git, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+                             f"+refs/heads/*:refs/remotes/{remote}/*")
+    if completed[0] != 0:
+        raise RemoteUnreachableError(f"cannot fetch from remote {remote}: {_last_line(completed[2])}")
+
+
+def tracking_head(git: Git, remote: str, branch: str) -> str | None:
+    """The commit the remote's branch had when it was last fetched (None: never fetched, or the
+    remote has no such branch yet)."""
+    return git.text("rev-parse", "--verify", "--quiet", f"refs/remotes/{remote}/{branch}^{{commit}}",
+                    check=False) or None
+
+
+def merge_base(git: Git, one: str, other: str) -> str | None:
+    return git.text("merge-base", one, other, check=False) or None
+
+
+def is_ancestor(git: Git, commit: str, descendant: str) -> bool:
+    return git.status("merge-base", "--is-ancestor", commit, descendant) == 0
+
+
+def merge_tree(git: Git, ours: str, theirs: str) -> tuple[str, list[str]]:
+    """The tree of merging ``theirs`` into ``ours`` and the paths that conflict (none: the
+    tree is the merge).  Nothing of the work tree, the index or the branches is touched."""
+    status, output, errors = _run_quietly(git, "merge-tree", "--write-tree", "--name-only", "--no-messages",
+                                          ours, theirs)
+    lines = output.decode("utf-8", "replace").splitlines()
+    if status not in (0, 1) or not lines:
+        raise StorageError(f"git merge-tree failed (qdocs sync needs git 2.38 or later): {_last_line(errors)}")
+    conflicts = [line for line in lines[1:] if line.strip()]
+    return lines[0].strip(), conflicts if status == 1 else []
+
+
+def changed_paths(git: Git, old: str | None, new: str, added_only: bool = False) -> list[str]:
+    """Files that differ between the commits (or trees) ``old`` and ``new`` (every file of
+    ``new`` when ``old`` is None); ``added_only``: files ``new`` has and ``old`` had not."""
+    options = ["--diff-filter=A"] if added_only else []
+    if old is None:
+        output = git.run("ls-tree", "-r", "-z", "--name-only", new)
+    else:
+        output = git.run("diff", "--name-only", "-z", "--no-renames", *options, old, new)
+    return [path for path in output.decode("utf-8", "replace").split("\0") if path]
+
+
+def commit_merge(git: Git, tree: str, parents: list[str], message: str, author: str, email: str) -> str:
+    """A merge commit of ``tree`` on ``parents`` that no branch names yet."""
+    env = {"GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
+           "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email}
+    arguments = ["commit-tree", tree, "-F", "-"]
+    for parent in parents:
+        arguments += ["-p", parent]
+    return git.run(*arguments, input=message.encode("utf-8"), env=env).decode().strip()
+
+
+def fast_forward(git: Git, commit: str) -> None:
+    """Move the branch, the index and the work tree to ``commit``, a descendant of HEAD."""
+    git.run("merge", "--ff-only", "--quiet", "--no-stat", commit)
+
+
+def push(git: Git, remote: str, branch: str) -> PushResult:
+    """Offer HEAD as the remote's ``branch`` (never forced)."""
+    status, output, errors = _run_quietly(git, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}")
+    if status == 0:
+        return PushResult(True)
+    text = output.decode("utf-8", "replace")
+    rejected = [line for line in text.splitlines() if line.startswith("!")]
+    complaint = errors.decode("utf-8", "replace")
+    if not rejected:
+        raise RemoteUnreachableError(f"cannot push to remote {remote}: {_last_line(errors)}")
+    if any("[rejected]" in line for line in rejected):
+        return PushResult(False, behind=True)
+    messages = [line[len("remote:"):].strip() for line in complaint.splitlines()
+                if line.startswith("remote:") and line[len("remote:"):].strip()]
+    return PushResult(False, messages=messages or [line.split("\t")[-1] for line in rejected])
+
+
+def bare_repository(path: Path) -> Path:
+    """The git directory of the bare repository at ``path``; anything else is bad input."""
+    if not Path(path).is_dir():
+        raise UsageError(f"{path} is not a directory: give the bare repository on the server "
+                         "(create one with: git init --bare records.git)")
+    status, output, _ = _run_in(Path(path), "rev-parse", "--is-bare-repository")
+    if status != 0 or output.decode().strip() != "true":
+        raise UsageError(f"{path} is not a bare git repository (create one with: git init --bare {path})")
+    status, output, _ = _run_in(Path(path), "rev-parse", "--absolute-git-dir")
+    return Path(output.decode().strip())
+
+
+def configure_server(git_dir: Path) -> None:
+    """A shared repository keeps its history: no forced push, no deleted branch."""
+    for key in ("receive.denyNonFastForwards", "receive.denyDeletes"):
+        run(git_dir, "config", key, "true")
+
+
+def _run_quietly(git: Git, *args: str) -> tuple[int, bytes, bytes]:
+    return outcome(git.root, *args)
+
+
+def _run_in(root: Path, *args: str) -> tuple[int, bytes, bytes]:
+    return outcome(root, *args)
+
+
+def _last_line(errors: bytes) -> str:
+    lines = [line for line in errors.decode("utf-8", "replace").strip().splitlines() if line.strip()]
+    return lines[-1].removeprefix("fatal: ") if lines else "git gave no reason"
