@@ -48,6 +48,8 @@ class QdocsGroup(click.Group):
             context.exit(error.exit_code)
         except BrokenPipeError:
             context.exit(0)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
         except Exception:
             unfinished = _unfinished_merge(context)
             if unfinished is None:

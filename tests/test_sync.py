@@ -1,0 +1,248 @@
+"""Several sites, one record set: ``qdocs sync`` through a real git server (``git daemon`` on
+loopback), the check of what comes in, the server's pre-receive hook, ``qdocs status``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from qdocs.queries import iter_records
+from qdocs.repository import Repository
+from tests.conftest import git, write_example
+from tests.sites import bare_repository, free_port, git_daemon
+
+#: a standing-still day is not wanted: records and signatures must keep their order
+CLOCK = "2026-03-10"
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch):
+    """A shared bare repository, served by git daemon (started after the clock is set, which the
+    server's hook inherits); yields (url, bare path)."""
+    monkeypatch.setenv("QDOCS_CLOCK", CLOCK)
+    base = tmp_path / "server"
+    base.mkdir()
+    bare = bare_repository(base / "records.git")
+    with git_daemon(base) as address:
+        yield f"{address}/records.git", bare
+
+
+def qdocs(repo: Path, *args: str, actor: str = "tester"):
+    result = CliRunner().invoke(cli.cli, ["--repo", str(repo), "--actor", actor, *args], catch_exceptions=False)
+    return result
+
+
+def clone_site(url: str, path: Path, site: str) -> Path:
+    subprocess.run(["git", "clone", "--quiet", url, str(path)], check=True, capture_output=True)
+    result = qdocs(path, "init", "--site", site)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def new_signed_record(repo: Path, catalog, folder: Path, signer_meanings=(("inspector", "inspected"),)) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    result = qdocs(repo, "new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", folder)))
+    assert result.exit_code == 0, result.output
+    record_id = result.output.strip().splitlines()[-1]
+    for signer, meaning in signer_meanings:
+        signed = qdocs(repo, "sign", record_id, "--as", signer, "--meaning", meaning)
+        assert signed.exit_code == 0, signed.output
+    return record_id
+
+
+@pytest.fixture
+def sites(signing, repo_path: Path, server, tmp_path: Path):
+    """Three sites: S1 (the signing repository, pushed first), S2 and S3 cloned from the server."""
+    url, _ = server
+    assert qdocs(repo_path, "remote", "add", "origin", url).exit_code == 0
+    first = qdocs(repo_path, "sync")
+    assert first.exit_code == 0, first.output
+    s2 = clone_site(url, tmp_path / "s2", "S2")
+    s3 = clone_site(url, tmp_path / "s3", "S3")
+    return {"S1": repo_path, "S2": s2, "S3": s3}
+
+
+def record_ids(repo: Path) -> list[str]:
+    repository = Repository.open(repo)
+    try:
+        return sorted(record.id for record in iter_records(repository))
+    finally:
+        repository.close()
+
+
+def test_three_sites_exchange_signed_records_through_the_server(sites, catalog, tmp_path: Path):
+    made: list[str] = []
+    assert qdocs(sites["S1"], "search", "*").exit_code in (0, 1)  # S1 keeps a search index current
+    for round_number in range(2):
+        for site, repo in sites.items():
+            made.append(new_signed_record(repo, catalog, tmp_path / f"data-{site}-{round_number}"))
+            result = qdocs(repo, "sync", "--json")
+            assert result.exit_code == 0, result.output
+            report = json.loads(result.output)
+            assert report["in_sync"] and made[-1] in report["records_sent"]
+    made.append(new_signed_record(sites["S2"], catalog, tmp_path / "data-last",
+                                  (("inspector", "inspected"), ("qc-manager", "approved"))))
+    for site in ("S2", "S1", "S3", "S2"):
+        result = qdocs(sites[site], "sync")
+        assert result.exit_code == 0, result.output
+        assert "in sync with origin" in result.output
+    assert len(set(made)) == len(made) == 7
+    assert {made_id.split("-")[1] for made_id in made} == {"S1", "S2", "S3"}
+    heads = {git(repo, "rev-parse", "HEAD").strip() for repo in sites.values()}
+    assert len(heads) == 1, "every site ends on the same commit"
+    for site, repo in sites.items():
+        assert record_ids(repo) == sorted(made), site
+        verified = qdocs(repo, "verify")
+        assert verified.exit_code == 0, verified.output
+        found = qdocs(repo, "search", "*", "--json", "--limit", "100")
+        assert sorted(item["id"] for item in json.loads(found.stdout)["results"]) == sorted(made), site
+        assert git(repo, "status", "--porcelain") == ""
+    merges = git(sites["S1"], "log", "--merges", "--format=%an%x00%B").split("\0")
+    assert any("Action: sync" in text for text in merges), "merges are commits with their trailers"
+    assert git(sites["S1"], "rev-list", "--count", "--merges", "HEAD").strip() != "0"
+
+
+def test_status_counts_what_waits_and_works_offline(sites, catalog, tmp_path: Path):
+    record_id = new_signed_record(sites["S2"], catalog, tmp_path / "data")
+    waiting = json.loads(qdocs(sites["S2"], "status", "--json").output)
+    assert waiting["site"] == "S2" and waiting["unfinished_merge"] is None
+    origin = waiting["remotes"][0]
+    # S2's registration, the record's creation and its signature
+    assert origin["name"] == "origin" and origin["records_to_send"] == 1 and origin["events_to_send"] == 3
+    assert origin["records_to_receive"] == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    before = json.loads(qdocs(sites["S1"], "status", "--json").output)["remotes"][0]
+    assert before["records_to_receive"] == 0  # as of the last fetch
+    after = json.loads(qdocs(sites["S1"], "status", "--fetch", "--json").output)["remotes"][0]
+    assert after["records_to_receive"] == 1 and after["events_to_receive"] == 3
+    assert record_id not in record_ids(sites["S1"])
+    text = qdocs(sites["S1"], "status")
+    assert text.exit_code == 0 and "to receive 1 record(s)" in text.output
+
+
+def _tamper(repo: Path, record_id: str) -> None:
+    """Change a record's record.yaml with plain git, as someone bypassing qdocs would."""
+    path = next(repo.rglob(f"{record_id}/record.yaml"))
+    path.write_text(path.read_text(encoding="utf-8").replace("draft", "approved").replace("in-review", "approved"),
+                    encoding="utf-8")
+    git(repo, "commit", "-qam", "fix status")
+
+
+def test_sync_refuses_a_tampered_incoming_history(sites, catalog, tmp_path: Path):
+    record_id = new_signed_record(sites["S2"], catalog, tmp_path / "data")
+    _tamper(sites["S2"], record_id)
+    git(sites["S2"], "push", "-q", "origin", "main")  # no hook on this server: only the sync's check stands
+    new_signed_record(sites["S1"], catalog, tmp_path / "data-s1")  # S1 has its own work: a merge is needed
+    before = git(sites["S1"], "rev-parse", "HEAD")
+    result = qdocs(sites["S1"], "sync")
+    assert result.exit_code == 1, result.output
+    assert "does not pass qdocs verify" in result.output and record_id in result.output
+    assert git(sites["S1"], "rev-parse", "HEAD") == before, "nothing was merged"
+    assert git(sites["S1"], "status", "--porcelain") == ""
+    assert record_id not in record_ids(sites["S1"])
+    assert qdocs(sites["S1"], "verify").exit_code == 0
+    as_json = json.loads(qdocs(sites["S3"], "sync", "--json").output)  # S3 has nothing new: a fast-forward
+    assert as_json["state"] == "incoming history refused" and as_json["findings"]
+
+
+def test_the_server_hook_refuses_a_push_that_does_not_verify(sites, server, catalog, tmp_path: Path):
+    url, bare = server
+    installed = qdocs(sites["S1"], "server", "install-hook", str(bare))
+    assert installed.exit_code == 0, installed.output
+    assert "pre-receive" in installed.output
+    record_id = new_signed_record(sites["S2"], catalog, tmp_path / "data")
+    assert qdocs(sites["S2"], "sync").exit_code == 0, "a clean push passes the hook"
+    _tamper(sites["S2"], record_id)
+    server_head = git(bare, "rev-parse", "main")
+    pushed = subprocess.run(["git", "push", "origin", "main"], cwd=sites["S2"], capture_output=True, text=True)
+    assert pushed.returncode != 0
+    assert "pre-receive hook declined" in pushed.stderr and record_id in pushed.stderr
+    assert "record.yaml differs" in pushed.stderr
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 1 and "refused the push" in result.output and record_id in result.output
+    assert git(bare, "rev-parse", "main") == server_head, "nothing of the tampered history reached the server"
+    older = git(bare, "rev-parse", "main~1").strip()
+    forced = subprocess.run(["git", "push", "--force", "origin", f"{older}:main"], cwd=sites["S2"],
+                            capture_output=True, text=True)
+    assert forced.returncode != 0, "the shared history cannot be rewritten"
+    assert qdocs(sites["S1"], "server", "install-hook", str(sites["S1"])).exit_code == 2, "not a bare repository"
+
+
+def test_an_unreachable_remote_is_an_environment_failure(repo_path: Path, tmp_path: Path):
+    assert qdocs(repo_path, "remote", "add", "origin", f"git://127.0.0.1:{free_port()}/records.git").exit_code == 0
+    result = qdocs(repo_path, "sync")
+    assert result.exit_code == 3
+    assert len(result.output.strip().splitlines()) == 1 and "cannot fetch from remote origin" in result.output
+    assert qdocs(repo_path, "status").exit_code == 0, "status works offline"
+    assert qdocs(repo_path, "status", "--fetch").exit_code == 3
+    unknown = qdocs(repo_path, "sync", "elsewhere")
+    assert unknown.exit_code == 2 and "no remote named elsewhere" in unknown.output
+    assert qdocs(repo_path, "remote", "add", "origin", "x").exit_code == 2
+    assert qdocs(repo_path, "remote", "add", "bad name", "x").exit_code == 2
+
+
+@pytest.mark.parametrize("conflicted", [True, False])
+def test_during_an_unfinished_merge_writers_refuse_and_readers_do_not_crash(signing, repo_path: Path, catalog,
+                                                                            tmp_path: Path, conflicted: bool):
+    run = signing
+    record_id = new_signed_record(repo_path, catalog, tmp_path / "data")
+    record_yaml = next(repo_path.rglob(f"{record_id}/record.yaml"))
+    git(repo_path, "checkout", "-q", "-b", "side")
+    record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "side: 1\n", encoding="utf-8")
+    git(repo_path, "commit", "-qam", "side")
+    git(repo_path, "checkout", "-q", "main")
+    if conflicted:
+        record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "main: 2\n", encoding="utf-8")
+    else:
+        (repo_path / "notes.txt").write_text("x\n", encoding="utf-8")
+        git(repo_path, "add", "notes.txt")
+    git(repo_path, "commit", "-qam", "main")
+    merged = subprocess.run(["git", "merge", "--no-commit", "--no-ff", "side"], cwd=repo_path, capture_output=True)
+    assert (repo_path / ".git" / "MERGE_HEAD").exists() and (merged.returncode != 0) == conflicted
+    head = git(repo_path, "rev-parse", "HEAD")
+    data = write_example(catalog, "final-inspection", tmp_path)
+    for arguments in (["new", "final-inspection", "--data", str(data)],
+                      ["sign", record_id, "--as", "qc-manager", "--meaning", "approved"],
+                      ["void", record_id, "--reason", "wrong"],
+                      ["users", "add", "zhao", "--full-name", "赵", "--role", "inspector", "--as", "admin"]):
+        result = run(*arguments)
+        assert result.exit_code == 2, (arguments, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "git merge is unfinished" in lines[0] and "git merge --abort" in lines[0], lines
+    assert git(repo_path, "rev-parse", "HEAD") == head, "nothing was committed in the middle of the merge"
+    for arguments in (["list"], ["show", record_id], ["verify"], ["history", record_id], ["search", "*"],
+                      ["sync"], ["status"]):
+        result = run(*arguments)
+        assert "Traceback" not in result.output, (arguments, result.output)
+        if result.exit_code == 2:
+            assert len(result.output.strip().splitlines()) == 1, (arguments, result.output)
+    status = json.loads(run("status", "--json").output)
+    assert "git merge is unfinished" in status["unfinished_merge"]
+    assert git(repo_path, "rev-parse", "HEAD") == head
+    git(repo_path, "merge", "--abort")
+    assert run("sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+
+
+def test_during_an_unfinished_merge_a_real_process_prints_no_traceback(signing, repo_path: Path, catalog,
+                                                                        tmp_path: Path):
+    from tests.conftest import qdocs_process
+
+    record_id = new_signed_record(repo_path, catalog, tmp_path / "data")
+    record_yaml = next(repo_path.rglob(f"{record_id}/record.yaml"))
+    git(repo_path, "checkout", "-q", "-b", "side")
+    record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "side: 1\n", encoding="utf-8")
+    git(repo_path, "commit", "-qam", "side")
+    git(repo_path, "checkout", "-q", "main")
+    record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "main: 2\n", encoding="utf-8")
+    git(repo_path, "commit", "-qam", "main")
+    subprocess.run(["git", "merge", "side"], cwd=repo_path, capture_output=True)
+    for arguments in (["list"], ["show", record_id], ["verify"]):
+        result = qdocs_process("--repo", str(repo_path), *arguments)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode in (0, 1, 2)
