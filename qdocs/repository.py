@@ -32,8 +32,8 @@ class Repository(StoredRepository):
         self._trust_state: Any = None  # qdocs.trust.credentials.trust_state keeps it here
 
     @classmethod
-    def open(cls, path: str | Path, catalog: Catalog | None = None) -> "Repository":
-        repository = super().open(path, catalog=catalog)
+    def open(cls, path: str | Path, catalog: Catalog | None = None, during_merge: bool = False) -> "Repository":
+        repository = super().open(path, during_merge, catalog=catalog)
         assert isinstance(repository, Repository)
         return repository
 

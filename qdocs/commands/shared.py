@@ -94,14 +94,16 @@ def actor_name(given: str | None) -> str:
     return actor.strip()
 
 
-def open_repository(context: click.Context):
+def open_repository(context: click.Context, during_merge: bool = False):
     """The ``--repo`` repository, opened on first use and kept for the rest of the command,
-    with the hooks that keep derived caches (the search index) current after each action."""
+    with the hooks that keep derived caches (the search index) current after each action.
+    While a git merge is unfinished in it, only a command that says ``during_merge`` opens it."""
     from qdocs.hooks import keep_caches_current
     from qdocs.repository import Repository
 
     if "repository" not in context.obj:
-        context.obj["repository"] = keep_caches_current(Repository.open(context.obj["repository_path"]))
+        context.obj["repository"] = keep_caches_current(Repository.open(context.obj["repository_path"],
+                                                                        during_merge=during_merge))
     return context.obj["repository"]
 
 
@@ -212,7 +214,7 @@ def _unfinished_merge(context: click.Context) -> str | None:
     if not path or not (Path(path) / ".git").exists():
         return None
     try:
-        return unfinished_merge(Path(path))
+        return unfinished_merge(Path(path), thorough=True)
     except Exception:  # the repository cannot even say: let the first error show
         return None
 

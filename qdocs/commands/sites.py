@@ -127,7 +127,7 @@ def status(context: click.Context, remote_name: str | None, fetch_first: bool, a
     """
     from qdocs.syncing import status as copy_status
 
-    result = copy_status(open_repository(context), remote_name, fetch_first)
+    result = copy_status(open_repository(context, during_merge=True), remote_name, fetch_first)
     if as_json:
         echo_json(result)
         return

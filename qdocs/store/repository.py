@@ -42,7 +42,7 @@ from .crashpoints import crash_point
 from .journal import Journal, clear_journal, recover, write_journal
 from .lastcommit import remember_commit
 from .locking import RepositoryLock
-from .merging import unfinished_merge
+from .merging import operation_in_progress, unfinished_merge
 from .recordcache import RecordCache
 from .remotes import commit_merge, fast_forward
 from .runner import Git
@@ -75,14 +75,21 @@ class Repository:
         self._record_cache: RecordCache | None = None
 
     @classmethod
-    def open(cls, path: str | Path, **options: Any) -> "Repository":
+    def open(cls, path: str | Path, during_merge: bool = False, **options: Any) -> "Repository":
         """The repository at ``path`` (``options`` go to the constructor); finishes or undoes
-        what a dead writer left when nobody holds the lock."""
+        what a dead writer left when nobody holds the lock.
+
+        While a git merge is unfinished in the copy its work tree is no committed state (files
+        may hold conflict markers), so opening it is refused with one sentence saying what to
+        do (:class:`MergeUnfinishedError`), unless ``during_merge`` (``qdocs status``, which
+        reports it).  The check is a few ``stat`` calls."""
         root = Path(path)
         if not (root / CONFIG_PATH).is_file() or not (root / ".git").exists():
             raise NotARepositoryError(
                 f"{path} is not a qdocs records repository (create one with: qdocs init {path})"
             )
+        if not during_merge and operation_in_progress(root):
+            raise MergeUnfinishedError(unfinished_merge(root) or "a git merge is unfinished")
         repository = cls(root, **options)
         repository._recover_if_abandoned()
         return repository
