@@ -180,7 +180,14 @@ def install_hook(path: str) -> None:
 @server.command("check-push", hidden=True)
 @click.pass_context
 def check_push(context: click.Context) -> None:
-    """Run by the pre-receive hook: read the pushed updates, refuse (exit 1) what does not verify."""
+    """Run by the pre-receive hook: read the pushed updates (OLD NEW REF lines on standard
+    input), refuse (exit 1) what does not pass qdocs verify, printing the findings.
+
+    Examples:
+
+    \b
+      qdocs server check-push < updates.txt   (each line: OLD NEW REF, as git gives a hook)
+    """
     from qdocs.serverhook import check_push as check
 
     problems = check(sys.stdin.read().splitlines())
