@@ -247,3 +247,19 @@ def test_during_an_unfinished_merge_a_real_process_prints_no_traceback(signing, 
         assert "Traceback" not in result.stderr, result.stderr
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "git merge is unfinished" in result.stderr and result.stdout == ""
+
+
+def test_the_same_record_changed_at_two_sites_stops_the_sync_with_the_record_named(sites, catalog, tmp_path: Path):
+    record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    assert qdocs(sites["S1"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "void", record_id, "--reason", "wrong lot").exit_code == 0
+    before = git(sites["S2"], "rev-parse", "HEAD")
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 1 and "conflict" in result.output and f"{record_id}: " in result.output
+    assert git(sites["S2"], "rev-parse", "HEAD") == before and git(sites["S2"], "status", "--porcelain") == ""
+    assert not (sites["S2"] / ".git" / "MERGE_HEAD").exists()
+    report = json.loads(qdocs(sites["S2"], "sync", "--json").output)
+    assert report["state"] == "conflict" and {item["record"] for item in report["conflicts"]} == {record_id}
