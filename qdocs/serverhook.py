@@ -12,6 +12,7 @@ and deleted branches: the shared history is evidence.
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import sys
 from pathlib import Path
@@ -41,7 +42,12 @@ def install_hook(path: str | Path) -> Path:
 
 
 def hook_script(python: str) -> str:
-    command = 'import sys, cli; sys.argv[0] = "qdocs"; cli.main()'
+    """The hook: ``python`` runs ``qdocs server check-push``, finding the ``cli`` module where
+    it was found when the hook was installed (an installed qdocs, or a source checkout)."""
+    spec = importlib.util.find_spec("cli")
+    folder = str(Path(spec.origin).parent) if spec is not None and spec.origin else ""
+    command = (f"import sys; sys.path.append({folder!r}); import cli; sys.argv[0] = 'qdocs'; cli.main()"
+               if folder else "import sys, cli; sys.argv[0] = 'qdocs'; cli.main()")
     return ("#!/bin/sh\n"
             f"# {MARKER} (written by: qdocs server install-hook): refuses a push whose records do not pass\n"
             "# qdocs verify, and prints the findings to the pusher.\n"

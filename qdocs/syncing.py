@@ -36,6 +36,7 @@ from .findings import Finding
 from .progress import Report, Steps
 from .repository import Repository
 from .store import remotes, scratch
+from .store.history import is_ancestor
 from .verification import verify_repository
 
 if TYPE_CHECKING:
@@ -183,9 +184,9 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
     git = repository.git
     with repository.locked():
         head = git.head()
-        if head is None or remotes.is_ancestor(git, theirs, head):
+        if head is None or is_ancestor(git, theirs, head):
             return True
-        fast_forward = remotes.is_ancestor(git, head, theirs)
+        fast_forward = is_ancestor(git, head, theirs)
         tree = theirs
         if not fast_forward:
             steps.start(f"merging {remote}")

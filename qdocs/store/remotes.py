@@ -72,7 +72,7 @@ def current_branch(git: Git) -> str:
 def fetch(git: Git, remote: str) -> None:
     """Bring the remote's branches into ``refs/remotes/<remote>/``; an unreachable server
     raises :class:`RemoteUnreachableError`."""
-    completed = _run_quietly(git, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+    completed = outcome(git.root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
                              f"+refs/heads/*:refs/remotes/{remote}/*")
     if completed[0] != 0:
         raise RemoteUnreachableError(f"cannot fetch from remote {remote}: {_last_line(completed[2])}")
@@ -89,14 +89,10 @@ def merge_base(git: Git, one: str, other: str) -> str | None:
     return git.text("merge-base", one, other, check=False) or None
 
 
-def is_ancestor(git: Git, commit: str, descendant: str) -> bool:
-    return git.status("merge-base", "--is-ancestor", commit, descendant) == 0
-
-
 def merge_tree(git: Git, ours: str, theirs: str) -> tuple[str, list[str]]:
     """The tree of merging ``theirs`` into ``ours`` and the paths that conflict (none: the
     tree is the merge).  Nothing of the work tree, the index or the branches is touched."""
-    status, output, errors = _run_quietly(git, "merge-tree", "--write-tree", "--name-only", "--no-messages",
+    status, output, errors = outcome(git.root, "merge-tree", "--write-tree", "--name-only", "--no-messages",
                                           ours, theirs)
     lines = output.decode("utf-8", "replace").splitlines()
     if status not in (0, 1) or not lines:
@@ -133,7 +129,7 @@ def fast_forward(git: Git, commit: str) -> None:
 
 def push(git: Git, remote: str, branch: str) -> PushResult:
     """Offer HEAD as the remote's ``branch`` (never forced)."""
-    status, output, errors = _run_quietly(git, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}")
+    status, output, errors = outcome(git.root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}")
     if status == 0:
         return PushResult(True)
     text = output.decode("utf-8", "replace")
@@ -153,10 +149,10 @@ def bare_repository(path: Path) -> Path:
     if not Path(path).is_dir():
         raise UsageError(f"{path} is not a directory: give the bare repository on the server "
                          "(create one with: git init --bare records.git)")
-    status, output, _ = _run_in(Path(path), "rev-parse", "--is-bare-repository")
+    status, output, _ = outcome(Path(path), "rev-parse", "--is-bare-repository")
     if status != 0 or output.decode().strip() != "true":
         raise UsageError(f"{path} is not a bare git repository (create one with: git init --bare {path})")
-    status, output, _ = _run_in(Path(path), "rev-parse", "--absolute-git-dir")
+    status, output, _ = outcome(Path(path), "rev-parse", "--absolute-git-dir")
     return Path(output.decode().strip())
 
 
@@ -164,14 +160,6 @@ def configure_server(git_dir: Path) -> None:
     """A shared repository keeps its history: no forced push, no deleted branch."""
     for key in ("receive.denyNonFastForwards", "receive.denyDeletes"):
         run(git_dir, "config", key, "true")
-
-
-def _run_quietly(git: Git, *args: str) -> tuple[int, bytes, bytes]:
-    return outcome(git.root, *args)
-
-
-def _run_in(root: Path, *args: str) -> tuple[int, bytes, bytes]:
-    return outcome(root, *args)
 
 
 def _last_line(errors: bytes) -> str:
