@@ -15,6 +15,7 @@ from .forms import shipped_forms
 from .keys import check_new_passphrase, keep_private_key
 from .records import now_text
 from .repository import CONFIG_PATH, DEFAULT_SITE, FORMAT_VERSION, SITE_CODE, Repository
+from .store import remotes
 from .store.repository import tune_index
 from .store.runner import Git
 from .trust.genesis import Enrollment, write_root
@@ -70,7 +71,7 @@ def _create(repository: Repository, site: str, administrator: Enrollment, time_z
     forms = shipped_forms()
     company = load_catalog().company
     repository.git.run("init", "-q")
-    repository.git.run("symbolic-ref", "HEAD", "refs/heads/main")
+    repository.git.run("symbolic-ref", "HEAD", f"refs/heads/{remotes.BRANCH}")
     tune_index(repository.git)
     repository.time_zone = timezones.parse_zone(time_zone, timezones.SETTING)
     config = {"format": FORMAT_VERSION, "company": {"zh": company.zh, "en": company.en},

@@ -263,3 +263,17 @@ def test_the_same_record_changed_at_two_sites_stops_the_sync_with_the_record_nam
     assert not (sites["S2"] / ".git" / "MERGE_HEAD").exists()
     report = json.loads(qdocs(sites["S2"], "sync", "--json").output)
     assert report["state"] == "conflict" and {item["record"] for item in report["conflicts"]} == {record_id}
+
+
+def test_the_hook_names_the_records_branch_of_a_new_shared_repository(repo_path: Path, tmp_path: Path):
+    """`git init --bare` may name another default branch: after install-hook a plain clone of
+    the shared repository checks out the records all the same."""
+    bare = tmp_path / "shared.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=trunk", str(bare)], check=True)
+    assert qdocs(repo_path, "server", "install-hook", str(bare)).exit_code == 0
+    assert git(bare, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert qdocs(repo_path, "remote", "add", "origin", str(bare)).exit_code == 0
+    assert qdocs(repo_path, "sync").exit_code == 0
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(bare), str(clone)], check=True, capture_output=True)
+    assert (clone / ".qdocs" / "config.yaml").is_file()

@@ -168,7 +168,7 @@ def install_hook(path: str) -> None:
     Examples:
 
     \b
-      git init --bare /srv/git/records.git
+      git init --bare --initial-branch=main /srv/git/records.git
       qdocs server install-hook /srv/git/records.git
     """
     from qdocs.serverhook import install_hook as install

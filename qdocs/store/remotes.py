@@ -17,6 +17,9 @@ from pathlib import Path
 from ..errors import RemoteUnreachableError, StorageError, UsageError
 from .runner import Git, outcome, run
 
+#: the branch of every records repository (``qdocs init`` names it)
+BRANCH = "main"
+
 REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 NO_COMMIT = "0" * 40
 
@@ -157,9 +160,14 @@ def bare_repository(path: Path) -> Path:
 
 
 def configure_server(git_dir: Path) -> None:
-    """A shared repository keeps its history: no forced push, no deleted branch."""
+    """A shared repository keeps its history: no forced push, no deleted branch.  A new,
+    empty one also names qdocs' branch as its default (``git init --bare`` may have named
+    another), so that a plain ``git clone`` of it checks out the records."""
     for key in ("receive.denyNonFastForwards", "receive.denyDeletes"):
         run(git_dir, "config", key, "true")
+    status, branches, _ = outcome(git_dir, "for-each-ref", "--count=1", "refs/heads/")
+    if status == 0 and not branches.strip():
+        run(git_dir, "symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
 
 
 def _last_line(errors: bytes) -> str:
