@@ -50,6 +50,8 @@ class Record:
     revisions: list[dict[str, Any]] = field(default_factory=list)
     void: dict[str, Any] | None = None
     signatures: list[dict[str, Any]] = field(default_factory=list)
+    #: actions of other sites that a sync's merge set aside ({event, note}; :mod:`qdocs.mergeoutcomes`)
+    superseded: list[dict[str, Any]] = field(default_factory=list)
     catalog_sha256: str = ""  # the approved catalog it was made with; empty in records made before forms were controlled
     path: str = ""  # repository-relative folder; not stored in the file
     yaml_sha256: str | None = None  # sha256 of the record.yaml bytes read, when known; not stored
@@ -75,6 +77,8 @@ class Record:
         if self.void:
             result["void"] = self.void
         result["signatures"] = self.signatures
+        if self.superseded:
+            result["superseded"] = self.superseded
         result["data"] = self.data
         return result
 
@@ -117,6 +121,7 @@ class Record:
             revisions=raw.get("revisions") or [],
             void=raw.get("void"),
             signatures=raw.get("signatures") or [],
+            superseded=raw.get("superseded") or [],
             path=path,
         )
 

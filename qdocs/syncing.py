@@ -8,9 +8,12 @@ sites join without textual conflicts.  A sync, step by step:
 2. **merge** what came in, without touching the work tree: a fast-forward when this copy
    made nothing new, else a merge commit (``git merge-tree``; never a rebase: history is
    evidence) authored by the acting user, with its trailers (``Action: sync``), under the
-   repository lock and journal like every action.  A conflict stops here: nothing is merged
-   and the conflicting records are named (deciding between two sites' versions of one record
-   is not automatic yet);
+   repository lock and journal like every action.  A record changed at both sites is merged
+   by the table of :mod:`qdocs.mergeoutcomes` (void wins, a revision wins over signatures of
+   the old one, signatures of one revision are joined where they fit), its files written
+   into the merge's tree with a ``merge`` event of this site; what that table does not
+   settle (the same revision revised at both sites, a file changed outside qdocs) stops
+   here: nothing is merged and each record is named with what each side did;
 3. **check** the would-be result before taking it: the merge commit (or the incoming head)
    is checked out in a temporary copy outside the work tree (:mod:`qdocs.store.scratch`) and
    must pass :func:`qdocs.verification.verify_repository` (signatures, trust chain, the
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EnvironmentFailure, MergeUnfinishedError
 from .findings import Finding
+from .mergeoutcomes import settle
 from .progress import Report, Steps
 from .repository import Repository
 from .store import remotes, scratch
@@ -64,6 +68,7 @@ class SyncReport:
     attempts: int = 0
     sites: list[str] = field(default_factory=list)
     conflicts: list[dict[str, str]] = field(default_factory=list)
+    merged: list[dict[str, Any]] = field(default_factory=list)  # records changed at both sides, merged
     findings: list[Finding] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -76,6 +81,8 @@ class SyncReport:
                 "records_received": sorted(set(self.received)), "records_sent": sorted(set(self.sent)),
                 "events_received": self.events_received, "events_sent": self.events_sent, "merges": self.merges,
                 "attempts": self.attempts, "sites": self.sites, "conflicts": self.conflicts,
+                "merged": [{"record": entry["record"], "outcome": entry["outcome"],
+                            "superseded": [item["note"] for item in entry["superseded"]]} for entry in self.merged],
                 "findings": [finding.to_json() for finding in self.findings], "messages": self.messages}
 
 
@@ -188,16 +195,21 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
             return True
         fast_forward = is_ancestor(git, head, theirs)
         tree = theirs
+        merged: list[dict[str, Any]] = []
         if not fast_forward:
             steps.start(f"merging {remote}")
             tree, conflicts = remotes.merge_tree(git, head, theirs)
             if conflicts:
-                result.state = CONFLICT
-                result.conflicts = [{"path": path, "record": record_of(path)} for path in conflicts]
-                return False
+                settlement = settle(repository, head, theirs, conflicts, actor, remote)
+                if settlement.unresolved:
+                    result.state = CONFLICT
+                    result.conflicts = settlement.unresolved
+                    return False
+                tree = remotes.tree_with_files(git, tree, settlement.files)
+                merged = settlement.merged
         paths = remotes.changed_paths(git, head, tree)
         records = record_ids(paths)
-        events = len(event_files(remotes.changed_paths(git, head, tree, added_only=True)))
+        events = len(event_files(remotes.changed_paths(git, head, tree, added_only=True))) - (1 if merged else 0)
         try:
             with repository.transaction("sync", paths, records) as change:
                 commit = theirs
@@ -207,6 +219,8 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
                                                 "Records-received": len(records), "Events-received": events}
                     if site:
                         trailers["Site"] = site
+                    if merged:
+                        trailers["Records-merged"] = [entry["record"] for entry in merged]
                     commit = change.merge(tree, theirs, f"sync with {remote}: merge {len(records)} record(s) "
                                                         f"and {events} event(s)", actor, trailers)
                 steps.start(f"verifying {len(records)} incoming record(s) and {events} event(s) as merged")
@@ -220,6 +234,7 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
             return False
     result.received.extend(records)
     result.events_received += events
+    result.merged.extend(merged)
     result.merges += 0 if fast_forward else 1
     return True
 

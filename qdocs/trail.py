@@ -25,6 +25,8 @@ class Trail:
     record_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     trust_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # every event's hash -> its time
+    #: per record, the actions of other sites a sync's merge set aside (each with its note)
+    superseded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     event_count: int = 0
 
     @classmethod
@@ -37,8 +39,25 @@ class Trail:
         events.sort(key=lambda event: (_moment(event["time"]), event["site"], event["seq"]))
         for event in events:
             trail._apply(event)
+        trail._set_aside_superseded()
         trail.event_count = len(events)
         return trail
+
+    def _set_aside_superseded(self) -> None:
+        """Events a sync's merge superseded (:mod:`qdocs.mergeoutcomes`) stay in the chain but
+        no longer say what a record holds: they leave the record's events, their notes stay."""
+        for record_id, events in self.record_events.items():
+            dropped = set()
+            for event in events:
+                if event["action"] == "merge":
+                    for item in event.get("superseded") or []:
+                        dropped.add(item.get("event"))
+                        self.superseded.setdefault(record_id, []).append(item)
+            if dropped:
+                kept = [event for event in events if event["hash"] not in dropped]
+                self.record_events[record_id] = kept
+                if kept:
+                    self.last_event[record_id] = kept[-1]
 
     def _apply(self, event: dict[str, Any]) -> None:
         self.hashes[event["hash"]] = event["time"]

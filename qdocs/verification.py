@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -52,6 +52,8 @@ class VerifyReport:
     events_checked: int
     root: dict[str, Any] | None = None
     trust_entries: int = 0
+    #: information, not findings: actions a sync's merge set aside (:mod:`qdocs.mergeoutcomes`)
+    notes: list[Finding] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -61,7 +63,8 @@ class VerifyReport:
         return {"clean": self.clean, "root": self.root, "records_checked": self.records_checked,
                 "signatures_checked": self.signatures_checked, "events_checked": self.events_checked,
                 "trust_entries_checked": self.trust_entries,
-                "findings": [finding.to_json() for finding in self.findings]}
+                "findings": [finding.to_json() for finding in self.findings],
+                "notes": [note.to_json() for note in self.notes]}
 
 
 def verify_repository(repository: "Repository", record_ids: list[str] | None = None,
@@ -85,8 +88,11 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
         findings.extend(sequence_findings(repository, ((record.id, record.path) for record, _ in records)))
         findings.extend(outside_findings(repository, _migration_commit(repository, state)))
     signatures = 0
+    notes = []
     for number, (record, names) in enumerate(records, start=1):
         signatures += len(record.signatures)
+        notes.extend(Finding(record.id, item.get("note", ""), severity="info", kind="merge")
+                     for item in trail.superseded.get(record.id, []))
         findings.extend(check_record(repository, trail, record, names, authority))
         if progress:
             progress(number)
@@ -96,7 +102,7 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
     if state.root is not None:
         root = {"user": state.root["user"], "fingerprint": state.root["fingerprint"], "created": state.root["time"]}
     return VerifyReport(findings, len(records), signatures, trail.event_count, root,
-                        len(state.entries) + len(state.rejected))
+                        len(state.entries) + len(state.rejected), notes)
 
 
 def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]]:

@@ -78,6 +78,7 @@ LAYER_OF = {
     # -- actions: everything that writes a commit
     "qdocs.actions": "actions",  # create, revise, void
     "qdocs.signing": "actions",  # sign
+    "qdocs.mergeoutcomes": "actions",  # the merged record of one changed at two sites (sync)
     "qdocs.founding": "actions",  # init: a new repository, or a clone adopted under its own site
     "qdocs.trust.administration": "actions",  # users, roles, keys, forms approval
     "qdocs.trust.genesis": "actions",  # the root administrator, and migrate

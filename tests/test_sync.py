@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import cli
 from qdocs.queries import iter_records
 from qdocs.repository import Repository
-from tests.conftest import git, write_example
+from tests.conftest import docx_text, git, write_example
 from tests.sites import bare_repository, free_port, git_daemon
 
 #: a standing-still day is not wanted: records and signatures must keep their order
@@ -277,3 +277,65 @@ def test_the_hook_names_the_records_branch_of_a_new_shared_repository(repo_path:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(bare), str(clone)], check=True, capture_output=True)
     assert (clone / ".qdocs" / "config.yaml").is_file()
+
+
+def _shared_record(sites, catalog, tmp_path: Path) -> str:
+    """A record made and signed (inspected) at S1, known at S1 and S2."""
+    record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    return record_id
+
+
+def _show(repo: Path, record_id: str) -> dict:
+    return json.loads(qdocs(repo, "show", record_id, "--json").output)
+
+
+def _all_agree_and_verify(sites, record_id: str) -> list[str]:
+    """Every site syncs, ends on one commit and verifies clean; the notes of verify at S1."""
+    for site in ("S3", "S1", "S2"):
+        result = qdocs(sites[site], "sync")
+        assert result.exit_code == 0, (site, result.output)
+    assert len({git(repo, "rev-parse", "HEAD").strip() for repo in sites.values()}) == 1
+    notes = []
+    for site, repo in sites.items():
+        verified = qdocs(repo, "verify", "--json")
+        report = json.loads(verified.output)
+        assert verified.exit_code == 0 and report["clean"], (site, verified.output)
+        assert git(repo, "status", "--porcelain") == ""
+        notes = [note["message"] for note in report["notes"] if note["record"] == record_id]
+    return notes
+
+
+def test_sign_and_revise_at_two_sites_merge_to_the_revision(sites, catalog, tmp_path: Path):
+    record_id = _shared_record(sites, catalog, tmp_path)
+    revised = qdocs(sites["S1"], "revise", record_id, "--set", "model=XB-2", "--reason", "model corrected")
+    assert revised.exit_code == 0, revised.output
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    signed = qdocs(sites["S2"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved")
+    assert signed.exit_code == 0, signed.output
+    assert _show(sites["S2"], record_id)["status"] == "approved"
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 0, result.output
+    assert f"merged {record_id}" in result.output and "revise wins" in result.output
+    merged = _show(sites["S2"], record_id)
+    assert merged["revision"] == "B" and merged["status"] == "draft" and merged["signatures"] == []
+    assert merged["data"]["model"] == "XB-2"
+    expected = ("signature of qc-manager (approved) on revision A was given at S2 while S1 revised the record "
+                "to revision B; kept in history, it does not count")
+    assert [item["note"] for item in merged["superseded"]] == [expected]
+    shown = qdocs(sites["S2"], "show", record_id)
+    assert expected in shown.output
+    merge = git(sites["S2"], "log", "-1", "--format=%P%n%B")
+    assert len(merge.splitlines()[0].split()) == 2 and "Action: sync" in merge and record_id in merge
+    # the signature stays in history: its commit and its event
+    assert "sign " + record_id in git(sites["S2"], "log", "--format=%s", "--all")
+    notes = _all_agree_and_verify(sites, record_id)
+    assert notes == [expected]
+    assert _show(sites["S1"], record_id)["revision"] == "B"
+    document = next(sites["S1"].rglob(f"{record_id}/record.docx")).read_bytes()
+    assert "XB-2" in docx_text(document), "the document is rendered for the merged state"
+    # the merged revision is signed as usual afterwards
+    again = qdocs(sites["S1"], "sign", record_id, "--as", "inspector", "--meaning", "inspected")
+    assert again.exit_code == 0, again.output
+    assert qdocs(sites["S1"], "verify").exit_code == 0

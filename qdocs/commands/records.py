@@ -108,6 +108,8 @@ def show(context: click.Context, record_id: str, revision: str | None, as_json: 
         label = f"{meaning.label.zh} {signature['meaning']}" if meaning else signature["meaning"]
         click.echo(f"  signed    {label} by {signature.get('full_name', '')} ({signature['signer']}) "
                    f"{display_text(signature['time'], zone)}")
+    for item in record.superseded:
+        click.echo(f"  note      {item.get('note', '')}")
     click.echo(f"  folder    {record.path}")
     for form in forms.values():
         state = f"version {form['version']}" if form["version"] else "never approved"

@@ -85,6 +85,8 @@ def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files
                    else "root of trust: none (qdocs migrate)")
         for finding in report.findings:
             click.echo(str(finding))
+        for note in report.notes:
+            click.echo(f"note: {note}")
         click.echo(f"{report.records_checked} record(s), {report.signatures_checked} signature(s), "
                    f"{report.events_checked} event(s), {report.trust_entries} trust entr"
                    f"{'y' if report.trust_entries == 1 else 'ies'} checked: "

@@ -88,10 +88,11 @@ def sync(context: click.Context, remote_name: str, as_json: bool) -> None:
     if as_json:
         echo_json(result.to_json())
     elif result.state == CONFLICT:
-        click.echo(f"conflict: {len(result.conflicts)} file(s) were changed both here and at {remote_name}; "
-                   "nothing was merged (merging the same record changed at two sites is not automatic yet):")
+        click.echo(f"conflict: {len(result.conflicts)} file(s) were changed both here and at {remote_name} "
+                   "in a way qdocs does not merge; nothing was merged:")
         for conflict in result.conflicts:
-            click.echo(f"  {conflict['record']}: {conflict['path']}")
+            click.echo(f"  {conflict['record']}: {conflict['path']} (here: {conflict.get('ours', 'changed')}; "
+                       f"{remote_name}: {conflict.get('theirs', 'changed')})")
     elif result.state == REFUSED:
         click.echo(f"refused what came from {remote_name}: the merged history does not pass qdocs verify; "
                    "nothing was merged:")
@@ -102,6 +103,10 @@ def sync(context: click.Context, remote_name: str, as_json: bool) -> None:
         for message in result.messages:
             click.echo(f"  {message}")
     else:
+        for entry in result.merged:
+            click.echo(f"merged {entry['record']} (changed here and at {remote_name}): {entry['outcome']}")
+            for item in entry["superseded"]:
+                click.echo(f"  note: {item['note']}")
         click.echo(f"received {len(set(result.received))} record(s) and {result.events_received} event(s), "
                    f"sent {len(set(result.sent))} record(s) and {result.events_sent} event(s); "
                    f"sites: {', '.join(result.sites) or '-'}")

@@ -56,16 +56,18 @@ def is_ancestor(git: Git, commit: str, descendant: str = "HEAD") -> bool:
 def added_and_changed(git: Git, folder: str, since: str | None) -> tuple[dict[str, list[str]], list[str]]:
     """For an append-only log kept as files in ``folder``: each file added since the commit
     ``since`` (every one when None) with the parents of the commit that added it, and the
-    files changed or deleted since then."""
+    files changed or deleted since then.  A merge commit counts with what it holds that
+    none of its parents had (``-c``): the event a sync's merge writes (:mod:`qdocs.mergeoutcomes`),
+    not the files it brings in from the other side."""
     revisions = [f"{since}..HEAD"] if since else ["HEAD"]
     added: dict[str, list[str]] = {}
-    output = git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames",
+    output = git.run("log", "--format=%x00%H %P", "--name-only", "--diff-filter=A", "--no-renames", "-c",
                      *revisions, "--", folder, check=False).decode("utf-8", "replace")
     for block in output.split("\0")[1:]:
         lines = [line for line in block.splitlines() if line]
         _, *parents = lines[0].split(" ")
         for path in lines[1:]:
             added.setdefault(path, parents)
-    changed = git.run("log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames", *revisions,
+    changed = git.run("log", "--format=", "--name-only", "--diff-filter=MD", "--no-renames", "-c", *revisions,
                       "--", f"{folder}/*/*", check=False).decode("utf-8", "replace").split()
     return added, changed

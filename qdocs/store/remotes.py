@@ -5,16 +5,21 @@ A merge is computed without touching the work tree (``git merge-tree --write-tre
 2.38 or later), written as a commit object that no branch names yet (``commit-tree``), and
 taken by a fast-forward of the branch to it (``git merge --ff-only``) once it has been
 checked, so the commit checked is exactly the commit kept.  Nothing here rebases or
-forces: history is evidence.
+forces: history is evidence.  Where the merge left files in conflict, the layer above
+computes their merged content (:mod:`qdocs.mergeoutcomes`: the store knows no record) and
+:func:`tree_with_files` writes the tree with those files replaced, again without the work
+tree or the index.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RemoteUnreachableError, StorageError, UsageError
+from .objects import read_once
 from .runner import Git, outcome, run
 
 #: the branch of every records repository (``qdocs init`` names it)
@@ -102,6 +107,28 @@ def merge_tree(git: Git, ours: str, theirs: str) -> tuple[str, list[str]]:
         raise StorageError(f"git merge-tree failed (qdocs sync needs git 2.38 or later): {_last_line(errors)}")
     conflicts = [line for line in lines[1:] if line.strip()]
     return lines[0].strip(), conflicts if status == 1 else []
+
+
+def files_at(git: Git, commit: str, paths: list[str]) -> dict[str, bytes]:
+    """The content of each of ``paths`` at ``commit`` (those it does not have are left out)."""
+    if not paths:
+        return {}
+    answers = read_once(git.root, [f"{commit}:{path}" for path in paths])
+    return {path: answer[1] for path, answer in zip(paths, answers) if answer is not None and answer[0] == b"blob"}
+
+
+def tree_with_files(git: Git, tree: str, files: dict[str, bytes]) -> str:
+    """The tree ``tree`` with each of ``files`` (path: content) written in; through an index
+    file of its own, so the copy's index and work tree stay as they are."""
+    with tempfile.TemporaryDirectory(prefix="qdocs-merge-") as folder:
+        env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+        git.run("read-tree", tree, env=env)
+        lines = []
+        for path, content in sorted(files.items()):
+            blob = git.run("hash-object", "-w", "--stdin", input=content).decode().strip()
+            lines.append(f"100644 {blob}\t{path}")
+        git.run("update-index", "--index-info", input=("\n".join(lines) + "\n").encode("utf-8"), env=env)
+        return git.run("write-tree", env=env).decode().strip()
 
 
 def changed_paths(git: Git, old: str | None, new: str, added_only: bool = False) -> list[str]:
