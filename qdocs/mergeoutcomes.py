@@ -12,7 +12,8 @@ what the two sides did     merged record
 void / anything            the voided record; the other side's actions do not count
 revise / sign              the revised record (the new revision, unsigned but for what was
                            signed on it); signatures given to the old revision do not count
-sign / sign (same rev.)    both sides' signatures, in the order they were given, where each
+sign / sign (same rev.)    both sides' signatures, in the order they were given (at the same
+                           second, the remote's first), where each
                            fits (the catalog's order, one signature per meaning, one per
                            person); one that does not fit does not count, the earlier kept;
                            the status follows from the signatures kept
@@ -182,7 +183,8 @@ def _both_signed(repository: "Repository", base: Record,
         return None
     added = [(signature, side) for side in sides for signature in side.record.signatures  # type: ignore[union-attr]
              if signature not in base.signatures]
-    added.sort(key=lambda item: (item[0].get("time", ""), item[1] is sides[1]))
+    # in the order given; at the same second, what the remote already holds first (it was shared first)
+    added.sort(key=lambda item: (_moment(item[0].get("time", "")), item[1] is sides[0]))
     kept = list(base.signatures)
     superseded = []
     required = required_meanings(record_type)

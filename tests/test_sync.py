@@ -249,16 +249,19 @@ def test_during_an_unfinished_merge_a_real_process_prints_no_traceback(signing, 
         assert "git merge is unfinished" in result.stderr and result.stdout == ""
 
 
-def test_the_same_record_changed_at_two_sites_stops_the_sync_with_the_record_named(sites, catalog, tmp_path: Path):
+def test_the_same_revision_revised_at_two_sites_stops_the_sync_with_both_actions_named(sites, catalog,
+                                                                                       tmp_path: Path):
     record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
     assert qdocs(sites["S1"], "sync").exit_code == 0
     assert qdocs(sites["S2"], "sync").exit_code == 0
-    assert qdocs(sites["S1"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    assert qdocs(sites["S1"], "revise", record_id, "--set", "model=XB-1", "--reason", "one").exit_code == 0
     assert qdocs(sites["S1"], "sync").exit_code == 0
-    assert qdocs(sites["S2"], "void", record_id, "--reason", "wrong lot").exit_code == 0
+    assert qdocs(sites["S2"], "revise", record_id, "--set", "model=XB-2", "--reason", "two").exit_code == 0
     before = git(sites["S2"], "rev-parse", "HEAD")
     result = qdocs(sites["S2"], "sync")
     assert result.exit_code == 1 and "conflict" in result.output and f"{record_id}: " in result.output
+    assert "here: revise to revision B by tester at S2" in result.output
+    assert "origin: revise to revision B by tester at S1" in result.output
     assert git(sites["S2"], "rev-parse", "HEAD") == before and git(sites["S2"], "status", "--porcelain") == ""
     assert not (sites["S2"] / ".git" / "MERGE_HEAD").exists()
     report = json.loads(qdocs(sites["S2"], "sync", "--json").output)
@@ -339,3 +342,71 @@ def test_sign_and_revise_at_two_sites_merge_to_the_revision(sites, catalog, tmp_
     again = qdocs(sites["S1"], "sign", record_id, "--as", "inspector", "--meaning", "inspected")
     assert again.exit_code == 0, again.output
     assert qdocs(sites["S1"], "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("other", ["sign", "revise"])
+def test_void_at_one_site_wins_over_a_signature_or_revision_at_the_other(sites, catalog, tmp_path: Path, other):
+    record_id = _shared_record(sites, catalog, tmp_path)
+    assert qdocs(sites["S1"], "void", record_id, "--reason", "wrong lot").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    if other == "sign":
+        done = qdocs(sites["S2"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved")
+        expected = "signature of qc-manager (approved) on revision A was given at S2"
+    else:
+        done = qdocs(sites["S2"], "revise", record_id, "--set", "model=XB-2", "--reason", "model corrected")
+        expected = "revision B by tester was made at S2"
+    assert done.exit_code == 0, done.output
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 0, result.output
+    assert "void wins" in result.output
+    merged = _show(sites["S2"], record_id)
+    assert merged["status"] == "void" and merged["revision"] == "A" and merged["void"]["reason"] == "wrong lot"
+    assert [signature["meaning"] for signature in merged["signatures"]] == ["inspected"]
+    note = f"{expected} while S1 voided the record; kept in history, it does not count"
+    assert [item["note"] for item in merged["superseded"]] == [note]
+    assert note in qdocs(sites["S2"], "show", record_id).output
+    assert _all_agree_and_verify(sites, record_id) == [note]
+    assert _show(sites["S3"], record_id)["status"] == "void"
+
+
+def test_the_same_revision_signed_at_two_sites_keeps_the_earlier_of_two_like_signatures(sites, catalog,
+                                                                                         tmp_path: Path):
+    record_id = _shared_record(sites, catalog, tmp_path)
+    assert qdocs(sites["S1"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved",
+                 "--comment", "second").exit_code == 0
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 0, result.output
+    merged = _show(sites["S2"], record_id)
+    assert merged["status"] == "approved"
+    assert [(item["meaning"], item.get("comment", "")) for item in merged["signatures"]] == [
+        ("inspected", ""), ("approved", "")], "the earlier approval (S1's) counts"
+    [item] = merged["superseded"]
+    assert item["note"].startswith("signature of qc-manager (approved) on revision A was given at S2 while "
+                                   "the revision was already signed as approved by qc-manager")
+    assert _all_agree_and_verify(sites, record_id) == [item["note"]]
+
+
+def test_signatures_of_one_revision_given_at_two_sites_are_both_kept_where_they_fit(sites, catalog,
+                                                                                     tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    created = qdocs(sites["S1"], "new", "final-inspection", "--data",
+                    str(write_example(catalog, "final-inspection", data)))
+    record_id = created.output.strip().splitlines()[-1]
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    # S1 inspects; S2, not knowing, inspects too (another inspector would be kept only once)
+    assert qdocs(sites["S1"], "sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    assert qdocs(sites["S2"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 0, result.output
+    merged = _show(sites["S2"], record_id)
+    assert [item["meaning"] for item in merged["signatures"]] == ["inspected", "approved"]
+    assert merged["status"] == "approved", "S1's inspection and S2's approval are both kept"
+    [item] = merged["superseded"]
+    assert "signature of inspector (inspected) on revision A was given at S2" in item["note"]
+    assert _all_agree_and_verify(sites, record_id) == [item["note"]]
