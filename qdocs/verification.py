@@ -14,6 +14,10 @@ Findings, not exceptions.  Checks, in order:
    added), order and separation of duties held, and the status fits;
 4. every record the chain knows still exists;
 5. each record's attachments are the files that were attached (:mod:`qdocs.pdf.attachments`).
+
+Actions a sync's merge superseded (:mod:`qdocs.mergeoutcomes`: a signature given to a revision
+the other site revised or voided) stay in the chain but are no longer what a record must
+match; they are reported as notes (information), not findings.
 """
 
 from __future__ import annotations
