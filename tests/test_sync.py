@@ -410,3 +410,17 @@ def test_signatures_of_one_revision_given_at_two_sites_are_both_kept_where_they_
     [item] = merged["superseded"]
     assert "signature of inspector (inspected) on revision A was given at S2" in item["note"]
     assert _all_agree_and_verify(sites, record_id) == [item["note"]]
+
+
+def test_a_record_voided_at_two_sites_keeps_the_earlier_void(sites, catalog, tmp_path: Path):
+    record_id = _shared_record(sites, catalog, tmp_path)
+    assert qdocs(sites["S1"], "void", record_id, "--reason", "wrong lot").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "void", record_id, "--reason", "duplicate").exit_code == 0
+    result = qdocs(sites["S2"], "sync")
+    assert result.exit_code == 0, result.output
+    merged = _show(sites["S2"], record_id)
+    assert merged["status"] == "void" and merged["void"]["reason"] == "wrong lot", "the earlier void stands"
+    notes = [item["note"] for item in merged.get("superseded", [])]
+    assert notes == ["void by tester was made at S2 while S1 voided the record; kept in history, it does not count"]
+    assert _all_agree_and_verify(sites, record_id) == notes
