@@ -187,11 +187,9 @@ def test_an_unreachable_remote_is_an_environment_failure(repo_path: Path, tmp_pa
     assert qdocs(repo_path, "remote", "add", "bad name", "x").exit_code == 2
 
 
-@pytest.mark.parametrize("conflicted", [True, False])
-def test_during_an_unfinished_merge_writers_refuse_and_readers_do_not_crash(signing, repo_path: Path, catalog,
-                                                                            tmp_path: Path, conflicted: bool):
-    run = signing
-    record_id = new_signed_record(repo_path, catalog, tmp_path / "data")
+def _diverge(repo_path: Path, record_id: str, conflicted: bool) -> None:
+    """A branch ``side`` and ``main`` changed with plain git since they parted: both in the
+    record's record.yaml (``conflicted``: a merge stops on it), or main elsewhere."""
     record_yaml = next(repo_path.rglob(f"{record_id}/record.yaml"))
     git(repo_path, "checkout", "-q", "-b", "side")
     record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "side: 1\n", encoding="utf-8")
@@ -203,6 +201,14 @@ def test_during_an_unfinished_merge_writers_refuse_and_readers_do_not_crash(sign
         (repo_path / "notes.txt").write_text("x\n", encoding="utf-8")
         git(repo_path, "add", "notes.txt")
     git(repo_path, "commit", "-qam", "main")
+
+
+@pytest.mark.parametrize("conflicted", [True, False])
+def test_during_an_unfinished_merge_writers_refuse_and_readers_do_not_crash(signing, repo_path: Path, catalog,
+                                                                            tmp_path: Path, conflicted: bool):
+    run = signing
+    record_id = new_signed_record(repo_path, catalog, tmp_path / "data")
+    _diverge(repo_path, record_id, conflicted)
     merged = subprocess.run(["git", "merge", "--no-commit", "--no-ff", "side"], cwd=repo_path, capture_output=True)
     assert (repo_path / ".git" / "MERGE_HEAD").exists() and (merged.returncode != 0) == conflicted
     head = git(repo_path, "rev-parse", "HEAD")
@@ -234,13 +240,7 @@ def test_during_an_unfinished_merge_a_real_process_prints_no_traceback(signing, 
     from tests.conftest import qdocs_process
 
     record_id = new_signed_record(repo_path, catalog, tmp_path / "data")
-    record_yaml = next(repo_path.rglob(f"{record_id}/record.yaml"))
-    git(repo_path, "checkout", "-q", "-b", "side")
-    record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "side: 1\n", encoding="utf-8")
-    git(repo_path, "commit", "-qam", "side")
-    git(repo_path, "checkout", "-q", "main")
-    record_yaml.write_text(record_yaml.read_text(encoding="utf-8") + "main: 2\n", encoding="utf-8")
-    git(repo_path, "commit", "-qam", "main")
+    _diverge(repo_path, record_id, conflicted=True)
     subprocess.run(["git", "merge", "side"], cwd=repo_path, capture_output=True)
     for arguments in (["list"], ["show", record_id], ["verify"]):
         result = qdocs_process("--repo", str(repo_path), *arguments)
