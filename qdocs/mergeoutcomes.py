@@ -40,19 +40,26 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions import write_record
 from .events import EventWriter, sha256_hex
+from .forms import FORMS_VIEW, approver_reader
 from .records import Record, Stamp
 from .signatures import required_meanings
 from .store import remotes
+from .trust.administration import views
+from .trust.log import TRUST_FOLDER
+from .trust.state import TrustState, load_trust
 
 if TYPE_CHECKING:
     from .repository import Repository
 
 RECORD_FILES = ("record.yaml", "record.docx")
+USERS_FOLDER = ".qdocs/users"
 _NOT_COUNTING = "kept in history, it does not count"
 
 
@@ -64,6 +71,7 @@ class Settlement:
     files: dict[str, bytes] = field(default_factory=dict)
     merged: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[dict[str, str]] = field(default_factory=list)
+    views: list[str] = field(default_factory=list)  # views of the trust state written
 
 
 @dataclass
@@ -91,26 +99,37 @@ class _Files:
         self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
 
 
-def settle(repository: "Repository", head: str, theirs: str, conflicts: list[str], actor: str,
+def settle(repository: "Repository", head: str, theirs: str, tree: str, conflicts: list[str], actor: str,
            remote: str) -> Settlement:
-    """Merge every record folder among ``conflicts`` by the table; the merge event is
-    written on ``head`` (this copy's branch) in this site's chain."""
+    """Merge every record folder among ``conflicts`` by the table, and write every view of
+    the trust state among them or changed at both sides (from ``tree``, git's merge, which
+    holds both sides' trust logs); the merge event is written on ``head`` (this copy's
+    branch) in this site's chain."""
     git = repository.git
     base = remotes.merge_base(git, head, theirs)
     result = Settlement()
     folders: dict[str, list[str]] = {}
+    view_paths: list[str] = []
     for path in conflicts:
         folder, _, name = path.rpartition("/")
-        if folder and name in RECORD_FILES:
+        if _is_view(path):
+            view_paths.append(path)
+        elif folder and name in RECORD_FILES:
             folders.setdefault(folder, []).append(path)
         else:
             result.unresolved.append({"path": path, "record": path, "ours": "changed", "theirs": "changed"})
+    if base is not None:  # git may join the lines of a view changed at both sides: written anyway
+        both = set(_changed_views(git, base, head)) & set(_changed_views(git, base, theirs))
+        view_paths.extend(sorted(both - set(view_paths)))
     if base is None:
         result.unresolved.extend({"path": path, "record": path.rpartition("/")[0].rpartition("/")[2],
                                   "ours": "changed", "theirs": "changed (no common history)"}
                                  for paths in folders.values() for path in paths)
+        result.unresolved.extend({"path": path, "record": path, "ours": "changed",
+                                  "theirs": "changed (no common history)"} for path in view_paths)
         return result
-    ours_events, theirs_events = _events_since(git, base, head), _events_since(git, base, theirs)
+    ours_events, theirs_events = ((_events_since(git, base, head), _events_since(git, base, theirs)) if folders
+                                  else ([], []))
     files = _Files(result.files)
     entries = []
     for folder, paths in sorted(folders.items()):
@@ -129,8 +148,12 @@ def settle(repository: "Repository", head: str, theirs: str, conflicts: list[str
         record_type = repository.catalog.get(record.type)
         entry = write_record(repository, repository.templates, record_type, record, files)
         entries.append({**entry, "outcome": outcome, "superseded": superseded})
-    if result.unresolved or not entries:
+    if not result.unresolved and view_paths:
+        _write_trust_views(repository, tree, view_paths, result)
+    if result.unresolved:
         result.files.clear()
+        return result
+    if not entries:
         return result
     writer = EventWriter(repository.root, repository.site(), head, files.write)
     writer.append("merge", actor, Stamp.now(actor, repository.time_zone).time, records=entries,
@@ -138,6 +161,44 @@ def settle(repository: "Repository", head: str, theirs: str, conflicts: list[str
     writer.finish()
     result.merged = entries
     return result
+
+
+def _is_view(path: str) -> bool:
+    """A file qdocs writes from the trust state (a user's file, the approved forms)."""
+    folder, _, name = path.rpartition("/")
+    return path == FORMS_VIEW or (folder == USERS_FOLDER and name.endswith(".yaml"))
+
+
+def _changed_views(git: Any, base: str, commit: str) -> list[str]:
+    return [path for path in remotes.changed_paths(git, base, commit, under=[USERS_FOLDER, FORMS_VIEW])
+            if _is_view(path)]
+
+
+def _write_trust_views(repository: "Repository", tree: str, paths: list[str], result: Settlement) -> None:
+    """Each view among ``paths`` as qdocs writes it for the trust state folded over both
+    sides' trust logs (as merged in ``tree``); a user that state does not know stays a conflict."""
+    state = merged_trust(repository, tree)
+    users = [path.rpartition("/")[2][:-len(".yaml")] for path in paths if path != FORMS_VIEW]
+    written = views(state, users, FORMS_VIEW in paths)
+    for path in paths:
+        if path not in written:
+            result.unresolved.append({"path": path, "record": path, "ours": "changed",
+                                      "theirs": "changed (no user of the merged trust log)"})
+            continue
+        result.files[path] = written[path].encode("utf-8")
+        result.views.append(path)
+
+
+def merged_trust(repository: "Repository", tree: str) -> TrustState:
+    """The trust state of ``tree`` (a commit or tree): its trust logs, folded as ``qdocs
+    verify`` folds them (in a temporary folder: the fold reads files)."""
+    files = remotes.files_under(repository.git, tree, TRUST_FOLDER)
+    with tempfile.TemporaryDirectory(prefix="qdocs-trust-") as folder:
+        for path, content in files.items():
+            target = Path(folder) / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        return load_trust(Path(folder), approver_reader(repository))
 
 
 def _decide(repository: "Repository", base: Record, sides: list[_Side]) -> tuple[Record, str, list[dict[str, Any]]] | None:

@@ -196,17 +196,18 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
         fast_forward = is_ancestor(git, head, theirs)
         tree = theirs
         merged: list[dict[str, Any]] = []
+        views: list[str] = []
         if not fast_forward:
             steps.start(f"merging {remote}")
             tree, conflicts = remotes.merge_tree(git, head, theirs)
-            if conflicts:
-                settlement = settle(repository, head, theirs, conflicts, actor, remote)
-                if settlement.unresolved:
-                    result.state = CONFLICT
-                    result.conflicts = settlement.unresolved
-                    return False
+            settlement = settle(repository, head, theirs, tree, conflicts, actor, remote)
+            if settlement.unresolved:
+                result.state = CONFLICT
+                result.conflicts = settlement.unresolved
+                return False
+            if settlement.files:
                 tree = remotes.tree_with_files(git, tree, settlement.files)
-                merged = settlement.merged
+            merged, views = settlement.merged, settlement.views
         paths = remotes.changed_paths(git, head, tree)
         records = record_ids(paths)
         events = len(event_files(remotes.changed_paths(git, head, tree, added_only=True))) - (1 if merged else 0)
@@ -221,6 +222,8 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
                         trailers["Site"] = site
                     if merged:
                         trailers["Records-merged"] = [entry["record"] for entry in merged]
+                    if views:
+                        trailers["Trust-views-merged"] = views
                     commit = change.merge(tree, theirs, f"sync with {remote}: merge {len(records)} record(s) "
                                                         f"and {events} event(s)", actor, trailers)
                 steps.start(f"verifying {len(records)} incoming record(s) and {events} event(s) as merged")

@@ -424,3 +424,45 @@ def test_a_record_voided_at_two_sites_keeps_the_earlier_void(sites, catalog, tmp
     notes = [item["note"] for item in merged.get("superseded", [])]
     assert notes == ["void by tester was made at S2 while S1 voided the record; kept in history, it does not count"]
     assert _all_agree_and_verify(sites, record_id) == notes
+
+
+def _users(repo: Path) -> dict:
+    listed = qdocs(repo, "users", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    return {user["name"]: user for user in json.loads(listed.output)}
+
+
+@pytest.mark.parametrize("other", ["key", "role"])
+def test_one_user_changed_at_two_sites_merges_to_the_trust_log_of_both(sites, catalog, tmp_path: Path, other):
+    """S1 grants zhao a role while S2 registers zhao's key (or grants another role): both
+    changes count everywhere, and zhao's file is what qdocs writes for the merged trust log."""
+    added = qdocs(sites["S1"], "users", "add", "zhao", "--full-name", "赵六", "--role", "inspector", "--as", "admin")
+    assert added.exit_code == 0, added.output
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    granted = qdocs(sites["S1"], "users", "grant", "zhao", "--role", "qc-manager", "--as", "admin")
+    assert granted.exit_code == 0, granted.output
+    if other == "key":
+        changed = qdocs(sites["S2"], "keys", "create", "zhao", "--as", "admin")
+    else:
+        changed = qdocs(sites["S2"], "users", "grant", "zhao", "--role", "qa-engineer", "--as", "admin")
+    assert changed.exit_code == 0, changed.output
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    merged = qdocs(sites["S2"], "sync")
+    assert merged.exit_code == 0, merged.output
+    assert "Trust-views-merged: .qdocs/users/zhao.yaml" in git(sites["S2"], "log", "-1", "--format=%B")
+    _all_agree_and_verify(sites, "no record")
+    roles = ["inspector", "qa-engineer", "qc-manager"] if other == "role" else ["inspector", "qc-manager"]
+    views = set()
+    for site, repo in sites.items():
+        zhao = _users(repo)["zhao"]
+        assert zhao["roles"] == roles, site
+        assert len(zhao["keys"]) == (1 if other == "key" else 0), site
+        views.add((repo / ".qdocs/users/zhao.yaml").read_text(encoding="utf-8"))
+    assert len(views) == 1
+    if other == "key":  # the key registered at S2 signs with the role granted at S1
+        record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data",
+                                      (("inspector", "inspected"), ("zhao", "approved")))
+        assert _show(sites["S1"], record_id)["status"] == "approved"
+        assert qdocs(sites["S1"], "verify").exit_code == 0
+

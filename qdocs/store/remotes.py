@@ -117,6 +117,12 @@ def files_at(git: Git, commit: str, paths: list[str]) -> dict[str, bytes]:
     return {path: answer[1] for path, answer in zip(paths, answers) if answer is not None and answer[0] == b"blob"}
 
 
+def files_under(git: Git, commit: str, folder: str) -> dict[str, bytes]:
+    """Every file under ``folder`` at ``commit`` (a commit or a tree), by its path."""
+    output = git.run("ls-tree", "-r", "-z", "--name-only", commit, "--", folder)
+    return files_at(git, commit, [path for path in output.decode("utf-8", "replace").split("\0") if path])
+
+
 def tree_with_files(git: Git, tree: str, files: dict[str, bytes]) -> str:
     """The tree ``tree`` with each of ``files`` (path: content) written in; through an index
     file of its own, so the copy's index and work tree stay as they are."""
@@ -131,14 +137,17 @@ def tree_with_files(git: Git, tree: str, files: dict[str, bytes]) -> str:
         return git.run("write-tree", env=env).decode().strip()
 
 
-def changed_paths(git: Git, old: str | None, new: str, added_only: bool = False) -> list[str]:
+def changed_paths(git: Git, old: str | None, new: str, added_only: bool = False,
+                  under: list[str] | None = None) -> list[str]:
     """Files that differ between the commits (or trees) ``old`` and ``new`` (every file of
-    ``new`` when ``old`` is None); ``added_only``: files ``new`` has and ``old`` had not."""
+    ``new`` when ``old`` is None); ``added_only``: files ``new`` has and ``old`` had not;
+    ``under``: only these paths or folders."""
     options = ["--diff-filter=A"] if added_only else []
+    limit = ["--", *under] if under else []
     if old is None:
-        output = git.run("ls-tree", "-r", "-z", "--name-only", new)
+        output = git.run("ls-tree", "-r", "-z", "--name-only", new, *limit)
     else:
-        output = git.run("diff", "--name-only", "-z", "--no-renames", *options, old, new)
+        output = git.run("diff", "--name-only", "-z", "--no-renames", *options, old, new, *limit)
     return [path for path in output.decode("utf-8", "replace").split("\0") if path]
 
 

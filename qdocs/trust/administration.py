@@ -154,12 +154,20 @@ def _authorised(repository: "Repository", credentials: Credentials, action: str,
         return entry
 
 
-def _write_views(change: "Change", state: TrustState, user: str | None, action: str) -> None:
-    if user and user in state.users:
-        change.write(user_path(user), user_view_text(state.users[user]))
-    if action in ("forms-approve", "root", "attest"):
+def views(state: TrustState, users: list[str], forms: bool) -> dict[str, str]:
+    """The views of ``state`` a change rewrites, by path: each named user's file (of users
+    the state knows) and, when ``forms``, the approved-forms file.  What a trust change
+    writes, and what ``qdocs sync`` writes for views changed at two sites."""
+    written = {user_path(user): user_view_text(state.users[user]) for user in users if user in state.users}
+    if forms:
         in_force = {path: versions[-1] for path, versions in state.forms.items() if versions}
-        change.write(FORMS_VIEW, view_text(in_force))
+        written[FORMS_VIEW] = view_text(in_force)
+    return written
+
+
+def _write_views(change: "Change", state: TrustState, user: str | None, action: str) -> None:
+    for path, text in views(state, [user] if user else [], action in ("forms-approve", "root", "attest")).items():
+        change.write(path, text)
 
 
 def _permitted(repository: "Repository", credentials: Credentials, action: str,
@@ -265,4 +273,4 @@ def _form_path(repository: "Repository", file: str) -> str:
 
 
 __all__ = ["ADMIN_ROLE", "CATALOG_FORM", "Credentials", "add_user", "approve_forms", "forget_trust_state",
-           "grant_role", "register_key", "remove_role", "revoke_user", "rotate_key", "trust_state", "unlock"]
+           "grant_role", "register_key", "remove_role", "revoke_user", "rotate_key", "trust_state", "unlock", "views"]
