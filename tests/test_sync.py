@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import subprocess
 from pathlib import Path
 
@@ -466,3 +467,31 @@ def test_one_user_changed_at_two_sites_merges_to_the_trust_log_of_both(sites, ca
         assert _show(sites["S1"], record_id)["status"] == "approved"
         assert qdocs(sites["S1"], "verify").exit_code == 0
 
+
+
+@pytest.mark.parametrize("order", ["sign-first", "revoke-first"])
+def test_a_revocation_counts_from_its_time_at_every_site(sites, catalog, tmp_path: Path, order):
+    """Trust entries and signatures of different sites are ordered by their times: a signature
+    given at S2 before S1 revoked the signer counts after the sync; one given after the
+    revocation (by the clocks), though before the two sites synced, does not verify, and the
+    sync that would join them stops with nothing merged."""
+    record_id = _shared_record(sites, catalog, tmp_path)
+    actions = {"sign": ("S2", ["sign", record_id, "--as", "qc-manager", "--meaning", "approved"]),
+               "revoke": ("S1", ["users", "revoke", "qc-manager", "--reason", "left the company", "--as", "admin"])}
+    for step, name in enumerate(["sign", "revoke"] if order == "sign-first" else ["revoke", "sign"]):
+        if step:
+            time.sleep(1.1)  # the clock runs to the second
+        site, arguments = actions[name]
+        done = qdocs(sites[site], *arguments)
+        assert done.exit_code == 0, done.output
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    joined = qdocs(sites["S2"], "sync")
+    if order == "sign-first":
+        assert joined.exit_code == 0, joined.output
+        _all_agree_and_verify(sites, record_id)
+        assert _show(sites["S1"], record_id)["status"] == "approved"
+        assert _users(sites["S1"])["qc-manager"]["revoked"]
+    else:
+        assert joined.exit_code == 1
+        assert "made after the signer was revoked" in joined.output and "nothing was merged" in joined.output
+        assert qdocs(sites["S2"], "verify").exit_code == 0, "each copy stays as it was"
