@@ -1,4 +1,4 @@
-"""The same record changed at two sites between two syncs: the merged record, by a fixed table.
+"""The same record or user changed at two sites between two syncs: merged by a fixed table.
 
 ``qdocs sync`` merges with ``git merge-tree`` (:mod:`qdocs.store.remotes`), which knows no
 record: a record folder changed on both sides comes back in conflict (its ``record.docx``
@@ -18,9 +18,19 @@ sign / sign (same rev.)    both sides' signatures, in the order they were given 
                            person); one that does not fit does not count, the earlier kept;
                            the status follows from the signatures kept
 revise / revise            a real conflict: nothing is merged, each side's action is named
+a user / the same user     (users, roles, keys changed at both sides; forms approved at both)
+                           both sides' trust entries count: the trust logs are per site and
+                           never conflict, and ``.qdocs/users/<name>.yaml`` and
+                           ``.qdocs/forms.yaml`` are written as qdocs writes them for the
+                           trust state folded over both logs (in time order)
 anything else              (a file changed outside qdocs, an attachment on both sides, a
                            record not at the same revision for sign/sign) a real conflict
 =========================  =====================================================================
+
+The trust views are written whenever both sides changed one, even where git could join
+their lines: the merged view is then exactly what ``qdocs verify`` expects, and an entry of
+one side that the merged fold rejects (made by someone the other side had revoked before
+it) is a finding of the check before the merge is taken, so the sync stops.
 
 "Does not count" means: the action stays in history (its commit, its event, its signature
 in the other side's ``record.yaml`` of that commit) but not in the merged record.  The

@@ -11,7 +11,9 @@ sites join without textual conflicts.  A sync, step by step:
    repository lock and journal like every action.  A record changed at both sites is merged
    by the table of :mod:`qdocs.mergeoutcomes` (void wins, a revision wins over signatures of
    the old one, signatures of one revision are joined where they fit), its files written
-   into the merge's tree with a ``merge`` event of this site; what that table does not
+   into the merge's tree with a ``merge`` event of this site; a user's file or the
+   approved-forms file changed at both sides is written for the trust state of both sides'
+   trust logs (per site, they never conflict); what that table does not
    settle (the same revision revised at both sites, a file changed outside qdocs) stops
    here: nothing is merged and each record is named with what each side did;
 3. **check** the would-be result before taking it: the merge commit (or the incoming head)
@@ -69,6 +71,7 @@ class SyncReport:
     sites: list[str] = field(default_factory=list)
     conflicts: list[dict[str, str]] = field(default_factory=list)
     merged: list[dict[str, Any]] = field(default_factory=list)  # records changed at both sides, merged
+    views: list[str] = field(default_factory=list)  # users' / approved-forms files changed at both sides
     findings: list[Finding] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -83,6 +86,7 @@ class SyncReport:
                 "attempts": self.attempts, "sites": self.sites, "conflicts": self.conflicts,
                 "merged": [{"record": entry["record"], "outcome": entry["outcome"],
                             "superseded": [item["note"] for item in entry["superseded"]]} for entry in self.merged],
+                "trust_views_merged": self.views,
                 "findings": [finding.to_json() for finding in self.findings], "messages": self.messages}
 
 
@@ -238,6 +242,7 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
     result.received.extend(records)
     result.events_received += events
     result.merged.extend(merged)
+    result.views.extend(views)
     result.merges += 0 if fast_forward else 1
     return True
 

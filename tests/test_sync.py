@@ -452,6 +452,7 @@ def test_one_user_changed_at_two_sites_merges_to_the_trust_log_of_both(sites, ca
     merged = qdocs(sites["S2"], "sync")
     assert merged.exit_code == 0, merged.output
     assert "Trust-views-merged: .qdocs/users/zhao.yaml" in git(sites["S2"], "log", "-1", "--format=%B")
+    assert "merged .qdocs/users/zhao.yaml (changed here and at origin)" in merged.output
     _all_agree_and_verify(sites, "no record")
     roles = ["inspector", "qa-engineer", "qc-manager"] if other == "role" else ["inspector", "qc-manager"]
     views = set()

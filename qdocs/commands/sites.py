@@ -103,6 +103,8 @@ def sync(context: click.Context, remote_name: str, as_json: bool) -> None:
         for message in result.messages:
             click.echo(f"  {message}")
     else:
+        for path in result.views:
+            click.echo(f"merged {path} (changed here and at {remote_name}): written for both sites' trust logs")
         for entry in result.merged:
             click.echo(f"merged {entry['record']} (changed here and at {remote_name}): {entry['outcome']}")
             for item in entry["superseded"]:
