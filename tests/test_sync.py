@@ -496,3 +496,24 @@ def test_a_revocation_counts_from_its_time_at_every_site(sites, catalog, tmp_pat
         assert joined.exit_code == 1
         assert "made after the signer was revoked" in joined.output and "nothing was merged" in joined.output
         assert qdocs(sites["S2"], "verify").exit_code == 0, "each copy stays as it was"
+
+
+def test_forms_approved_at_two_sites_are_both_in_force_everywhere(sites):
+    """S1 approves a change of the rules while S2 approves one of the catalog: both versions
+    are in force at every site, and the approved-forms file is the same everywhere."""
+    for site, form in (("S1", "forms/rules.yaml"), ("S2", "forms/catalog.yaml")):
+        path = sites[site] / form
+        path.write_text(path.read_text(encoding="utf-8") + f"# reviewed at {site}\n", encoding="utf-8")
+        approved = qdocs(sites[site], "forms", "approve", form, "--as", "qc-manager", "--comment", f"review {site}")
+        assert approved.exit_code == 0, approved.output
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    merged = qdocs(sites["S2"], "sync")
+    assert merged.exit_code == 0, merged.output
+    assert "merged .qdocs/forms.yaml" in merged.output
+    _all_agree_and_verify(sites, "no record")
+    views = {(repo / ".qdocs/forms.yaml").read_text(encoding="utf-8") for repo in sites.values()}
+    assert len(views) == 1
+    for site, repo in sites.items():
+        states = {form["path"]: form for form in json.loads(qdocs(repo, "forms", "status", "--json").output)}
+        for form in ("forms/rules.yaml", "forms/catalog.yaml"):
+            assert states[form]["state"] == "approved" and states[form]["version"] == 2, (site, form, states[form])
