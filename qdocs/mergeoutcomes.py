@@ -9,7 +9,8 @@ ancestor about it, and decides by this table (first row that applies):
 =========================  =====================================================================
 what the two sides did     merged record
 =========================  =====================================================================
-void / anything            the voided record; the other side's actions do not count
+void / anything            the voided record (voided at both: the earlier void, at the same
+                           second the remote's); the other side's actions do not count
 revise / sign              the revised record (the new revision, unsigned but for what was
                            signed on it); signatures given to the old revision do not count
 sign / sign (same rev.)    both sides' signatures, in the order they were given (at the same
@@ -220,7 +221,8 @@ def _decide(repository: "Repository", base: Record, sides: list[_Side]) -> tuple
     voided = [side for side in sides if "void" in side.actions]
     revised = [side for side in sides if "revise" in side.actions]
     if voided:
-        winner = min(voided, key=lambda side: _event_time(side, "void"))
+        # the earlier void; at the same second, what the remote already holds (it was shared first)
+        winner = min(voided, key=lambda side: (_event_time(side, "void"), side is sides[0]))
         loser = sides[1] if winner is sides[0] else sides[0]
         return _winner(winner, loser, "void wins", f"{winner.site} voided the record")
     if len(revised) == 2:
