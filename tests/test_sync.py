@@ -186,6 +186,10 @@ def test_an_unreachable_remote_is_an_environment_failure(repo_path: Path, tmp_pa
     assert unknown.exit_code == 2 and "no remote named elsewhere" in unknown.output
     assert qdocs(repo_path, "remote", "add", "origin", "x").exit_code == 2
     assert qdocs(repo_path, "remote", "add", "bad name", "x").exit_code == 2
+    assert qdocs(repo_path, "remote", "add", "gone", str(tmp_path / "nowhere.git")).exit_code == 0
+    missing = qdocs(repo_path, "sync", "gone")
+    assert missing.exit_code == 3 and "does not appear to be a git repository" in missing.output
+    assert "and the repository exists" not in missing.output, "git's reason, not its closing advice"
 
 
 def _diverge(repo_path: Path, record_id: str, conflicted: bool) -> None:

@@ -83,7 +83,7 @@ def fetch(git: Git, remote: str) -> None:
     completed = outcome(git.root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
                              f"+refs/heads/*:refs/remotes/{remote}/*")
     if completed[0] != 0:
-        raise RemoteUnreachableError(f"cannot fetch from remote {remote}: {_last_line(completed[2])}")
+        raise RemoteUnreachableError(f"cannot fetch from remote {remote}: {_git_reason(completed[2])}")
 
 
 def tracking_head(git: Git, remote: str, branch: str) -> str | None:
@@ -104,7 +104,7 @@ def merge_tree(git: Git, ours: str, theirs: str) -> tuple[str, list[str]]:
                                           ours, theirs)
     lines = output.decode("utf-8", "replace").splitlines()
     if status not in (0, 1) or not lines:
-        raise StorageError(f"git merge-tree failed (qdocs sync needs git 2.38 or later): {_last_line(errors)}")
+        raise StorageError(f"git merge-tree failed (qdocs sync needs git 2.38 or later): {_git_reason(errors)}")
     conflicts = [line for line in lines[1:] if line.strip()]
     return lines[0].strip(), conflicts if status == 1 else []
 
@@ -175,7 +175,7 @@ def push(git: Git, remote: str, branch: str) -> PushResult:
     rejected = [line for line in text.splitlines() if line.startswith("!")]
     complaint = errors.decode("utf-8", "replace")
     if not rejected:
-        raise RemoteUnreachableError(f"cannot push to remote {remote}: {_last_line(errors)}")
+        raise RemoteUnreachableError(f"cannot push to remote {remote}: {_git_reason(errors)}")
     if any("[rejected]" in line for line in rejected):
         return PushResult(False, behind=True)
     messages = [line[len("remote:"):].strip() for line in complaint.splitlines()
@@ -206,6 +206,12 @@ def configure_server(git_dir: Path) -> None:
         run(git_dir, "symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
 
 
-def _last_line(errors: bytes) -> str:
-    lines = [line for line in errors.decode("utf-8", "replace").strip().splitlines() if line.strip()]
-    return lines[-1].removeprefix("fatal: ") if lines else "git gave no reason"
+def _git_reason(errors: bytes) -> str:
+    """What git said went wrong, on one line: its ``fatal:``/``error:`` lines (the advice it
+    adds after them, "Please make sure you have the correct access rights / and the
+    repository exists.", says nothing), else its last line."""
+    lines = [line.strip() for line in errors.decode("utf-8", "replace").splitlines() if line.strip()]
+    reasons = [line.split(":", 1)[1].strip() for line in lines if line.startswith(("fatal:", "error:"))]
+    if reasons:
+        return "; ".join(dict.fromkeys(reasons))
+    return lines[-1] if lines else "git gave no reason"
