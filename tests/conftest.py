@@ -109,6 +109,18 @@ def write_example(catalog, type_id: str, folder: Path, **changes) -> Path:
     return path
 
 
+
+def inspected_final_inspection(run, catalog, repo_path: Path, folder: Path):
+    """A final inspection made from the example data and signed ``inspected`` by ``inspector``
+    through ``run`` (the ``signing`` fixture); returns (the repository, the record read back)."""
+    from qdocs.queries import get_record
+
+    record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", folder))
+                    ).output.strip()
+    assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    repository = Repository.open(repo_path)
+    return repository, get_record(repository, record_id)
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 

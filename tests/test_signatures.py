@@ -177,14 +177,9 @@ def test_signature_cell_shows_the_electronic_signature_without_an_image(signing,
                                                                           tmp_path: Path):
     """21 CFR 11.50: a signed record shows the printed name, the date and time and the meaning of
     each signature; in the signature cell, where a signer without an image left it empty."""
-    from tests.conftest import docx_text
+    from tests.conftest import docx_text, inspected_final_inspection
 
-    run = signing
-    record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))
-                    ).output.strip()
-    assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
-    repository = Repository.open(repo_path)
-    record = get_record(repository, record_id)
+    repository, record = inspected_final_inspection(signing, catalog, repo_path, tmp_path)
     path = repo_path / record.path / "record.docx"
     from qdocs.timezones import display_text
 

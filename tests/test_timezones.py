@@ -19,7 +19,7 @@ from qdocs.pdf.export import printed_now
 from qdocs.queries import get_record
 from qdocs.repository import CONFIG_PATH, Repository
 from qdocs.signatures import SIGNED_ELECTRONICALLY
-from tests.conftest import git, repository_state, write_example
+from tests.conftest import git, inspected_final_inspection, repository_state, write_example
 
 MOMENT = "2026-03-25T06:03:05+00:00"  # Berlin is still on winter time (+01:00) that day
 SHOWN = {"Asia/Shanghai": ("2026-03-25 14:03:05 +08:00", "2026-03-25T14:03:05+08:00"),
@@ -62,11 +62,8 @@ def test_stamps_and_shown_times_are_in_the_company_zone(zone, signing, catalog, 
     set_time_zone(repo_path, zone)
     monkeypatch.setenv("QDOCS_CLOCK", MOMENT)
     run = signing
-    record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))
-                    ).output.strip()
-    assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
-    repository = Repository.open(repo_path)
-    record = get_record(repository, record_id)
+    repository, record = inspected_final_inspection(run, catalog, repo_path, tmp_path)
+    record_id = record.id
     assert record.created.time == record.changed.time == stored  # ISO with the company's offset
     assert record.signatures[0]["time"] == "2026-03-25T06:03:05Z"  # what is signed stays UTC
 
