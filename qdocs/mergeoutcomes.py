@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions import write_record
+from .errors import QdocsError
 from .events import EventWriter, sha256_hex
 from .forms import FORMS_VIEW, approver_reader
 from .records import Record, Stamp
@@ -65,6 +66,7 @@ from .store import remotes
 from .trust.administration import views
 from .trust.log import TRUST_FOLDER
 from .trust.state import TrustState, load_trust
+from .yamlio import YAMLError
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -345,7 +347,9 @@ def _record_at(git: Any, commit: str, folder: str) -> Record | None:
         return None
     try:
         return Record.from_yaml(content.decode("utf-8"), folder)
-    except Exception:  # conflict markers or a hand-edited file: no outcome, a real conflict
+    except (YAMLError, QdocsError, KeyError, TypeError, ValueError):
+        # conflict markers or a hand-edited file (not YAML, not a record's shape, not UTF-8):
+        # no outcome, a real conflict
         return None
 
 
