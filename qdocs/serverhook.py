@@ -1,9 +1,12 @@
 """The shared repository's guard: a ``pre-receive`` hook that refuses a push that does not verify.
 
 ``qdocs server install-hook PATH`` writes the hook into a bare repository on the git server.
-For each branch a push updates, the hook checks out the pushed commit in a temporary copy
-(:mod:`qdocs.store.scratch`: the commits still in the push's quarantine are read from there)
-and runs :func:`qdocs.verification.verify_repository`; any finding refuses the whole push,
+For each branch a push updates, the hook checks the pushed commit in a temporary copy
+(:mod:`qdocs.store.scratch`: the commits still in the push's quarantine are read from there):
+a new branch whole (:func:`qdocs.verification.verify_repository`), an update as the change
+from the commit the branch held (:mod:`qdocs.incomingcheck`: the chains and the trust log
+whole, the records the pushed commits touched, their numbering; the caches of what was read
+of the history kept in ``<repository>/qdocs/``); any finding refuses the whole push,
 and the findings are printed, which git shows the pusher (``remote: ...``).  The hook names
 the Python interpreter that installed it, so the server needs qdocs installed for that
 interpreter, nothing on its ``PATH``.  The repository is also told to refuse forced pushes
@@ -20,7 +23,7 @@ from typing import Iterable
 
 from .errors import UsageError
 from .store import remotes, scratch
-from .syncing import verify_checkout
+from .syncing import verify_change_of
 
 MARKER = "qdocs pre-receive hook"
 #: findings printed per refused branch before "... and N more"
@@ -57,14 +60,17 @@ def hook_script(python: str) -> str:
 def check_push(updates: Iterable[str]) -> list[str]:
     """Inside the hook: the lines of ``updates`` (``OLD NEW REF``, as git gives them) checked;
     returns what to print when the push must be refused (nothing: accept it)."""
-    _, object_directories = scratch.take_hook_environment()
+    git_dir, object_directories = scratch.take_hook_environment()
     problems: list[str] = []
     for line in updates:
         parts = line.split()
         if len(parts) != 3 or parts[1] == remotes.NO_COMMIT:
             continue
-        _, new, reference = parts
-        findings = verify_checkout(object_directories, new)
+        old, new, reference = parts
+        # a new branch is checked whole; an update as the change from what the branch held
+        # (accepted by this hook before; forced pushes are refused, so ``new`` extends it)
+        base = None if old == remotes.NO_COMMIT else old
+        findings = verify_change_of(object_directories, git_dir / "qdocs", base, new, keep_caches=True)
         if findings:
             problems.append(f"qdocs: refused {reference} ({new[:12]}): {len(findings)} finding(s) of qdocs verify")
             problems.extend(f"  {finding}" for finding in findings[:SHOWN])

@@ -16,12 +16,14 @@ sites join without textual conflicts.  A sync, step by step:
    trust logs (per site, they never conflict); what that table does not
    settle (the same revision revised at both sites, a file changed outside qdocs) stops
    here: nothing is merged and each record is named with what each side did;
-3. **check** the would-be result before taking it: the merge commit (or the incoming head)
-   is checked out in a temporary copy outside the work tree (:mod:`qdocs.store.scratch`) and
-   must pass :func:`qdocs.verification.verify_repository` (signatures, trust chain, the
-   event chains of every site); a finding stops here with nothing merged.  Cost: a checkout
-   of the whole tree and a full verification per sync that brings something in, in
-   proportion to the size of the repository;
+3. **check** the would-be result before taking it, in proportion to what changed
+   (:mod:`qdocs.incomingcheck`): the merge commit (or the incoming head) is checked out in a
+   temporary copy outside the work tree (:mod:`qdocs.store.scratch`) with only the
+   repository's own files (trust logs, event chains, sequences, forms) and the record
+   folders changed since the last commit both sides held, and must pass the checks of
+   ``qdocs verify`` for them (signatures, trust chain, the event chains of every site, the
+   numbering, changes made with plain git; records a new trust entry may affect are
+   checked too); a finding stops here with nothing merged;
 4. **take** the checked commit (a fast-forward of the branch, index and work tree to it);
    the search index, where one exists, catches up through the after-commit hook;
 5. **push**; a push refused because another site pushed meanwhile starts again at 1
@@ -41,14 +43,19 @@ from .findings import Finding
 from .mergeoutcomes import settle
 from .progress import Report, Steps
 from .repository import Repository
+from . import yamlio
+from .incomingcheck import touched_folders, verify_change
 from .store import remotes, scratch
 from .store.history import is_ancestor
+from .store.runner import Git
+from .trust.log import TRUST_FOLDER
 from .verification import verify_repository
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 DEFAULT_REMOTE = "origin"
+SEQUENCES_FOLDER = ".qdocs/sequences"
 #: fetch-merge-push rounds before giving up on a remote that keeps moving
 ATTEMPTS = 5
 
@@ -136,19 +143,63 @@ def sync(repository: Repository, actor: str, remote: str = DEFAULT_REMOTE, repor
     return result
 
 
-def verify_commit(repository: Repository, commit: str) -> list[Finding]:
-    """What :func:`verify_repository` finds in ``commit`` (checked out in a temporary copy
-    that borrows this repository's objects)."""
-    return verify_checkout([repository.root / ".git" / "objects"], commit)
+def verify_incoming(repository: Repository, base: str | None, commit: str) -> list[Finding]:
+    """What :func:`qdocs.incomingcheck.verify_change` finds in ``commit`` as a change from
+    ``base`` (the last commit both sides held: what either side did since is checked; None,
+    no common history: ``commit`` is checked whole), in a temporary copy that borrows this
+    repository's objects and its caches of what was read of the history."""
+    return verify_change_of([repository.root / ".git" / "objects"], repository.root / ".git" / "qdocs", base, commit)
 
 
-def verify_checkout(object_directories: list["Path"], commit: str) -> list[Finding]:
-    with scratch.checkout(object_directories, commit) as folder:
+def verify_change_of(object_directories: list["Path"], caches: "Path", base: str | None, commit: str,
+                     keep_caches: bool = False) -> list[Finding]:
+    """``commit`` checked as a change from ``base`` (None: checked whole, as ``qdocs verify``
+    does); ``caches``: the folder of the caches of what was read of the history (reused; with
+    ``keep_caches``, what this check read is kept there for the next one)."""
+    names = ("event-commits.json", "trust-commits.json", "outside-commits.json")
+    seeds = {f"qdocs/{name}": (caches / name).read_bytes() for name in names if (caches / name).is_file()}
+    with scratch.checkout(object_directories, commit, None if base is None else [], seeds) as folder:
+        if base is not None:  # the copy sees every object (a push's quarantine too): asked there
+            git = Git(folder)
+            touched = touched_folders(remotes.changed_paths(git, base, commit))
+            added = record_ids(remotes.changed_paths(git, base, commit, added_only=True))
+            present = remotes.files_at(git, commit, [f"{place}/record.yaml" for place in touched])
+            scratch.check_out_paths(folder, commit, [*remotes.repository_files(git, commit),
+                                                     *(path.rpartition("/")[0] for path in present)])
+            counters = sequences_at(git, base)
+            new_trust = set(remotes.changed_paths(git, base, commit, added_only=True, under=[TRUST_FOLDER]))
+
+            def locate(record_ids: list[str]) -> list[str]:
+                found = remotes.record_folders_of(git, commit, record_ids)
+                scratch.check_out_paths(folder, commit, found)
+                return found
         copy = Repository.open(folder)
         try:
-            return verify_repository(copy).findings
+            if base is None:
+                findings = verify_repository(copy).findings
+            else:
+                findings = verify_change(copy, touched, added, counters, new_trust, locate).findings
         finally:
             copy.close()
+        if keep_caches and not findings:
+            caches.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                if (folder / ".git" / "qdocs" / name).is_file():
+                    (caches / name).write_bytes((folder / ".git" / "qdocs" / name).read_bytes())
+    return findings
+
+
+def sequences_at(git: Git, commit: str) -> dict[str, dict[str, int]]:
+    """Each site's sequence counters at ``commit`` (``.qdocs/sequences/<SITE>.yaml``)."""
+    counters: dict[str, dict[str, int]] = {}
+    for path, content in remotes.files_under(git, commit, SEQUENCES_FOLDER).items():
+        site = path.rpartition("/")[2].removesuffix(".yaml")
+        try:
+            loaded = yamlio.load(content.decode("utf-8")) or {}
+            counters[site] = {str(key): int(value) for key, value in loaded.items()}
+        except (ValueError, TypeError, AttributeError, UnicodeDecodeError, yamlio.YAMLError):
+            counters[site] = {}  # unreadable: the counters after it cannot fit, which is the finding
+    return counters
 
 
 def status(repository: Repository, remote: str | None = None, fetch_first: bool = False) -> dict[str, Any]:
@@ -231,7 +282,7 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
                     commit = change.merge(tree, theirs, f"sync with {remote}: merge {len(records)} record(s) "
                                                         f"and {events} event(s)", actor, trailers)
                 steps.start(f"verifying {len(records)} incoming record(s) and {events} event(s) as merged")
-                findings = verify_commit(repository, commit)
+                findings = verify_incoming(repository, remotes.merge_base(git, head, theirs), commit)
                 if findings:
                     raise _Refused(findings)
                 steps.start(f"taking in {len(records)} record(s)")

@@ -90,7 +90,7 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
                 findings.append(Finding(record_id, f"missing from the repository: its folder is gone "
                                                    f"(last action: {event['action']} by {event['actor']} at {event['time']})"))
         findings.extend(sequence_findings(repository, ((record.id, record.path) for record, _ in records)))
-        findings.extend(outside_findings(repository, _migration_commit(repository, state)))
+        findings.extend(outside_findings(repository, migration_commit(repository, state)))
     signatures = 0
     notes = []
     for number, (record, names) in enumerate(records, start=1):
@@ -240,7 +240,7 @@ def _check_signatures(repository: "Repository", trail: Any, record: Record, auth
     return found
 
 
-def _migration_commit(repository: "Repository", state: Any) -> str | None:
+def migration_commit(repository: "Repository", state: Any) -> str | None:
     """The commit that gave a repository made before trust its root (its attest entry), if any."""
     entry = next((entry for entry in state.entries if entry.action == "attest"), None)
     if entry is None:

@@ -110,6 +110,7 @@ LAYER_OF = {
     "qdocs.trust.report": "features",  # what qdocs trust and qdocs show print about trust and forms
     "qdocs.demo": "features",  # creates, signs, verifies and audits a record set: above all of them
     "qdocs.hooks": "features",  # keeps the search index current; registered on a repository from above
+    "qdocs.incomingcheck": "features",  # the check of what a sync takes in
     "qdocs.syncing": "features",  # sync and status: merges only what verification (a feature) passes
     "qdocs.serverhook": "features",  # the server's pre-receive hook: verification of a pushed commit
     # -- commands: the command line

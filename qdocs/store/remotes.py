@@ -123,6 +123,40 @@ def files_under(git: Git, commit: str, folder: str) -> dict[str, bytes]:
     return files_at(git, commit, [path for path in output.decode("utf-8", "replace").split("\0") if path])
 
 
+#: the folders of a records repository that are not records: its own files and its forms
+REPOSITORY_FOLDERS = (".qdocs", "forms")
+
+
+def repository_files(git: Git, commit: str) -> list[str]:
+    """What of ``commit`` is not a record: the files at its top and the folders
+    :data:`REPOSITORY_FOLDERS` (those it holds)."""
+    output = git.run("ls-tree", "-z", commit).decode("utf-8", "replace")
+    found = []
+    for line in output.split("\0"):
+        if not line:
+            continue
+        kind, name = line.split(" ", 2)[1], line.partition("\t")[2]
+        if kind == "blob" or name in REPOSITORY_FOLDERS:
+            found.append(name)
+    return found
+
+
+def record_folders_of(git: Git, commit: str, record_ids: list[str]) -> list[str]:
+    """The folders of ``commit`` that hold a ``record.yaml`` of one of ``record_ids`` (one
+    listing of the whole tree: asked only for the records a new trust entry may affect)."""
+    if not record_ids:
+        return []
+    wanted = set(record_ids)
+    output = git.run("ls-tree", "-r", "-z", "--name-only", commit).decode("utf-8", "replace")
+    found = []
+    for path in output.split("\0"):
+        if path.endswith("/record.yaml"):
+            folder = path[:-len("/record.yaml")]
+            if folder.rpartition("/")[2] in wanted:
+                found.append(folder)
+    return found
+
+
 def tree_with_files(git: Git, tree: str, files: dict[str, bytes]) -> str:
     """The tree ``tree`` with each of ``files`` (path: content) written in; through an index
     file of its own, so the copy's index and work tree stay as they are."""

@@ -6,8 +6,12 @@ commit is checked out into a new repository in a temporary folder that borrows t
 the real one (``objects/info/alternates``: nothing is copied but the checked-out files), and
 the folder is removed afterwards.  The user's work tree, index and branches are never touched.
 
-Cost: one checkout of the whole tree (every record's files) and a full verification, in
-proportion to the size of the repository, not to what changed.
+Two ways: the whole tree (the server's hook on a first push, or when asked), or only some
+paths (``paths``: a sync checks what came in, so it checks out the repository's own files and
+the record folders that changed; the rest is never written, and the index holds only what was
+checked out).  ``git_files`` are written under the copy's ``.git`` first: the caches of what
+was already read of the history (kept per commit and reused while that commit is an ancestor,
+so only the new commits are read again).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ _HOOK_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIR
 
 
 @contextlib.contextmanager
-def checkout(object_directories: list[Path], commit: str) -> Iterator[Path]:
-    """The root of a temporary copy with ``commit`` checked out (detached), its objects read
-    from ``object_directories``; removed when the block ends."""
+def checkout(object_directories: list[Path], commit: str, paths: list[str] | None = None,
+             git_files: dict[str, bytes] | None = None) -> Iterator[Path]:
+    """The root of a temporary copy with ``commit`` checked out (detached; only ``paths``,
+    files or folders it holds, when given), its objects read from ``object_directories``;
+    removed when the block ends."""
     folder = Path(tempfile.mkdtemp(prefix="qdocs-check-"))
     try:
         run(folder, "init", "--quiet")
@@ -37,10 +43,25 @@ def checkout(object_directories: list[Path], commit: str) -> Iterator[Path]:
         alternates.parent.mkdir(parents=True, exist_ok=True)
         alternates.write_text("".join(f"{Path(directory).resolve()}\n" for directory in object_directories),
                               encoding="utf-8")
-        run(folder, "checkout", "--quiet", "--detach", commit)
+        for name, content in (git_files or {}).items():
+            target = folder / ".git" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        if paths is None:
+            run(folder, "checkout", "--quiet", "--detach", commit)
+        else:
+            run(folder, "update-ref", "--no-deref", "HEAD", commit)
+            check_out_paths(folder, commit, paths)
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_out_paths(folder: Path, commit: str, paths: list[str]) -> None:
+    """Check out ``paths`` (files or folders ``commit`` holds) of ``commit`` into the copy at ``folder``."""
+    if paths:
+        run(folder, "checkout", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul", commit,
+            input="\0".join(f":(literal){path}" for path in paths).encode("utf-8"))
 
 
 def objects_of(git_dir: Path) -> Path:
