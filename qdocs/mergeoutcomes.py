@@ -18,7 +18,11 @@ sign / sign (same rev.)    both sides' signatures, in the order they were given 
                            fits (the catalog's order, one signature per meaning, one per
                            person); one that does not fit does not count, the earlier kept;
                            the status follows from the signatures kept
-revise / revise            a real conflict: nothing is merged, each side's action is named
+revise / revise            a real conflict: nothing is merged, each side's action is named;
+                           a person settles it with ``qdocs sync --resolve ID --keep SITE
+                           --reason TEXT``: the revision made at SITE stands, the other
+                           side's revision (and what was signed on it) does not count, and
+                           the merge event names who decided, what and why
 a user / the same user     (users, roles, keys changed at both sides; forms approved at both)
                            both sides' trust entries count: the trust logs are per site and
                            never conflict, and ``.qdocs/users/<name>.yaml`` and
@@ -57,7 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .actions import write_record
-from .errors import QdocsError
+from .errors import QdocsError, UsageError
 from .events import EventWriter, sha256_hex
 from .forms import FORMS_VIEW, approver_reader
 from .records import Record, Stamp
@@ -85,6 +89,7 @@ class Settlement:
     merged: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[dict[str, str]] = field(default_factory=list)
     views: list[str] = field(default_factory=list)  # views of the trust state written
+    resolved: dict[str, str] = field(default_factory=dict)  # record -> the site whose revision a person kept
 
 
 @dataclass
@@ -113,11 +118,12 @@ class _Files:
 
 
 def settle(repository: "Repository", head: str, theirs: str, tree: str, conflicts: list[str], actor: str,
-           remote: str) -> Settlement:
+           remote: str, resolutions: dict[str, str] | None = None, reason: str = "") -> Settlement:
     """Merge every record folder among ``conflicts`` by the table, and write every view of
     the trust state among them or changed at both sides (from ``tree``, git's merge, which
     holds both sides' trust logs); the merge event is written on ``head`` (this copy's
-    branch) in this site's chain."""
+    branch) in this site's chain.  ``resolutions``: record → the site whose revision stands,
+    where both sides revised the same revision (a person's decision, with ``reason``)."""
     git = repository.git
     base = remotes.merge_base(git, head, theirs)
     result = Settlement()
@@ -149,12 +155,16 @@ def settle(repository: "Repository", head: str, theirs: str, tree: str, conflict
         record_id = folder.rpartition("/")[2]
         old, ours, other = (_record_at(git, commit, folder) for commit in (base, head, theirs))
         sides = [_Side(head, ours, _about(ours_events, record_id)), _Side(theirs, other, _about(theirs_events, record_id))]
-        merged = _decide(repository, old, sides) if old is not None else None
+        keep = (resolutions or {}).get(record_id)
+        decision = Decision(keep, actor, reason) if keep else None
+        merged = _decide(repository, old, sides, decision, record_id) if old is not None else None
         if merged is None:
             result.unresolved.extend({"path": path, "record": record_id, "ours": _did(sides[0]),
                                       "theirs": _did(sides[1])} for path in paths)
             continue
         record, outcome, superseded = merged
+        if decision is not None and decision.used:
+            result.resolved[record_id] = keep  # type: ignore[assignment]
         record.path = folder
         record.superseded = [*record.superseded, *({"event": item["event"], "note": item["note"]}
                                                    for item in superseded)]
@@ -169,8 +179,12 @@ def settle(repository: "Repository", head: str, theirs: str, tree: str, conflict
     if not entries:
         return result
     writer = EventWriter(repository.root, repository.site(), head, files.write)
+    details: dict[str, Any] = {}
+    if result.resolved:
+        details["resolved"] = [{"record": record_id, "kept": site, "reason": reason}
+                               for record_id, site in sorted(result.resolved.items())]
     writer.append("merge", actor, Stamp.now(actor, repository.time_zone).time, records=entries,
-                  remote=remote, merged=theirs)
+                  remote=remote, merged=theirs, **details)
     writer.finish()
     result.merged = entries
     return result
@@ -214,7 +228,18 @@ def merged_trust(repository: "Repository", tree: str) -> TrustState:
         return load_trust(Path(folder), approver_reader(repository))
 
 
-def _decide(repository: "Repository", base: Record, sides: list[_Side]) -> tuple[Record, str, list[dict[str, Any]]] | None:
+@dataclass
+class Decision:
+    """A person's choice for a record revised at two sites: the site whose revision stands."""
+
+    keep: str
+    actor: str
+    reason: str
+    used: bool = False
+
+
+def _decide(repository: "Repository", base: Record, sides: list[_Side], decision: Decision | None = None,
+            record_id: str = "") -> tuple[Record, str, list[dict[str, Any]]] | None:
     """(merged record, outcome, superseded events) by the module's table; None: a real conflict."""
     if any(side.record is None or not side.events for side in sides):
         return None
@@ -228,13 +253,26 @@ def _decide(repository: "Repository", base: Record, sides: list[_Side]) -> tuple
         loser = sides[1] if winner is sides[0] else sides[0]
         return _winner(winner, loser, "void wins", f"{winner.site} voided the record")
     if len(revised) == 2:
-        return None
+        return _kept(sides, decision, record_id) if decision is not None else None
     if revised:
         winner = revised[0]
         loser = sides[1] if winner is sides[0] else sides[0]
         return _winner(winner, loser, "revise wins",
                        f"{winner.site} revised the record to revision {winner.record.revision}")  # type: ignore[union-attr]
     return _both_signed(repository, base, sides)
+
+
+def _kept(sides: list[_Side], decision: Decision, record_id: str) -> tuple[Record, str, list[dict[str, Any]]]:
+    """The revision a person chose (``decision``) of a record both sides revised."""
+    revised_at = [next(event["site"] for event in side.events if event["action"] == "revise") for side in sides]
+    if revised_at[0] == revised_at[1] or decision.keep not in revised_at:
+        raise UsageError(f"--keep {decision.keep}: {record_id} was revised at {' and '.join(sorted(set(revised_at)))}; "
+                         "keep the revision of one of them")
+    winner = sides[revised_at.index(decision.keep)]
+    loser = sides[1] if winner is sides[0] else sides[0]
+    decision.used = True
+    return _winner(winner, loser, f"revision of {decision.keep} kept by {decision.actor}",
+                   f"{decision.actor} kept the revision made at {decision.keep} ({decision.reason})")
 
 
 def _winner(winner: _Side, loser: _Side, outcome: str, why: str) -> tuple[Record, str, list[dict[str, Any]]]:

@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import EnvironmentFailure, MergeUnfinishedError
+from .errors import EnvironmentFailure, MergeUnfinishedError, UsageError
 from .findings import Finding
 from .mergeoutcomes import settle
 from .progress import Report, Steps
@@ -79,6 +79,7 @@ class SyncReport:
     conflicts: list[dict[str, str]] = field(default_factory=list)
     merged: list[dict[str, Any]] = field(default_factory=list)  # records changed at both sides, merged
     views: list[str] = field(default_factory=list)  # users' / approved-forms files changed at both sides
+    resolved: dict[str, str] = field(default_factory=dict)  # record -> site whose revision a person kept
     findings: list[Finding] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -93,7 +94,7 @@ class SyncReport:
                 "attempts": self.attempts, "sites": self.sites, "conflicts": self.conflicts,
                 "merged": [{"record": entry["record"], "outcome": entry["outcome"],
                             "superseded": [item["note"] for item in entry["superseded"]]} for entry in self.merged],
-                "trust_views_merged": self.views,
+                "trust_views_merged": self.views, "resolved": self.resolved,
                 "findings": [finding.to_json() for finding in self.findings], "messages": self.messages}
 
 
@@ -103,8 +104,17 @@ class _Refused(Exception):
         self.findings = findings
 
 
-def sync(repository: Repository, actor: str, remote: str = DEFAULT_REMOTE, report: Report | None = None) -> SyncReport:
-    """Fetch, check, merge and push until this copy and ``remote`` hold the same history."""
+def sync(repository: Repository, actor: str, remote: str = DEFAULT_REMOTE, report: Report | None = None,
+         resolutions: dict[str, str] | None = None, reason: str = "") -> SyncReport:
+    """Fetch, check, merge and push until this copy and ``remote`` hold the same history.
+
+    ``resolutions`` (record → site, with ``reason``): a person's decision for records both
+    sides revised (the conflict a sync without it stopped on): the revision made at that site
+    stands.  A resolution that does not name such a record is refused before anything is
+    written."""
+    resolutions = dict(resolutions or {})
+    if resolutions and not reason.strip():
+        raise UsageError("--resolve needs --reason: say why the kept revision stands (it goes into the history)")
     git = repository.git
     git.require()
     url = remotes.require_remote(git, remote)
@@ -119,7 +129,11 @@ def sync(repository: Repository, actor: str, remote: str = DEFAULT_REMOTE, repor
         steps.start(f"fetching from {remote} ({url})")
         remotes.fetch(git, remote)
         theirs = remotes.tracking_head(git, remote, branch)
-        if theirs is not None and not _take_in(repository, theirs, actor, remote, steps, result):
+        if resolutions and not result.resolved and (theirs is None or is_ancestor(git, theirs)):
+            raise UsageError(f"nothing to resolve: {remote} brings no change to {', '.join(sorted(resolutions))} "
+                             "(run qdocs sync without --resolve)")
+        pending = {} if result.resolved else resolutions
+        if theirs is not None and not _take_in(repository, theirs, actor, remote, steps, result, pending, reason):
             return result
         head = git.head()
         if head is None or head == theirs:
@@ -241,7 +255,8 @@ def event_files(paths: list[str]) -> list[str]:
     return [path for path in paths if path.startswith(".qdocs/events/") and path.endswith(".json")]
 
 
-def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps: Steps, result: SyncReport) -> bool:
+def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps: Steps, result: SyncReport,
+             resolutions: dict[str, str], reason: str) -> bool:
     """Check and take in ``theirs``; False when a person is needed (``result`` says why)."""
     git = repository.git
     with repository.locked():
@@ -249,20 +264,29 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
         if head is None or is_ancestor(git, theirs, head):
             return True
         fast_forward = is_ancestor(git, head, theirs)
+        if fast_forward and resolutions:
+            raise UsageError(f"nothing to resolve: this copy has nothing {remote} lacks, so {remote}'s "
+                             f"revisions of {', '.join(sorted(resolutions))} come in as they are "
+                             "(run qdocs sync without --resolve)")
         tree = theirs
         merged: list[dict[str, Any]] = []
         views: list[str] = []
+        resolved: dict[str, str] = {}
         if not fast_forward:
             steps.start(f"merging {remote}")
             tree, conflicts = remotes.merge_tree(git, head, theirs)
-            settlement = settle(repository, head, theirs, tree, conflicts, actor, remote)
+            settlement = settle(repository, head, theirs, tree, conflicts, actor, remote, resolutions, reason)
+            unused = sorted(set(resolutions) - set(settlement.resolved))
+            if unused:
+                raise UsageError(f"--resolve {unused[0]}: it is not a record revised both here and at {remote}; "
+                                 "only such a conflict is resolved by a person (nothing was merged)")
             if settlement.unresolved:
                 result.state = CONFLICT
                 result.conflicts = settlement.unresolved
                 return False
             if settlement.files:
                 tree = remotes.tree_with_files(git, tree, settlement.files)
-            merged, views = settlement.merged, settlement.views
+            merged, views, resolved = settlement.merged, settlement.views, settlement.resolved
         paths = remotes.changed_paths(git, head, tree)
         records = record_ids(paths)
         events = len(event_files(remotes.changed_paths(git, head, tree, added_only=True))) - (1 if merged else 0)
@@ -279,6 +303,9 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
                         trailers["Records-merged"] = [entry["record"] for entry in merged]
                     if views:
                         trailers["Trust-views-merged"] = views
+                    if resolved:
+                        trailers["Resolved"] = [f"{record} kept {site}" for record, site in sorted(resolved.items())]
+                        trailers["Reason"] = " ".join(reason.split())
                     commit = change.merge(tree, theirs, f"sync with {remote}: merge {len(records)} record(s) "
                                                         f"and {events} event(s)", actor, trailers)
                 steps.start(f"verifying {len(records)} incoming record(s) and {events} event(s) as merged")
@@ -294,6 +321,7 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
     result.events_received += events
     result.merged.extend(merged)
     result.views.extend(views)
+    result.resolved.update(resolved)
     result.merges += 0 if fast_forward else 1
     return True
 

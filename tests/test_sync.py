@@ -273,6 +273,50 @@ def test_the_same_revision_revised_at_two_sites_stops_the_sync_with_both_actions
     assert report["state"] == "conflict" and {item["record"] for item in report["conflicts"]} == {record_id}
 
 
+@pytest.mark.parametrize("kept", ["S1", "S2"])
+def test_a_person_resolves_a_record_revised_at_two_sites_and_the_other_revision_does_not_count(
+        sites, catalog, tmp_path: Path, kept):
+    record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    assert qdocs(sites["S1"], "revise", record_id, "--set", "model=XB-1", "--reason", "one").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "revise", record_id, "--set", "model=XB-2", "--reason", "two").exit_code == 0
+    assert qdocs(sites["S2"], "sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+    stopped = qdocs(sites["S2"], "sync")
+    assert stopped.exit_code == 1 and f"--resolve {record_id} --keep SITE --reason" in stopped.output
+    before = git(sites["S2"], "rev-parse", "HEAD")
+    refused = {
+        "a site that revised nothing": ["--resolve", record_id, "--keep", "S3", "--reason", "r"],
+        "no reason": ["--resolve", record_id, "--keep", kept],
+        "a record not in conflict": ["--resolve", record_id, "--resolve", "FI-S1-2026-9999", "--keep", kept,
+                                     "--reason", "r"],
+        "--keep alone": ["--keep", kept],
+    }
+    for why, arguments in refused.items():
+        result = qdocs(sites["S2"], "sync", *arguments)
+        assert result.exit_code == 2, (why, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output, why
+        assert git(sites["S2"], "rev-parse", "HEAD") == before and git(sites["S2"], "status", "--porcelain") == "", why
+    resolved = qdocs(sites["S2"], "--actor", "li.qa", "sync", "--resolve", record_id, "--keep", kept,
+                     "--reason", "the measurement of the kept site was repeated after calibration")
+    assert resolved.exit_code == 0, resolved.output
+    assert f"resolved {record_id}: the revision made at {kept} stands" in resolved.output
+    merge = git(sites["S2"], "log", "-1", "--format=%an%n%B")
+    assert merge.startswith("li.qa") and f"Resolved: {record_id} kept {kept}" in merge
+    assert "Reason: the measurement of the kept site was repeated after calibration" in merge
+    notes = _all_agree_and_verify(sites, record_id)
+    merged = _show(sites["S1"], record_id)
+    assert merged["revision"] == "B"
+    assert merged["data"]["model"] == ("XB-1" if kept == "S1" else "XB-2")
+    assert merged["status"] == ("draft" if kept == "S1" else "in-review")
+    other = "S2" if kept == "S1" else "S1"
+    assert notes and all(f"li.qa kept the revision made at {kept}" in note for note in notes)
+    assert any(f"revision B by tester was made at {other}" in note for note in notes)
+    document = next(sites["S3"].rglob(f"{record_id}/record.docx")).read_bytes()
+    assert merged["data"]["model"] in docx_text(document)
+
+
 def test_the_hook_names_the_records_branch_of_a_new_shared_repository(repo_path: Path, tmp_path: Path):
     """`git init --bare` may name another default branch: after install-hook a plain clone of
     the shared repository checks out the records all the same."""

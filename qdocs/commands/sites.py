@@ -64,25 +64,43 @@ def remote_list(context: click.Context, as_json: bool) -> None:
 
 @click.command()
 @click.argument("remote_name", metavar="[REMOTE]", default="origin")
+@click.option("--resolve", "resolve", multiple=True, metavar="ID",
+              help="A record revised both here and at REMOTE (the conflict a sync stopped on); repeatable.")
+@click.option("--keep", "keep", multiple=True, metavar="SITE",
+              help="The site whose revision of the --resolve record stands (one for all, or one per --resolve).")
+@click.option("--reason", default="", help="Why (required with --resolve; it goes into the history).")
 @json_option()
 @click.pass_context
-def sync(context: click.Context, remote_name: str, as_json: bool) -> None:
+def sync(context: click.Context, remote_name: str, resolve: tuple[str, ...], keep: tuple[str, ...], reason: str,
+         as_json: bool) -> None:
     """Exchange records with REMOTE (default origin): fetch, check what came in with qdocs
     verify, merge (a merge commit, never a rebase), push; again if another site pushed
     meanwhile.  Exit 0 in sync, 1 when a person is needed (a conflict, a failed check, a
-    push the server refused), 3 when the remote cannot be reached.
+    push the server refused), 2 bad input, 3 when the remote cannot be reached.
+
+    A record revised at both sites between two syncs stops the sync; settle it with --resolve
+    ID --keep SITE --reason TEXT: the revision made at SITE stands, the other does not count
+    (it stays in history), and the merge records who decided and why.
 
     Examples:
 
     \b
       qdocs sync
       qdocs sync headquarters --json
+      qdocs sync --resolve FI-S1-2026-0007 --keep S1 --reason "S1 measured again after calibration"
     """
+    from qdocs.errors import UsageError
     from qdocs.syncing import CONFLICT, REFUSED, sync as run_sync
 
+    if keep and not resolve:
+        raise UsageError("--keep needs --resolve ID: name the record whose conflict it settles")
+    if resolve and len(keep) not in (1, len(resolve)):
+        raise UsageError(f"--resolve names {len(resolve)} record(s) and --keep {len(keep)} site(s): give one site "
+                         "for all, or one per record, in the same order")
+    resolutions = dict(zip(resolve, keep * len(resolve) if len(keep) == 1 else keep))
     report, finish = steps()
     try:
-        result = run_sync(open_repository(context), context.obj["actor"], remote_name, report)
+        result = run_sync(open_repository(context), context.obj["actor"], remote_name, report, resolutions, reason)
     finally:
         finish()
     if as_json:
@@ -93,6 +111,11 @@ def sync(context: click.Context, remote_name: str, as_json: bool) -> None:
         for conflict in result.conflicts:
             click.echo(f"  {conflict['record']}: {conflict['path']} (here: {conflict.get('ours', 'changed')}; "
                        f"{remote_name}: {conflict.get('theirs', 'changed')})")
+        revised = sorted({conflict["record"] for conflict in result.conflicts
+                          if "revise" in conflict.get("ours", "") and "revise" in conflict.get("theirs", "")})
+        if revised:
+            click.echo(f"a person decides which revision stands: qdocs sync {remote_name} --resolve "
+                       f"{revised[0]} --keep SITE --reason TEXT (see qdocs sync --help)")
     elif result.state == REFUSED:
         click.echo(f"refused what came from {remote_name}: the merged history does not pass qdocs verify; "
                    "nothing was merged:")
@@ -105,6 +128,8 @@ def sync(context: click.Context, remote_name: str, as_json: bool) -> None:
     else:
         for path in result.views:
             click.echo(f"merged {path} (changed here and at {remote_name}): written for both sites' trust logs")
+        for record_id, site in sorted(result.resolved.items()):
+            click.echo(f"resolved {record_id}: the revision made at {site} stands ({reason.strip()})")
         for entry in result.merged:
             click.echo(f"merged {entry['record']} (changed here and at {remote_name}): {entry['outcome']}")
             for item in entry["superseded"]:
