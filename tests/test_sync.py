@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import time
 import subprocess
 from pathlib import Path
@@ -190,6 +191,26 @@ def test_an_unreachable_remote_is_an_environment_failure(repo_path: Path, tmp_pa
     missing = qdocs(repo_path, "sync", "gone")
     assert missing.exit_code == 3 and "does not appear to be a git repository" in missing.output
     assert "and the repository exists" not in missing.output, "git's reason, not its closing advice"
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_timeout(repo_path: Path, monkeypatch):
+    """A server that takes the connection and then says nothing must not hang a scheduled sync."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        port = silent.getsockname()[1]
+        assert qdocs(repo_path, "remote", "add", "origin", f"git://127.0.0.1:{port}/records.git").exit_code == 0
+        before = git(repo_path, "rev-parse", "HEAD")
+        monkeypatch.setenv("QDOCS_NETWORK_TIMEOUT", "1.5")
+        started = time.monotonic()
+        result = qdocs(repo_path, "sync")
+        assert time.monotonic() - started < 20
+    assert result.exit_code == 3, result.output
+    assert "no answer within 1.5 s" in result.output and len(result.output.strip().splitlines()) == 1
+    assert git(repo_path, "rev-parse", "HEAD") == before
+    monkeypatch.setenv("QDOCS_NETWORK_TIMEOUT", "soon")
+    bad = qdocs(repo_path, "sync")
+    assert bad.exit_code == 2 and "QDOCS_NETWORK_TIMEOUT" in bad.output
 
 
 def _diverge(repo_path: Path, record_id: str, conflicted: bool) -> None:

@@ -13,7 +13,9 @@ tree or the index.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,8 @@ BRANCH = "main"
 
 REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 NO_COMMIT = "0" * 40
+#: seconds a fetch or push may take by default (:func:`network_timeout`)
+NETWORK_TIMEOUT = 300.0
 
 
 @dataclass
@@ -77,11 +81,43 @@ def current_branch(git: Git) -> str:
     return branch
 
 
+def network_timeout() -> float:
+    """Seconds a fetch or push may take before it is given up (``QDOCS_NETWORK_TIMEOUT``,
+    default :data:`NETWORK_TIMEOUT`): a server that accepts the connection and then never
+    answers must not hang a scheduled sync for ever.  A first fetch of a large repository
+    over a slow line may need more: raise it then."""
+    text = os.environ.get("QDOCS_NETWORK_TIMEOUT", "").strip()
+    try:
+        value = float(text) if text else NETWORK_TIMEOUT
+    except ValueError:
+        raise UsageError(f"QDOCS_NETWORK_TIMEOUT={text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise UsageError(f"QDOCS_NETWORK_TIMEOUT={text!r} must be more than 0 seconds")
+    return value
+
+
+def _network(git: Git, remote: str, what: str, *args: str) -> tuple[int, bytes, bytes]:
+    """A fetch or push, stopped after :func:`network_timeout`; over http(s) a transfer slower
+    than 1 kB/s for a minute, and over ssh a connection not made in 30 s, fail sooner (git's
+    own settings, where the user has not set them)."""
+    limit = network_timeout()
+    options = ["-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60"]
+    env = {}
+    if not os.environ.get("GIT_SSH_COMMAND") and not git.text("config", "core.sshCommand", check=False):
+        env["GIT_SSH_COMMAND"] = "ssh -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
+    try:
+        return outcome(git.root, *options, *args, env=env, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise RemoteUnreachableError(f"cannot {what} remote {remote}: no answer within {limit:g} s "
+                                     "(QDOCS_NETWORK_TIMEOUT); nothing was changed, run qdocs sync again "
+                                     "later") from None
+
+
 def fetch(git: Git, remote: str) -> None:
     """Bring the remote's branches into ``refs/remotes/<remote>/``; an unreachable server
     raises :class:`RemoteUnreachableError`."""
-    completed = outcome(git.root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
-                             f"+refs/heads/*:refs/remotes/{remote}/*")
+    completed = _network(git, remote, "fetch from", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+                         remote, f"+refs/heads/*:refs/remotes/{remote}/*")
     if completed[0] != 0:
         raise RemoteUnreachableError(f"cannot fetch from remote {remote}: {_git_reason(completed[2])}")
 
@@ -202,7 +238,8 @@ def fast_forward(git: Git, commit: str) -> None:
 
 def push(git: Git, remote: str, branch: str) -> PushResult:
     """Offer HEAD as the remote's ``branch`` (never forced)."""
-    status, output, errors = outcome(git.root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}")
+    status, output, errors = _network(git, remote, "push to", "push", "--porcelain", remote,
+                                      f"HEAD:refs/heads/{branch}")
     if status == 0:
         return PushResult(True)
     text = output.decode("utf-8", "replace")

@@ -62,10 +62,12 @@ def status(root: Path, *args: str, input: bytes | None = None) -> int:
     return _completed(root, args, input, None).returncode
 
 
-def outcome(root: Path, *args: str) -> tuple[int, bytes, bytes]:
+def outcome(root: Path, *args: str, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> tuple[int, bytes, bytes]:
     """git's exit status, output and complaints, for a caller that reads a failure itself
-    (a push refused, a merge with conflicts)."""
-    completed = _completed(root, args, None, None)
+    (a push refused, a merge with conflicts); ``timeout`` (seconds): a git still running
+    then is stopped and :class:`subprocess.TimeoutExpired` raised."""
+    completed = _completed(root, args, None, env, timeout)
     return completed.returncode, completed.stdout, completed.stderr
 
 
@@ -111,10 +113,10 @@ def failure(args: tuple[str, ...] | list[str], returncode: int, stderr: bytes) -
 
 
 def _completed(root: Path, args: tuple[str, ...], input: bytes | None,
-               env: dict[str, str] | None) -> subprocess.CompletedProcess:
+               env: dict[str, str] | None, timeout: float | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["git", *args], cwd=root, input=input, env=environment(env),
-                              stdout=PIPE, stderr=PIPE, check=False)
+                              stdout=PIPE, stderr=PIPE, check=False, timeout=timeout)
     except FileNotFoundError:
         raise ToolMissingError(GIT_MISSING) from None
 
