@@ -539,6 +539,30 @@ def test_one_user_changed_at_two_sites_merges_to_the_trust_log_of_both(sites, ca
 
 
 
+@pytest.mark.parametrize("full_name", ["赵六", "赵七"])
+def test_the_same_user_added_at_two_sites(sites, catalog, tmp_path: Path, full_name):
+    """Both administrators add zhao before the sites sync: the same person (the same full name)
+    is one user with the roles of both adds; two people under one user name stop the sync."""
+    first = qdocs(sites["S1"], "users", "add", "zhao", "--full-name", "赵六", "--role", "inspector", "--as", "admin")
+    assert first.exit_code == 0, first.output
+    second = qdocs(sites["S2"], "users", "add", "zhao", "--full-name", full_name, "--role", "qc-manager",
+                   "--as", "admin")
+    assert second.exit_code == 0, second.output
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    before = git(sites["S2"], "rev-parse", "HEAD")
+    joined = qdocs(sites["S2"], "sync")
+    if full_name != "赵六":
+        assert joined.exit_code == 1, joined.output
+        assert "two people under one user name" in joined.output and "nothing was merged" in joined.output
+        assert git(sites["S2"], "rev-parse", "HEAD") == before
+        return
+    assert joined.exit_code == 0, joined.output
+    _all_agree_and_verify(sites, "no record")
+    for repo in sites.values():
+        assert _users(repo)["zhao"]["roles"] == ["inspector", "qc-manager"]
+    assert len({(repo / ".qdocs/users/zhao.yaml").read_text(encoding="utf-8") for repo in sites.values()}) == 1
+
+
 @pytest.mark.parametrize("order", ["sign-first", "revoke-first"])
 def test_a_revocation_counts_from_its_time_at_every_site(sites, catalog, tmp_path: Path, order):
     """Trust entries and signatures of different sites are ordered by their times: a signature

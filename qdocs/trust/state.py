@@ -80,6 +80,7 @@ class UserTrust:
     revoked: _dt.datetime | None = None
     revoked_text: str | None = None
     revoked_reason: str | None = None
+    added_site: str = ""  # the site whose trust log added the user
 
     def current_roles(self) -> list[str]:
         return sorted(role for role, spans in self.roles.items() if spans and spans[-1][1] is None)
@@ -361,7 +362,9 @@ def permission_problem(state: TrustState, entry: Entry, signer: UserTrust, momen
     if not is_admin:
         return f"is signed by {signer.name}, who was not an administrator at {fields.get('time')}"
     if action == "user-add":
-        return f"adds {fields.get('user')}, who already exists" if target is not None else None
+        if target is None:
+            return None
+        return _second_add_problem(target, fields)
     if target is None:
         return f"names {fields.get('user')!r}, who is not a user"
     if action == "role-grant":
@@ -389,10 +392,32 @@ def _signature_holds(public: Any, entry: Entry) -> bool:
 # -- applying entries ---------------------------------------------------------------
 
 
+def _second_add_problem(target: UserTrust, fields: dict[str, Any]) -> str | None:
+    """A user added again.  At one site qdocs refuses that (the user exists), so an add from
+    another site than the first one was made there before the two sites synced: the same
+    person added at both.  It counts as granting the roles it names, when it names the
+    same full name; a different full name is two people under one user name, which no merge
+    settles (the later add does not count, and ``verify`` says so)."""
+    site = str(fields.get("site", ""))
+    if not target.added_site or site == target.added_site:
+        return f"adds {fields.get('user')}, who already exists"
+    if str(fields.get("full_name", "")) != target.full_name:
+        return (f"adds {fields.get('user')} ({fields.get('full_name')}) at {site}, while {target.added_site} had added "
+                f"{target.name} as {target.full_name}: two people under one user name")
+    return None
+
+
 def _user_add(state: TrustState, entry: Entry, moment: _dt.datetime) -> None:
     fields = entry.fields
+    existing = state.users.get(str(fields["user"]))
+    if existing is not None:  # the same person added at a second site (see _second_add_problem)
+        for role in fields.get("roles") or []:
+            spans = existing.roles.setdefault(str(role), [])
+            if not spans or spans[-1][1] is not None:
+                spans.append([moment, None])
+        return
     user = UserTrust(str(fields["user"]), str(fields.get("full_name", "")), str(fields["time"]), str(fields["by"]),
-                     image_sha256=fields.get("image_sha256"))
+                     image_sha256=fields.get("image_sha256"), added_site=str(fields.get("site", "")))
     for role in fields.get("roles") or []:
         user.roles.setdefault(str(role), []).append([moment, None])
     state.users[user.name] = user
