@@ -8,6 +8,7 @@ import sys
 import click
 
 from qdocs.commands.shared import echo_json, json_option, open_repository, steps
+from qdocs.errors import UsageError
 
 
 @click.group()
@@ -89,7 +90,6 @@ def sync(context: click.Context, remote_name: str, resolve: tuple[str, ...], kee
       qdocs sync headquarters --json
       qdocs sync --resolve FI-S1-2026-0007 --keep S1 --reason "S1 measured again after calibration"
     """
-    from qdocs.errors import UsageError
     from qdocs.syncing import CONFLICT, REFUSED, sync as run_sync
 
     if keep and not resolve:
