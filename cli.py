@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "export": "pdf:export", "pack": "pdf:pack", "attach": "pdf:attach", "verify-pdf": "pdf:verify_pdf_command",
     "audit": "audit:audit", "release-check": "audit:release_check", "suppliers": "audit:suppliers",
     "remote": "sites:remote", "sync": "sites:sync", "status": "sites:status", "server": "sites:server",
+    "serve": "web:serve",
 }
 
 

@@ -20,7 +20,7 @@ OTHER_PROGRAMS = {
 #: (``qdocs.events``, store layer: every transaction appends to the chain)
 STORE_MAY_IMPORT = {"qdocs.clock", "qdocs.errors", "qdocs.yamlio", "qdocs.timezones", "qdocs.events"}
 #: the layers, lowest first: a module imports only modules of its own layer or of a lower one
-LAYERS = ["base", "store", "records", "actions", "features", "commands"]
+LAYERS = ["base", "store", "records", "actions", "features", "web", "commands"]
 
 #: every module of qdocs and its layer.  A name ending in ``.*`` places a whole package (only
 #: for packages that lie in one layer); every other module is named, so a new module of qdocs
@@ -113,6 +113,9 @@ LAYER_OF = {
     "qdocs.incomingcheck": "features",  # the check of what a sync takes in
     "qdocs.syncing": "features",  # sync and status: merges only what verification (a feature) passes
     "qdocs.serverhook": "features",  # the server's pre-receive hook: verification of a pushed commit
+    # -- web: the web application, beside the command line (the library never imports it;
+    #    qdocs serve, a command, starts it)
+    "qdocs.web.*": "web",
     # -- commands: the command line
     "qdocs.commands.*": "commands",
     "cli": "commands",
@@ -172,6 +175,8 @@ INNER_IMPORTS = {
     ("qdocs.commands.signatures", "qdocs.checkpoints"): _COMMAND,
     ("qdocs.commands.signatures", "qdocs.signing"): _COMMAND,
     ("qdocs.commands.signatures", "qdocs.verification"): _COMMAND,
+    ("qdocs.commands.web", "qdocs.web.server"): _COMMAND + " (Flask, waitress and the whole library)",
+    ("qdocs.commands.web", "qdocs.web.settings"): _COMMAND,
 }
 
 #: modules that start processes besides subprocess
