@@ -83,6 +83,9 @@ def run_demo(path: str | Path, actor: str) -> list[str]:
     report.append(_release_line(repository))
     report.append(f"try: qdocs --repo {path} list    qdocs --repo {path} show <ID>    "
                   f"qdocs --repo {path} open <ID>    qdocs --repo {path} verify    qdocs --repo {path} audit")
+    report.append(f"in a browser: qdocs --repo {shlex.quote(str(path))} serve, then open http://127.0.0.1:8000/ and "
+                  f"log in as a demo user (demo.inspector, demo.qc-manager, demo.auditor, ... demo.ROLE) with the "
+                  f"passphrase {DEMO_PASSPHRASE}")
     report.append(signing_hint(repository, path, home))
     return report
 

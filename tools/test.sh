@@ -18,6 +18,19 @@ if ! command -v soffice >/dev/null 2>&1 || ! command -v pdfsig >/dev/null 2>&1 \
     echo "  sudo apt-get install -y $pdf_packages   (macOS: brew install --cask libreoffice; brew install poppler)" >&2
   fi
 fi
+# The end-to-end tests of the web application drive Debian's Chromium with Playwright (never a
+# browser Playwright would download).
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then
+    as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo -n"
+    echo "installing chromium (for the browser tests) ..." >&2
+    { $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+      && $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "could not install chromium; the browser tests will be skipped" >&2
+  else
+    echo "the browser tests need Chromium: sudo apt-get install -y chromium" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

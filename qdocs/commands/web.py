@@ -39,5 +39,8 @@ def serve(context: click.Context, host: str, port: int, idle_minutes: float, sec
 
     def ready(address: str) -> None:
         click.echo(f"qdocs serves {context.obj['repository_path']} at {address} (Ctrl-C stops it)", err=True)
+        if keys_home is None and (Path(context.obj["repository_path"]) / ".git" / "qdocs" / "demo-keys").is_dir():
+            click.echo("the demo repository: log in as demo.inspector, demo.qc-manager, demo.auditor, ... "
+                       "(demo.ROLE) with the passphrase demo-passphrase", err=True)
 
     run_server(context.obj["repository_path"], settings, host, port, ready)
