@@ -23,7 +23,7 @@ revise / revise            a real conflict: nothing is merged, each side's actio
                            --reason TEXT``: the revision made at SITE stands, the other
                            side's revision (and what was signed on it) does not count, and
                            the merge event names who decided, what and why
-a user / the same user     (users, roles, keys changed at both sides; forms approved at both)
+a user / the same user     (users added, roles, keys changed at both sides; forms approved at both)
                            both sides' trust entries count: the trust logs are per site and
                            never conflict, and ``.qdocs/users/<name>.yaml`` and
                            ``.qdocs/forms.yaml`` are written as qdocs writes them for the
