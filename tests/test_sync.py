@@ -110,6 +110,60 @@ def test_three_sites_exchange_signed_records_through_the_server(sites, catalog, 
     assert git(sites["S1"], "rev-list", "--count", "--merges", "HEAD").strip() != "0"
 
 
+def test_three_sites_create_sign_revise_and_void_in_interleaved_rounds(sites, catalog, tmp_path: Path):
+    """Each round, at each site in turn: a new record, a revision of its record of the round
+    before (signed again), a void of its record of two rounds before, a sync, an approval of
+    the newest record of the site before it, a sync.  A revision meets the other site's
+    approval of the old revision (the revision stands); at the end every site holds the same
+    records, verifies clean, numbers uniquely, and search and audit agree everywhere."""
+    order = ["S1", "S2", "S3"]
+    own: dict[str, list[str]] = {site: [] for site in order}
+    for round_number in range(3):
+        for position, site in enumerate(order):
+            repo = sites[site]
+            own[site].append(new_signed_record(repo, catalog, tmp_path / f"data-{site}-{round_number}"))
+            if round_number >= 1:
+                earlier = own[site][round_number - 1]
+                revised = qdocs(repo, "revise", earlier, "--set", f"model=R{round_number}-{site}", "--reason",
+                                f"round {round_number}")
+                assert revised.exit_code == 0, revised.output
+                assert qdocs(repo, "sign", earlier, "--as", "inspector", "--meaning", "inspected").exit_code == 0
+            if round_number >= 2:
+                voided = qdocs(repo, "void", own[site][round_number - 2], "--reason", "superseded by a new lot")
+                assert voided.exit_code == 0, voided.output
+            synced = qdocs(repo, "sync")  # takes in what the others did meanwhile, e.g. an approval
+            assert synced.exit_code == 0, (site, round_number, synced.output)
+            previous = order[position - 1]
+            if own[previous] and own[previous][-1] in record_ids(repo):
+                target = own[previous][-1]
+                if _show(repo, target)["status"] == "in-review":
+                    approved = qdocs(repo, "sign", target, "--as", "qc-manager", "--meaning", "approved")
+                    assert approved.exit_code == 0, approved.output
+                    assert qdocs(repo, "sync").exit_code == 0
+    for site in ["S1", "S2", "S3", "S1", "S2"]:
+        assert qdocs(sites[site], "sync").exit_code == 0
+    made = sorted(record_id for records in own.values() for record_id in records)
+    assert len(made) == 9 and len(set(made)) == 9
+    assert len({git(repo, "rev-parse", "HEAD").strip() for repo in sites.values()}) == 1
+    views = {}
+    for site, repo in sites.items():
+        assert record_ids(repo) == made, site
+        verified = qdocs(repo, "verify", "--json")
+        assert verified.exit_code == 0 and json.loads(verified.output)["clean"], (site, verified.output)
+        notes = [note["message"] for note in json.loads(verified.output)["notes"]]
+        assert any("does not count" in note for note in notes), "an approval of a revised record was set aside"
+        found = json.loads(qdocs(repo, "search", "*", "--json", "--limit", "100").stdout)
+        audit = qdocs(repo, "audit", "--json")
+        assert audit.exit_code in (0, 1), audit.output
+        views[site] = (sorted(item["id"] for item in found["results"]), json.loads(audit.output),
+                       [_show(repo, record_id)["status"] for record_id in made])
+    assert views["S1"] == views["S2"] == views["S3"]
+    statuses = dict(zip(made, views["S1"][2]))
+    for site in order:
+        assert statuses[own[site][0]] == "void", "voided two rounds later"
+        assert _show(sites["S1"], own[site][1])["revision"] == "B"
+
+
 def test_status_counts_what_waits_and_works_offline(sites, catalog, tmp_path: Path):
     record_id = new_signed_record(sites["S2"], catalog, tmp_path / "data")
     waiting = json.loads(qdocs(sites["S2"], "status", "--json").output)
