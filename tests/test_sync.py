@@ -329,14 +329,20 @@ def test_during_an_unfinished_merge_a_real_process_prints_no_traceback(signing, 
         assert "git merge is unfinished" in result.stderr and result.stdout == ""
 
 
-def test_the_same_revision_revised_at_two_sites_stops_the_sync_with_both_actions_named(sites, catalog,
-                                                                                       tmp_path: Path):
+def _revised_at_both(sites, catalog, tmp_path: Path) -> str:
+    """A record known at S1 and S2, revised at S1 (model XB-1, sent) and at S2 (XB-2, not sent)."""
     record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
     assert qdocs(sites["S1"], "sync").exit_code == 0
     assert qdocs(sites["S2"], "sync").exit_code == 0
     assert qdocs(sites["S1"], "revise", record_id, "--set", "model=XB-1", "--reason", "one").exit_code == 0
     assert qdocs(sites["S1"], "sync").exit_code == 0
     assert qdocs(sites["S2"], "revise", record_id, "--set", "model=XB-2", "--reason", "two").exit_code == 0
+    return record_id
+
+
+def test_the_same_revision_revised_at_two_sites_stops_the_sync_with_both_actions_named(sites, catalog,
+                                                                                       tmp_path: Path):
+    record_id = _revised_at_both(sites, catalog, tmp_path)
     before = git(sites["S2"], "rev-parse", "HEAD")
     result = qdocs(sites["S2"], "sync")
     assert result.exit_code == 1 and "conflict" in result.output and f"{record_id}: " in result.output
@@ -351,12 +357,7 @@ def test_the_same_revision_revised_at_two_sites_stops_the_sync_with_both_actions
 @pytest.mark.parametrize("kept", ["S1", "S2"])
 def test_a_person_resolves_a_record_revised_at_two_sites_and_the_other_revision_does_not_count(
         sites, catalog, tmp_path: Path, kept):
-    record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
-    assert qdocs(sites["S1"], "sync").exit_code == 0
-    assert qdocs(sites["S2"], "sync").exit_code == 0
-    assert qdocs(sites["S1"], "revise", record_id, "--set", "model=XB-1", "--reason", "one").exit_code == 0
-    assert qdocs(sites["S1"], "sync").exit_code == 0
-    assert qdocs(sites["S2"], "revise", record_id, "--set", "model=XB-2", "--reason", "two").exit_code == 0
+    record_id = _revised_at_both(sites, catalog, tmp_path)
     assert qdocs(sites["S2"], "sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
     stopped = qdocs(sites["S2"], "sync")
     assert stopped.exit_code == 1 and f"--resolve {record_id} --keep SITE --reason" in stopped.output
