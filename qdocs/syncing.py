@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EnvironmentFailure, MergeUnfinishedError, UsageError
 from .findings import Finding
-from .mergeoutcomes import settle
 from .progress import Report, Steps
 from .repository import Repository
 from . import yamlio
@@ -118,7 +117,7 @@ def sync(repository: Repository, actor: str, remote: str = DEFAULT_REMOTE, repor
     git = repository.git
     git.require()
     url = remotes.require_remote(git, remote)
-    unfinished = repository.unfinished_merge(thorough=True)
+    unfinished = repository.unfinished_merge()  # stat calls; the index is read before anything is taken in
     if unfinished:
         raise MergeUnfinishedError(unfinished)
     branch = remotes.current_branch(git)
@@ -263,6 +262,9 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
         head = git.head()
         if head is None or is_ancestor(git, theirs, head):
             return True
+        unfinished = repository.unfinished_merge(thorough=True)  # files left in conflict, e.g. by git stash pop
+        if unfinished:
+            raise MergeUnfinishedError(unfinished)
         fast_forward = is_ancestor(git, head, theirs)
         if fast_forward and resolutions:
             raise UsageError(f"nothing to resolve: this copy has nothing {remote} lacks, so {remote}'s "
@@ -273,6 +275,8 @@ def _take_in(repository: Repository, theirs: str, actor: str, remote: str, steps
         views: list[str] = []
         resolved: dict[str, str] = {}
         if not fast_forward:
+            from .mergeoutcomes import settle  # rendering and the record actions: only for a merge
+
             steps.start(f"merging {remote}")
             tree, conflicts = remotes.merge_tree(git, head, theirs)
             settlement = settle(repository, head, theirs, tree, conflicts, actor, remote, resolutions, reason)

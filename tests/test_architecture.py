@@ -126,6 +126,7 @@ LAYER_OF = {
 #: (importing module, imported module): why
 _COMMAND = "qdocs --help imports every command module: a command loads its library when it runs"
 INNER_IMPORTS = {
+    ("qdocs.syncing", "qdocs.mergeoutcomes"): "a sync with nothing to merge loads no rendering (~0.12 s)",
     ("qdocs.hooks", "qdocs.search.index"): "an action without a search index loads no search code (~0.1 s)",
     ("qdocs.search.build", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
     ("qdocs.search.damage", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
