@@ -74,8 +74,8 @@ def remote_list(context: click.Context, as_json: bool) -> None:
 @click.pass_context
 def sync(context: click.Context, remote_name: str, resolve: tuple[str, ...], keep: tuple[str, ...], reason: str,
          as_json: bool) -> None:
-    """Exchange records with REMOTE (default origin): fetch, check what came in with qdocs
-    verify, merge (a merge commit, never a rebase), push; again if another site pushed
+    """Exchange records with REMOTE (default origin): fetch, check what came in (the checks
+    of qdocs verify, for what changed), merge (a merge commit, never a rebase), push; again if another site pushed
     meanwhile.  Exit 0 in sync, 1 when a person is needed (a conflict, a failed check, a
     push the server refused), 2 bad input, 3 when the remote cannot be reached.
 
@@ -88,7 +88,7 @@ def sync(context: click.Context, remote_name: str, resolve: tuple[str, ...], kee
     \b
       qdocs sync
       qdocs sync headquarters --json
-      qdocs sync --resolve FI-S1-2026-0007 --keep S1 --reason "S1 measured again after calibration"
+      qdocs sync --resolve FIR-S1-2026-0007 --keep S1 --reason "S1 measured again after calibration"
     """
     from qdocs.syncing import CONFLICT, REFUSED, sync as run_sync
 
