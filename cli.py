@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "search": "search:search", "index": "search:index_group",
     "export": "pdf:export", "pack": "pdf:pack", "attach": "pdf:attach", "verify-pdf": "pdf:verify_pdf_command",
     "audit": "audit:audit", "release-check": "audit:release_check", "suppliers": "audit:suppliers",
+    "kpi": "kpi:kpi",
     "remote": "sites:remote", "sync": "sites:sync", "status": "sites:status", "server": "sites:server",
     "serve": "web:serve",
 }

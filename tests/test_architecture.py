@@ -94,6 +94,8 @@ LAYER_OF = {
     "qdocs.audit.extraction": "features",
     "qdocs.audit.facts": "features",
     "qdocs.audit.htmlreport": "features",
+    "qdocs.audit.kpi": "features",  # quality figures from the audit's facts
+    "qdocs.audit.kpicharts": "features",  # the figures drawn with matplotlib
     "qdocs.audit.materials": "features",
     "qdocs.audit.outcome": "features",
     "qdocs.audit.parallel": "features",
@@ -143,6 +145,11 @@ INNER_IMPORTS = {
     ("qdocs.commands.audit", "qdocs.audit.suppliers"): _COMMAND + " (docxtpl for the supplier list)",
     ("qdocs.commands.audit", "qdocs.audit.textreport"): _COMMAND,
     ("qdocs.commands.catalog", "qdocs.examples"): _COMMAND,
+    ("qdocs.commands.kpi", "qdocs.audit.dates"): _COMMAND,
+    ("qdocs.commands.kpi", "qdocs.audit.kpi"): _COMMAND + " (the audit's listing and facts)",
+    # matplotlib (imported inside kpicharts.write_charts only) costs about 0.5 s to load:
+    # only a kpi run that draws charts pays it
+    ("qdocs.commands.kpi", "qdocs.audit.kpicharts"): _COMMAND + " (matplotlib, ~0.5 s)",
     ("qdocs.commands.catalog", "qdocs.forms"): _COMMAND,
     ("qdocs.commands.catalog", "qdocs.templatecheck"): _COMMAND + " (docxtpl and Jinja)",
     ("qdocs.commands.catalog", "qdocs.trust.administration"): _COMMAND,

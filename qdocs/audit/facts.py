@@ -1,7 +1,7 @@
 """What the audit keeps of a record: its facts, and the cache that keeps them.
 
 A fact is the part of one ``record.yaml`` the rules read: id, type, status,
-subject, creation time, the projected fields (only those the checks use, see
+subject, revision, creation time, the projected fields (only those the checks use, see
 :mod:`qdocs.audit.kinds`) and each signature's meaning, signer, key, role and time
 (what the trust state needs to say whether it counts, :mod:`.authorised`).  Facts
 are cached by the git blob id of the
@@ -24,7 +24,7 @@ from ..subjects import SCOPES
 from .kinds import all_fixed_reads, merge_reads
 
 CACHE_FOLDER = ".qdocs/cache"
-_FORMAT = 2  # 2: every record's signatures (meaning, signer, key, role, time)
+_FORMAT = 3  # 2: every record's signatures (meaning, signer, key, role, time); 3: its revision
 _INTERN_LENGTH = 48
 
 
@@ -41,6 +41,7 @@ class Fact(NamedTuple):
     fields: dict[str, Any]  # the projected data
     signatures: tuple[Signature, ...] = ()
     problem: str | None = None  # why a record that says approved does not count (None in the cache)
+    revision: str = "A"  # the current revision's letter (first-pass yield: passed at the first, A)
 
     @property
     def counts(self) -> bool:
@@ -100,7 +101,7 @@ def extract(raw: Any, projection: Projection) -> tuple:
                        for entry in raw.get("signatures") or [])
     keys = tuple(_intern(str(subject[key])) for key in SCOPES[scope])
     return (str(raw["id"]), _intern(type_id), _intern(raw["status"]), (_intern(scope), *keys),
-            str(raw["created"]["time"]), fields, signatures, None)
+            str(raw["created"]["time"]), fields, signatures, None, _intern(str(raw.get("revision") or "A")))
 
 
 def _plain(value: Any) -> Any:

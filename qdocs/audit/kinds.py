@@ -100,6 +100,14 @@ SUPPLIER_LIST_READS: dict[str, dict[str, tuple[str, ...] | None]] = {
                             "evaluation_date": None, "next_assessment_due": None},
 }
 
+#: what the quality figures (:mod:`.kpi`) read besides what the rules read
+KPI_READS: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "final-inspection": {"inspection_date": None, "conclusion": None},
+    "nonconformance": {"found_date": None, "source": None, "cause": None, "status": None},
+    "customer-inquiry": {"received_at": None, "replied_at": None, "product_id": None, "kind": None},
+}
+
+
 def merge_reads(target: dict[str, dict[str, Any]], reads: dict[str, dict[str, Any]]) -> None:
     """Add ``reads`` to ``target`` (columns of a table field are united)."""
     for type_id, fields in reads.items():
@@ -112,10 +120,11 @@ def merge_reads(target: dict[str, dict[str, Any]], reads: dict[str, dict[str, An
 
 
 def all_fixed_reads() -> dict[str, dict[str, Any]]:
-    """What every check kind and the supplier list read, whichever rules are in use: the
+    """What every check kind, the supplier list and the quality figures read, whichever rules are in use: the
     fact cache (:mod:`.facts`) keeps these, so editing the rules' parameters never invalidates it."""
     reads: dict[str, dict[str, Any]] = {}
     for kind in KINDS.values():
         merge_reads(reads, kind.reads)
     merge_reads(reads, SUPPLIER_LIST_READS)
+    merge_reads(reads, KPI_READS)
     return reads
