@@ -10,6 +10,7 @@ is never refused for want of a font.  matplotlib is imported only here, inside
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,17 @@ def write_charts(figures: dict[str, Any], folder: Path, formats: tuple[str, ...]
         figure = pyplot.figure(figsize=(8, 4.5), dpi=100)
         try:
             draw(figure, figures, chinese)
-            figure.tight_layout()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+                figure.tight_layout()
             for extension in formats:
                 path = folder / f"{name}.{extension}"
                 try:
-                    figure.savefig(path, format=extension, metadata=_metadata(extension))
+                    with warnings.catch_warnings():
+                        # without a CJK font, Chinese text typed in the records (a cause) shows as
+                        # empty boxes: the chart is still drawn, and says nothing false
+                        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+                        figure.savefig(path, format=extension, metadata=_metadata(extension))
                 except OSError as error:
                     raise EnvironmentFailure(f"cannot write {path}: {error.strerror}") from None
                 written.append(path)
