@@ -5,7 +5,7 @@ chart: bars sorted from the largest, the cumulative share as a line), and custom
 reply times (a histogram with the A1 limit marked).  Labels are Chinese and English when a
 CJK font is installed (the Noto CJK faces the PDFs use), English only otherwise: a chart
 is never refused for want of a font.  matplotlib is imported only here, inside
-:func:`write_charts`: loading it costs about half a second, which no other command pays.
+:func:`draw_chart`: loading it costs about half a second, which no other command pays.
 """
 
 from __future__ import annotations
@@ -26,42 +26,50 @@ _CAUSE_LENGTH = 24
 
 def write_charts(figures: dict[str, Any], folder: Path, formats: tuple[str, ...]) -> list[Path]:
     """Each chart in each of ``formats`` ("svg", "png") in ``folder``; returns the files written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EnvironmentFailure(f"cannot create {folder}: {error.strerror}") from None
+    written = []
+    for name in NAMES:
+        for extension in formats:
+            path = folder / f"{name}.{extension}"
+            content = draw_chart(figures, name, extension)
+            try:
+                path.write_bytes(content)
+            except OSError as error:
+                raise EnvironmentFailure(f"cannot write {path}: {error.strerror}") from None
+            written.append(path)
+    return written
+
+
+def draw_chart(figures: dict[str, Any], name: str, extension: str) -> bytes:
+    """One chart (``name`` of :data:`NAMES`) as SVG or PNG bytes."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import font_manager, pyplot
 
     family = _cjk_family(font_manager)
-    chinese = family is not None
     matplotlib.rcParams["font.family"] = [family] if family else ["DejaVu Sans"]
     matplotlib.rcParams["svg.hashsalt"] = "qdocs"  # the same figures draw the same file
     matplotlib.rcParams["axes.unicode_minus"] = False
+    draw = dict(zip(NAMES, (_yield_chart, _pareto_chart, _reply_chart)))[name]
+    figure = pyplot.figure(figsize=(8, 4.5), dpi=100)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise EnvironmentFailure(f"cannot create {folder}: {error.strerror}") from None
-    written = []
-    for name, draw in zip(NAMES, (_yield_chart, _pareto_chart, _reply_chart)):
-        figure = pyplot.figure(figsize=(8, 4.5), dpi=100)
-        try:
-            draw(figure, figures, chinese)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
-                figure.tight_layout()
-            for extension in formats:
-                path = folder / f"{name}.{extension}"
-                try:
-                    with warnings.catch_warnings():
-                        # without a CJK font, Chinese text typed in the records (a cause) shows as
-                        # empty boxes: the chart is still drawn, and says nothing false
-                        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
-                        figure.savefig(path, format=extension, metadata=_metadata(extension))
-                except OSError as error:
-                    raise EnvironmentFailure(f"cannot write {path}: {error.strerror}") from None
-                written.append(path)
-        finally:
-            pyplot.close(figure)
-    return written
+        with warnings.catch_warnings():
+            # without a CJK font, Chinese text typed in the records (a cause) shows as empty
+            # boxes: the chart is still drawn, and says nothing false
+            warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+            draw(figure, figures, family is not None)
+            figure.tight_layout()
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=extension, metadata=_metadata(extension))
+        return buffer.getvalue()
+    finally:
+        pyplot.close(figure)
 
 
 def _label(chinese: bool, zh: str, en: str) -> str:
