@@ -69,12 +69,13 @@ class KpiReport:
     cases: dict[str, Any] = field(default_factory=dict)
     suppliers: dict[str, Any] = field(default_factory=dict)
     maintenance: dict[str, Any] = field(default_factory=dict)
+    products: list[str] = field(default_factory=list)  # every product on file (a choice for the dashboard)
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "product": self.product,
                 "commit": self.commit, "first_pass_yield": self.months, "nonconformances": self.nonconformances,
                 "customer_cases": self.cases, "supplier_evaluations": self.suppliers,
-                "maintenance": self.maintenance}
+                "maintenance": self.maintenance, "products": self.products}
 
 
 def quality_figures(repository: "Repository", product: str | None = None, start: _dt.date | None = None,
@@ -87,11 +88,10 @@ def quality_figures(repository: "Repository", product: str | None = None, start:
     if product is not None and (problem := subject_id_problem("product", product)):
         raise UsageError(problem)
     rules, snapshot = load(repository)
-    if product is not None:
-        known = {subject[1] for subject in snapshot.subjects if subject[0] in ("product", "lot")}
-        if product not in known:
-            raise UsageError(f"unknown product {product}: no record of it in the repository")
-    report = KpiReport(start, end, product, snapshot.commit, _reply_limit(rules))
+    known = sorted({subject[1] for subject in snapshot.subjects if subject[0] in ("product", "lot")})
+    if product is not None and product not in known:
+        raise UsageError(f"unknown product {product}: no record of it in the repository")
+    report = KpiReport(start, end, product, snapshot.commit, _reply_limit(rules), products=known)
     first, last = start.isoformat(), end.isoformat()
     report.months = first_pass_yield(_live(snapshot, "final-inspection", product), start, end)
     report.nonconformances = nonconformances(

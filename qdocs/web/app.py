@@ -25,7 +25,7 @@ from ..errors import EnvironmentFailure, QdocsError
 from . import labels
 from .identity import current_identity
 from .lockout import Lockout
-from .pages import auth, board, changes, documents, inbox, records, search, signing
+from .pages import auth, board, changes, documents, inbox, quality, records, search, signing
 from .responses import problem, wants_json
 from .sessions import SessionStore
 from .state import COOKIE, Web
@@ -54,7 +54,7 @@ def create_app(repository_path: str | Path, settings: Settings | None = None) ->
     app.extensions["qdocs"] = Web(Workspace(repository_path, settings), settings,
                                   SessionStore(settings.idle_minutes * 60, settings.max_sessions),
                                   Lockout(settings.lockout_attempts, settings.lockout_minutes * 60))
-    for module in (auth, inbox, records, documents, signing, changes, search, board):
+    for module in (auth, inbox, records, documents, signing, changes, search, board, quality):
         app.register_blueprint(module.blueprint)
     app.jinja_env.globals.update(labels.template_globals())
     app.before_request(_check_request)
