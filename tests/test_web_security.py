@@ -14,7 +14,7 @@ from tests.web_support import (demo_repo, demo_template, final_inspection, form_
                                post, revise_final_inspection)
 
 SAMPLES = {"record_id": "FIR-S1-2026-0001", "product": "PUMP-X200", "lot": "L2026-031", "number": "1",
-           "filename": "style.css"}
+           "filename": "style.css", "name": "first-pass-yield"}
 
 
 def test_every_route_but_the_log_in_page_and_static_files_is_refused_without_a_session(demo_repo: Path):
