@@ -7,7 +7,7 @@ every request passes the same checks.
 - Every POST carries the session's CSRF token (the log-in form too, with the session
   made for it); a post without it, or with another, is refused (400).
 - Every answer carries the security headers: a Content-Security-Policy that allows
-  nothing inline and nothing from elsewhere (there is no script at all), no framing,
+  nothing inline and nothing from elsewhere (the only script is the package's own static file keeping form drafts), no framing,
   no MIME sniffing, no referrer.
 """
 
@@ -25,7 +25,7 @@ from ..errors import EnvironmentFailure, QdocsError
 from . import labels
 from .identity import current_identity
 from .lockout import Lockout
-from .pages import auth, board, changes, documents, inbox, quality, records, search, signing
+from .pages import auth, board, changes, documents, forms, inbox, quality, records, search, signing
 from .responses import problem, wants_json
 from .sessions import SessionStore
 from .state import COOKIE, Web
@@ -54,7 +54,7 @@ def create_app(repository_path: str | Path, settings: Settings | None = None) ->
     app.extensions["qdocs"] = Web(Workspace(repository_path, settings), settings,
                                   SessionStore(settings.idle_minutes * 60, settings.max_sessions),
                                   Lockout(settings.lockout_attempts, settings.lockout_minutes * 60))
-    for module in (auth, inbox, records, documents, signing, changes, search, board, quality):
+    for module in (auth, inbox, forms, records, documents, signing, changes, search, board, quality):
         app.register_blueprint(module.blueprint)
     app.jinja_env.globals.update(labels.template_globals())
     app.before_request(_check_request)

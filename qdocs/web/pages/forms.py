@@ -1,0 +1,100 @@
+"""New records from forms made from the catalog (:mod:`qdocs.web.forms`).
+
+``/records/new`` lists the types this user may create; ``/records/new/<type>`` is the
+form.  A post either changes a table (add or remove a row, answered with the form
+again) or creates the record through :func:`qdocs.actions.create_record`, the function
+``qdocs new`` calls: its refusals are shown next to the inputs they concern, with
+everything typed kept, and the new record opens on its page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, redirect, request
+
+from ...actions import create_record
+from ...errors import QdocsError, ValidationError
+from ...examples import describe_type
+from ..forms.access import creatable_types, may_create, subject_choices
+from ..forms.model import FormState, empty_state, problems_by_name, read_form, values_of
+from ..forms.tokens import FormTokens
+from ..overview import record_listing
+from ..responses import page, problem, respond
+from .signing import READ_ONLY
+
+blueprint = Blueprint("forms", __name__)
+
+NOT_YOURS = "只有编制或执行此类记录的人员可以新建 Only people who prepare or perform this type of record may create it"
+
+
+@page(blueprint, "/records/new")
+def new_record_types() -> Any:
+    catalog = g.web.workspace.reader().catalog
+    types = [{"id": record_type.id, "name": {"zh": record_type.name.zh, "en": record_type.name.en},
+              "form": f"/records/new/{record_type.id}"} for record_type in creatable_types(g.identity, catalog)]
+    return respond("new_types.html", {"types": types})
+
+
+@page(blueprint, "/records/new/<type_id>")
+def new_record_form(type_id: str) -> Any:
+    record_type, refused = _allowed(type_id)
+    if refused:
+        return refused
+    if request.path.endswith(".json"):
+        return respond("record_form.html", {"type": describe_type(g.web.workspace.reader().catalog, record_type)})
+    return _form_page(record_type, empty_state(record_type), tokens().new(), fresh=True)
+
+
+@blueprint.post("/records/new/<type_id>")
+def create(type_id: str) -> Any:
+    record_type, refused = _allowed(type_id)
+    if refused:
+        return refused
+    state = read_form(record_type, request.form)
+    token = request.form.get("form_once", "")
+    if request.form.get("action", "create") != "create":
+        return _form_page(record_type, state, token or tokens().new())
+    if not token:
+        return problem("the form has no one-time token; reload it 表单缺少一次性令牌，请重新打开", 400)
+    session_id = g.session.id
+    made = tokens().claim(session_id, token)
+    if made is not None:
+        return redirect(f"/records/{made}", 303)  # the same form posted again: the record it made
+    try:
+        with g.web.workspace.writer() as repository:
+            record = create_record(repository, record_type.id, values_of(record_type, state), g.identity.name)
+    except ValidationError as error:
+        tokens().release(session_id, token)
+        state.problems = problems_by_name(record_type, error.problems, state)
+        return _form_page(record_type, state, token, status=400)
+    except QdocsError as error:
+        tokens().release(session_id, token)
+        state.problems = {"": [str(error)]}
+        return _form_page(record_type, state, token, status=503 if error.exit_code == 3 else 400)
+    tokens().made(session_id, token, record.id)
+    g.session.messages.append(f"已创建 Created {record.id}, waiting for its first signature 待首个签署")
+    return redirect(f"/records/{record.id}", 303)
+
+
+def tokens() -> FormTokens:
+    return current_app.extensions.setdefault("qdocs-form-tokens", FormTokens())
+
+
+def _allowed(type_id: str) -> tuple[Any, Any]:
+    catalog = g.web.workspace.reader().catalog
+    record_type = catalog.types.get(type_id)
+    if record_type is None:
+        abort(404)
+    if g.identity.auditor:
+        return record_type, problem(READ_ONLY, 403)
+    if not may_create(g.identity, catalog, record_type):
+        return record_type, problem(NOT_YOURS, 403)
+    return record_type, None
+
+
+def _form_page(record_type: Any, state: FormState, token: str, status: int = 200, fresh: bool = False) -> Any:
+    choices = subject_choices(g.web.workspace.derived("listing", record_listing))
+    data = {"type": record_type.id, "values": state.values, "rows": state.rows, "problems": state.problems}
+    return respond("record_form.html", data, status, record_type=record_type, state=state, form_once=token,
+                   choices=choices, action=f"/records/new/{record_type.id}", fresh=fresh,
+                   draft_key=f"qdocs-draft:new:{record_type.id}", reason=None)

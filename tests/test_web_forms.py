@@ -1,0 +1,187 @@
+"""Record forms in the browser (Flask's test client): made from the catalog, checked by
+the library, one record per form, for the people who prepare the type only."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from qdocs import yamlio
+from qdocs.examples import example_values
+from qdocs.queries import get_record, iter_records
+from qdocs.repository import Repository
+from qdocs.web.forms.model import state_from_values
+from tests.conftest import docx_text
+from tests.web_support import demo_repo, demo_template, login, make_client, post  # noqa: F401
+
+ADMIN = "demo.admin"
+
+
+def preparer(repository: Repository, type_id: str) -> str:
+    """A demo user who prepares records of this type (a role of its first signature)."""
+    catalog = repository.catalog
+    record_type = catalog.get(type_id)
+    first = min(catalog.meanings[requirement.meaning].stage for requirement in record_type.signatures)
+    role = next(requirement.roles[0] for requirement in record_type.signatures
+                if catalog.meanings[requirement.meaning].stage == first)
+    return f"demo.{role}"
+
+
+def form_post(record_type, values: dict) -> dict:
+    """What a browser posts for a form filled with ``values`` (a data file's)."""
+    state = state_from_values(record_type, values)
+    return {**state.values, **{f"rows.{key}": str(count) for key, count in state.rows.items()}}
+
+
+def open_form(client, type_id: str) -> str:
+    page = client.get(f"/records/new/{type_id}")
+    assert page.status_code == 200, page.text
+    return re.search(r'name="form_once" value="([^"]+)"', page.text).group(1)
+
+
+def test_each_record_type_made_from_its_form_stores_what_qdocs_new_stores(demo_repo: Path, tmp_path: Path):
+    command_line_copy = tmp_path / "command-line"
+    shutil.copytree(demo_repo, command_line_copy, symlinks=True)
+    repository = Repository.open(demo_repo)
+    catalog = repository.catalog
+    assert len(catalog.types) == 16
+    for type_id, record_type in catalog.types.items():
+        user = preparer(repository, type_id)
+        _, client = make_client(demo_repo)
+        assert login(client, user).status_code == 303, user
+        values = example_values(catalog, record_type)
+        token = open_form(client, type_id)
+        answer = post(client, f"/records/new/{type_id}", {**form_post(record_type, values), "form_once": token,
+                                                           "action": "create"})
+        assert answer.status_code == 303, (type_id, answer.text[:3000])
+        record_id = answer.headers["Location"].rsplit("/", 1)[1]
+        made = get_record(Repository.open(demo_repo), record_id)
+        data_file = tmp_path / f"{type_id}.yaml"
+        data_file.write_text(yamlio.dump(values), encoding="utf-8")
+        result = CliRunner().invoke(cli.cli, ["--repo", str(command_line_copy), "--actor", user, "new", type_id,
+                                              "--data", str(data_file)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        stored = get_record(Repository.open(command_line_copy), result.output.strip().splitlines()[-1])
+        assert made.data == stored.data, type_id
+        assert made.subject == stored.subject and made.status == "draft"
+        page = client.get(f"/records/{record_id}")
+        assert page.status_code == 200 and "已创建 Created" in page.text
+
+
+def test_a_form_with_three_errors_shows_three_messages_next_to_their_inputs_and_keeps_the_input(demo_repo: Path):
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    record_type = Repository.open(demo_repo).catalog.get("final-inspection")
+    values = example_values(Repository.open(demo_repo).catalog, record_type)
+    numbers = [item.key for item in record_type.fields if item.type == "number"]
+    dates = [item.key for item in record_type.fields if item.type in ("date", "datetime")]
+    mandatory_text = [item.key for item in record_type.fields if item.mandatory and item.type in ("text", "long-text")]
+    posted = form_post(record_type, values)
+    broken = {}
+    for key, bad in ((numbers[0] if numbers else mandatory_text[1], "twelve 十二"),
+                     (dates[0], "2026-13-45"), (mandatory_text[0], "")):
+        broken[f"field.{key}"] = bad
+    posted.update(broken)
+    posted["field." + next(item.key for item in record_type.fields if item.type == "long-text")] = "A&B <泵>\nline 2"
+    token = open_form(client, "final-inspection")
+    answer = post(client, "/records/new/final-inspection", {**posted, "form_once": token, "action": "create"})
+    assert answer.status_code == 400
+    shown = re.findall(r'<span class="error field-error" data-for="([^"]+)">', answer.text)
+    assert sorted(shown) == sorted(broken), shown
+    assert "twelve 十二" in answer.text and "A&amp;B &lt;泵&gt;\nline 2" in answer.text
+    assert answer.text.count('data-for="') == 3 and "3 个问题 problem(s)" in answer.text
+    assert len(list(iter_records(Repository.open(demo_repo), type_id="final-inspection"))) == 1  # the demo's only
+    json_answer = client.post("/records/new/final-inspection.json", data={})
+    assert json_answer.status_code in (400, 404, 405)
+
+
+def test_tables_grow_and_shrink_on_the_server_without_script(demo_repo: Path):
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    record_type = Repository.open(demo_repo).catalog.get("final-inspection")
+    table = next(item for item in record_type.fields if item.type == "table")
+    column = table.columns[0].key
+    token = open_form(client, "final-inspection")
+    posted = {f"rows.{table.key}": "1", f"field.{table.key}.0.{column}": "first", "form_once": token}
+    grown = post(client, "/records/new/final-inspection", {**posted, "action": f"add:{table.key}"})
+    assert grown.status_code == 200 and f'name="rows.{table.key}" value="2"' in grown.text
+    assert 'value="first"' in grown.text and f'name="field.{table.key}.1.{column}"' in grown.text
+    shrunk = post(client, "/records/new/final-inspection",
+                  {**posted, f"rows.{table.key}": "2", f"field.{table.key}.1.{column}": "second",
+                   "action": f"remove:{table.key}:0"})
+    assert f'name="rows.{table.key}" value="1"' in shrunk.text
+    assert 'value="second"' in shrunk.text and 'value="first"' not in shrunk.text
+
+
+def test_hostile_text_and_multi_line_text_reach_the_document_unchanged(demo_repo: Path):
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    catalog = Repository.open(demo_repo).catalog
+    record_type = catalog.get("final-inspection")
+    values = example_values(catalog, record_type)
+    text_key = next(item.key for item in record_type.fields if item.type == "text" and item.key in values)
+    long_key = next(item.key for item in record_type.fields if item.type == "long-text")
+    hostile, lines = 'A&B <泵> "引号" 😀', "第一行 first line\n第二行 second line\n  third, indented"
+    values.update({text_key: hostile, long_key: lines})
+    answer = post(client, "/records/new/final-inspection", {**form_post(record_type, values),
+                                                            "form_once": open_form(client, "final-inspection")})
+    assert answer.status_code == 303, answer.text[:2000]
+    record_id = answer.headers["Location"].rsplit("/", 1)[1]
+    record = get_record(Repository.open(demo_repo), record_id)
+    assert record.data[text_key] == hostile and record.data[long_key] == lines
+    text = docx_text(client.get(f"/records/{record_id}/document.docx").data)
+    assert hostile in text
+    assert all(line.strip() in text for line in lines.splitlines())
+    page = client.get(f"/records/{record_id}")
+    assert "A&amp;B &lt;泵&gt; &#34;引号&#34; 😀" in page.text or "A&amp;B &lt;泵&gt; &quot;引号&quot; 😀" in page.text
+
+
+def test_a_double_submit_makes_one_record(demo_repo: Path):
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    catalog = Repository.open(demo_repo).catalog
+    record_type = catalog.get("final-inspection")
+    posted = {**form_post(record_type, example_values(catalog, record_type)),
+              "form_once": open_form(client, "final-inspection"), "action": "create"}
+    first = post(client, "/records/new/final-inspection", posted)
+    second = post(client, "/records/new/final-inspection", posted)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(list(iter_records(Repository.open(demo_repo), type_id="final-inspection"))) == 2  # the demo's and one
+    another = post(client, "/records/new/final-inspection", {**posted, "form_once": open_form(client, "final-inspection")})
+    assert another.headers["Location"] != first.headers["Location"]
+
+
+@pytest.mark.parametrize("user", ["demo.auditor", "demo.qc-manager"])
+def test_the_auditor_and_a_role_that_does_not_prepare_the_type_get_no_form(demo_repo: Path, user: str):
+    _, client = make_client(demo_repo)
+    login(client, user)
+    catalog = Repository.open(demo_repo).catalog
+    record_type = catalog.get("final-inspection")
+    assert client.get("/records/new/final-inspection").status_code == 403
+    answer = post(client, "/records/new/final-inspection",
+                  {**form_post(record_type, example_values(catalog, record_type)), "form_once": "x"})
+    assert answer.status_code == 403
+    listed = client.get("/records/new.json").get_json()["types"]
+    assert "final-inspection" not in [entry["id"] for entry in listed]
+    if user == "demo.auditor":
+        assert listed == []
+    assert len(list(iter_records(Repository.open(demo_repo), type_id="final-inspection"))) == 1
+
+
+def test_a_form_post_without_the_session_token_is_refused(demo_repo: Path):
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    catalog = Repository.open(demo_repo).catalog
+    record_type = catalog.get("final-inspection")
+    posted = {**form_post(record_type, example_values(catalog, record_type)),
+              "form_once": open_form(client, "final-inspection")}
+    assert client.post("/records/new/final-inspection", data=posted).status_code == 400
+    assert client.post("/records/new/final-inspection", data={**posted, "csrf_token": "forged"}).status_code == 400
+    assert len(list(iter_records(Repository.open(demo_repo), type_id="final-inspection"))) == 1
+    assert client.get("/records/new/no-such-type").status_code == 404
