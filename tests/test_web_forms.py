@@ -181,3 +181,31 @@ def test_a_form_post_without_the_session_token_is_refused(demo_repo: Path):
     assert client.post("/records/new/final-inspection", data={**posted, "csrf_token": "forged"}).status_code == 400
     assert len(list(iter_records(Repository.open(demo_repo), type_id="final-inspection"))) == 1
     assert client.get("/records/new/no-such-type").status_code == 404
+
+
+def test_revise_uses_the_whole_form_filled_with_the_record_and_asks_a_reason(demo_repo: Path):
+    from tests.web_support import final_inspection
+
+    record_id = final_inspection(demo_repo)
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    record = get_record(Repository.open(demo_repo), record_id)
+    record_type = Repository.open(demo_repo).catalog.get(record.type)
+    page = client.get(f"/records/{record_id}/revise")
+    assert page.status_code == 200 and 'name="reason"' in page.text
+    assert f'name="rows.items" value="{len(record.data["items"])}"' in page.text
+    posted = form_post(record_type, record.data)
+    grown = post(client, f"/records/{record_id}/revise", {**posted, "action": "add:items", "reason": "re-test"})
+    assert grown.status_code == 200 and f'name="rows.items" value="{len(record.data["items"]) + 1}"' in grown.text
+    assert 'value="re-test"' in grown.text
+    rows = len(record.data["items"])
+    for column in record_type.field("items").columns:
+        posted[f"field.items.{rows}.{column.key}"] = {"verdict": "pass"}.get(column.key, "噪声 noise ≤ 70 dB")
+    posted["rows.items"] = str(rows + 1)
+    no_reason = post(client, f"/records/{record_id}/revise", {**posted, "action": "create", "reason": ""})
+    assert no_reason.status_code == 400 and "噪声 noise ≤ 70 dB" in no_reason.text
+    done = post(client, f"/records/{record_id}/revise", {**posted, "action": "create", "reason": "复检 re-test"})
+    assert done.status_code == 303, done.text[:2000]
+    revised = get_record(Repository.open(demo_repo), record_id)
+    assert revised.revision == "B" and len(revised.data["items"]) == rows + 1
+    assert revised.data["items"][-1]["item"] == "噪声 noise ≤ 70 dB"

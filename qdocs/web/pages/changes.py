@@ -15,7 +15,8 @@ from ...errors import QdocsError
 from ...pdf.attachments import attach_file, safe_name
 from ..identity import may_change
 from ..recordview import field_rows
-from ..responses import page, problem, respond
+from ..responses import page, problem
+from . import forms
 from .records import find_record
 from .signing import READ_ONLY
 
@@ -37,6 +38,8 @@ def revise(record_id: str) -> Any:
         return refused
     record = find_record(g.web.workspace.reader(), record_id)
     record_type = g.web.workspace.reader().catalog.get(record.type)
+    if any(key.startswith("field.") for key in request.form):  # the full form (tables included)
+        return forms.revise_posted(record, record_type, _revise_data(record, record_type))
     values = dict(record.data)
     for row in field_rows(record_type, record.data):
         if row["type"] == "table" or row["key"] not in request.form:
@@ -103,13 +106,17 @@ def _revise_page(record_id: str, error: str | None = None, status: int = 200) ->
     repository = g.web.workspace.reader()
     record = find_record(repository, record_id)
     record_type = repository.catalog.get(record.type)
+    data = _revise_data(record, record_type, error)
+    return forms.revise_page(record, record_type, data, status)
+
+
+def _revise_data(record: Any, record_type: Any, error: str | None = None) -> dict[str, Any]:
     fields = field_rows(record_type, record.data)
     for row in fields:
         if row["type"] != "table":
             row["form_text"] = _form_text(row.get("value"))
-    data = {"record": {"id": record.id, "type": record.type, "revision": record.revision, "status": record.status},
+    return {"record": {"id": record.id, "type": record.type, "revision": record.revision, "status": record.status},
             "fields": fields, "error": error}
-    return respond("revise.html", data, status, record_type=record_type)
 
 
 def _form_text(value: Any) -> str:

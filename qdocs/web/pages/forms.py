@@ -4,7 +4,9 @@
 form.  A post either changes a table (add or remove a row, answered with the form
 again) or creates the record through :func:`qdocs.actions.create_record`, the function
 ``qdocs new`` calls: its refusals are shown next to the inputs they concern, with
-everything typed kept, and the new record opens on its page."""
+everything typed kept, and the new record opens on its page.  Revising uses the same
+form filled with the record's data, and a reason (:func:`revise_page`, :func:`revise_posted`,
+called from :mod:`.changes`)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request
 
-from ...actions import create_record
+from ...actions import create_record, revise_record
 from ...errors import QdocsError, ValidationError
 from ...examples import describe_type
 from ..forms.access import creatable_types, may_create, subject_choices
-from ..forms.model import FormState, empty_state, problems_by_name, read_form, values_of
+from ..forms.model import FormState, empty_state, problems_by_name, read_form, state_from_values, values_of
 from ..forms.tokens import FormTokens
 from ..overview import record_listing
 from ..responses import page, problem, respond
@@ -98,3 +100,37 @@ def _form_page(record_type: Any, state: FormState, token: str, status: int = 200
     return respond("record_form.html", data, status, record_type=record_type, state=state, form_once=token,
                    choices=choices, action=f"/records/new/{record_type.id}", fresh=fresh,
                    draft_key=f"qdocs-draft:new:{record_type.id}", reason=None)
+
+
+def revise_page(record: Any, record_type: Any, data: dict[str, Any], status: int = 200,
+                state: FormState | None = None, reason: str = "") -> Any:
+    """The revise form: the record's form filled with its current data (or with what was
+    posted), and a reason.  ``data`` is the page's JSON twin."""
+    if state is None:
+        state = state_from_values(record_type, record.data)
+        if data.get("error"):
+            state.problems = {"": [data["error"]]}
+    return respond("record_form.html", data, status, record_type=record_type, state=state, form_once="",
+                   choices={}, action=f"/records/{record.id}/revise", fresh=True, reason=reason,
+                   draft_key=f"qdocs-draft:revise:{record.id}:{record.revision}")
+
+
+def revise_posted(record: Any, record_type: Any, data: dict[str, Any]) -> Any:
+    """A posted revise form: a table changed (the form again) or the revision made through
+    :func:`qdocs.actions.revise_record`, its refusals shown by the inputs they concern."""
+    state = read_form(record_type, request.form)
+    reason = request.form.get("reason", "")
+    if request.form.get("action", "create") != "create":
+        return revise_page(record, record_type, data, state=state, reason=reason)
+    values = {key: value for key, value in values_of(record_type, state).items() if key not in record_type.subject_keys}
+    try:
+        with g.web.workspace.writer() as repository:
+            revised = revise_record(repository, record.id, values, reason, g.identity.name)
+    except ValidationError as error:
+        state.problems = problems_by_name(record_type, error.problems, state)
+        return revise_page(record, record_type, data, 400, state, reason)
+    except QdocsError as error:
+        state.problems = {("reason" if "reason" in str(error) else ""): [str(error)]}
+        return revise_page(record, record_type, data, 503 if error.exit_code == 3 else 400, state, reason)
+    g.session.messages.append(f"已修订 Revised {revised.id} to revision {revised.revision}")
+    return redirect(f"/records/{revised.id}", 303)
