@@ -209,3 +209,24 @@ def test_revise_uses_the_whole_form_filled_with_the_record_and_asks_a_reason(dem
     revised = get_record(Repository.open(demo_repo), record_id)
     assert revised.revision == "B" and len(revised.data["items"]) == rows + 1
     assert revised.data["items"][-1]["item"] == "噪声 noise ≤ 70 dB"
+
+
+def test_attaching_a_hostile_encrypted_or_broken_pdf_is_refused_with_one_message_and_nothing_stored(demo_repo: Path):
+    import io
+
+    from tests.conftest import git
+    from tests.test_pdf_attachments import hostile_pdfs
+    from tests.web_support import final_inspection
+
+    record_id = final_inspection(demo_repo)
+    _, client = make_client(demo_repo)
+    login(client, "demo.inspector")
+    head = git(demo_repo, "rev-parse", "HEAD")
+    for name, (content, _) in hostile_pdfs().items():
+        answer = post(client, f"/records/{record_id}/attach", {"title": f"报告 {name}",
+                                                               "file": (io.BytesIO(content), f"{name}.pdf")},
+                      content_type="multipart/form-data")
+        assert answer.status_code == 400, name
+        assert answer.text.count('class="error"') + answer.text.count("class='error'") <= 1
+        assert git(demo_repo, "rev-parse", "HEAD") == head and not git(demo_repo, "status", "--porcelain"), name
+    assert client.get(f"/records/{record_id}.json").get_json()["attachments"] == []
