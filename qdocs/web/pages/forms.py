@@ -99,7 +99,7 @@ def _form_page(record_type: Any, state: FormState, token: str, status: int = 200
     data = {"type": record_type.id, "values": state.values, "rows": state.rows, "problems": state.problems}
     return respond("record_form.html", data, status, record_type=record_type, state=state, form_once=token,
                    choices=choices, action=f"/records/new/{record_type.id}", fresh=fresh,
-                   draft_key=f"qdocs-draft:new:{record_type.id}", reason=None)
+                   draft_key=f"qdocs-draft:{g.identity.name}:new:{record_type.id}", reason=None)
 
 
 def revise_page(record: Any, record_type: Any, data: dict[str, Any], status: int = 200,
@@ -112,7 +112,7 @@ def revise_page(record: Any, record_type: Any, data: dict[str, Any], status: int
             state.problems = {"": [data["error"]]}
     return respond("record_form.html", data, status, record_type=record_type, state=state, form_once="",
                    choices={}, action=f"/records/{record.id}/revise", fresh=True, reason=reason,
-                   draft_key=f"qdocs-draft:revise:{record.id}:{record.revision}")
+                   draft_key=f"qdocs-draft:{g.identity.name}:revise:{record.id}:{record.revision}")
 
 
 def revise_posted(record: Any, record_type: Any, data: dict[str, Any]) -> Any:
