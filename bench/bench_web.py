@@ -494,6 +494,7 @@ def main() -> None:
     parser.add_argument("--phases", default="read,write")
     parser.add_argument("--workdir", type=Path, help="where the repository is built (a later run reuses it)")
     parser.add_argument("--keep", action="store_true", help="keep the repository")
+    parser.add_argument("--build-only", action="store_true", help="build the repository in --workdir, measure nothing")
     arguments = parser.parse_args()
     think = tuple(float(value) for value in arguments.think.split(","))
     think = think if len(think) == 2 else (think[0], think[0])
@@ -510,6 +511,9 @@ def main() -> None:
     else:
         shutil.rmtree(workdir / "records", ignore_errors=True)
         report["build"] = build(workdir, arguments.records, arguments.lots)
+    if arguments.build_only:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
     folders = record_folders(root)
     ids = sorted(folders)
     queries = [query for _, query in make_queries(random.Random(14))]

@@ -17,7 +17,7 @@ from ..audit.materials import valid_until
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport
-    from .overview import Listing
+    from .listing import Listing
 
 
 def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> list[dict[str, Any]]:

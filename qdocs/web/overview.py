@@ -1,93 +1,28 @@
-"""What the pages read of a whole commit, made once per commit (:meth:`.workspace.Workspace.derived`).
+"""What the pages read of a whole commit: the record list's filters over the listing
+(:mod:`.listing`), and the audit.
 
-The list of records, the inbox and the counts come from the audit's snapshot: the facts
-of every ``record.yaml`` of HEAD (id, type, status, subject, creation time, signatures),
-listed from git's index and parsed once per content ever (:mod:`qdocs.audit.snapshot`),
-so no page reads every record file.  The release board and what is due come from the
-audit itself (:func:`qdocs.audit.evaluation.run_audit`), as ``qdocs audit`` runs it.
+The release board and what is due come from the audit itself
+(:func:`qdocs.audit.evaluation.run_audit`), as ``qdocs audit`` runs it, made once per
+commit in the background (:meth:`.workspace.Workspace.latest`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..audit.evaluation import AuditReport, run_audit
-from ..audit.facts import Fact, projection_for
-from ..audit.rules import load_rules
-from ..audit.snapshot import read_snapshot
+from ..audit.evaluation import AuditReport, LotReport, run_audit
+from ..audit.facts import Fact
 from ..errors import QdocsError
 
 if TYPE_CHECKING:
     from ..repository import Repository
+    from .listing import Listing
 
-
-@dataclass
-class Listing:
-    """Every record of one commit, and the indexes the pages ask."""
-
-    commit: str
-    facts: list[Fact]
-    by_id: dict[str, Fact]
-    #: (type, meaning) -> records waiting for that signature now (earlier stages signed, not void or approved)
-    waiting: dict[tuple[str, str], list[Fact]] = field(default_factory=dict)
-    drafts: list[Fact] = field(default_factory=list)
-    _authors: dict[str, list[Fact]] | None = None
-
-    def folder(self, fact: Fact) -> str:
-        return "/".join((*fact.subject, fact.id))
-
-    def products(self) -> list[str]:
-        return sorted({fact.subject[1] for fact in self.facts if fact.subject[0] in ("product", "lot")})
-
-    def lots(self) -> list[str]:
-        return sorted({fact.subject[2] for fact in self.facts if fact.subject[0] == "lot"})
-
-    def authors_of_drafts(self, repository: "Repository") -> dict[str, list[Fact]]:
-        """Who made or last revised each draft: user name -> drafts (read once per commit)."""
-        if self._authors is None:
-            authors: dict[str, list[Fact]] = {}
-            cache = repository.record_cache
-            try:
-                for fact in self.drafts:
-                    try:
-                        raw, _ = cache.read(f"{self.folder(fact)}/record.yaml")
-                    except OSError:
-                        continue  # gone from the work tree since the listing: the next commit's listing knows
-                    names = {str((raw.get("created") or {}).get("actor"))}
-                    names.update(str(entry.get("actor")) for entry in (raw.get("revisions") or [])[-1:])
-                    for name in names:
-                        authors.setdefault(name, []).append(fact)
-            finally:
-                cache.flush()
-            self._authors = authors
-        return self._authors
-
-
-def record_listing(repository: "Repository") -> Listing:
-    """The listing of HEAD (signature statuses as the records say; the audit judges them)."""
-    rules = load_rules(repository, notify=False)
-    snapshot = read_snapshot(repository.root, projection_for([rules]))
-    facts = sorted(snapshot.facts, key=lambda fact: fact.id)
-    listing = Listing(snapshot.commit, facts, {fact.id: fact for fact in facts})
-    catalog = repository.catalog
-    for fact in facts:
-        if fact.status not in ("draft", "in-review"):
-            continue
-        if fact.status == "draft":
-            listing.drafts.append(fact)
-        record_type = catalog.types.get(fact.type)
-        if record_type is None:
-            continue
-        signed = {signature[0] for signature in fact.signatures}
-        for requirement in record_type.signatures:
-            stage = catalog.meanings[requirement.meaning].stage
-            if requirement.meaning not in signed and all(
-                    other.meaning in signed for other in record_type.signatures
-                    if catalog.meanings[other.meaning].stage < stage):
-                listing.waiting.setdefault((fact.type, requirement.meaning), []).append(fact)
-    return listing
+#: the lot part of the address of a product's own records (a product audited without a lot)
+NO_LOT = "-"
 
 
 @dataclass
@@ -116,13 +51,40 @@ class RecordFilters:
         return True
 
 
-def filtered(listing: Listing, filters: RecordFilters) -> list[Fact]:
+def filtered(listing: "Listing", filters: RecordFilters) -> list[Fact]:
     return [fact for fact in listing.facts if filters.matches(fact)]
 
 
-def audit_report(repository: "Repository") -> AuditReport | str:
-    """The audit of HEAD (every lot, and the after-sales rules), or why it could not run."""
+@dataclass
+class Audit:
+    """The audit of one commit as the pages use it: the report (None, with ``problem`` saying
+    why, when the audit could not run), the board's rows made once, the lots by their names."""
+
+    commit: str | None
+    report: AuditReport | None
+    problem: str | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    by_lot: dict[tuple[str, str | None], LotReport] = field(default_factory=dict)
+    #: how long the audit took (seconds): whether a page waits for the next one (:meth:`.workspace.Workspace.latest`)
+    seconds: float = 0.0
+
+
+def audit_report(repository: "Repository", previous: object = None) -> Audit:
+    """The audit of HEAD (every lot, and the after-sales rules), or why it could not run
+    (made whole each time: ``previous`` is not used)."""
+    started = time.monotonic()
     try:
-        return run_audit(repository)
+        report = run_audit(repository)
     except QdocsError as error:
-        return str(error)
+        return Audit(None, None, str(error), seconds=time.monotonic() - started)
+    rows = [lot_row(lot) for lot in report.lots]
+    return Audit(report.commit, report, None, rows, {(lot.product, lot.lot): lot for lot in report.lots},
+                 time.monotonic() - started)
+
+
+def lot_row(lot: LotReport) -> dict[str, Any]:
+    """A lot as the board shows it: may it ship, and each release rule's outcome."""
+    return {"product": lot.product, "lot": lot.lot, "may_ship": not lot.blocked,
+            "link": f"/board/{lot.product}/{lot.lot or NO_LOT}",
+            "results": [{"rule": result.rule.id, "status": result.status, "blocks": result.rule.blocks}
+                        for result in lot.results]}

@@ -8,14 +8,21 @@
 - Writing: one writer at a time in this process (:attr:`Workspace.write_lock`; the
   repository's own file lock keeps out other processes), on a repository opened for that
   write with the hook that keeps the search index current.
-- What is derived from a whole commit (the list of records, the inbox, the audit) is made
-  once per commit and shared by every thread (:meth:`Workspace.derived`).
+- A request reads one commit: HEAD is read once when it begins (:meth:`Workspace.begin_request`).
+- What is derived from a whole commit is made once per commit and shared by every thread:
+  the list of records brought up to date from the previous commit's
+  (:meth:`Workspace.derived`, :mod:`.listing`); the audit, which reads every record, made
+  in the background while the pages show the last one finished and say of which commit
+  (:meth:`Workspace.latest`), so that writers committing every second do not make every
+  reader wait for a new audit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -27,6 +34,7 @@ from ..store.runner import Git
 from .settings import Settings
 
 Value = TypeVar("Value")
+log = logging.getLogger("qdocs.web")
 
 
 class Workspace:
@@ -43,15 +51,31 @@ class Workspace:
         self._local = threading.local()
         self._derived: dict[str, tuple[str | None, Any]] = {}
         self._derived_locks: dict[str, threading.Lock] = {}
+        self._workers: dict[str, threading.Thread] = {}
+        self._seconds: dict[str, float] = {}  # how long each was last made
         self._guard = threading.Lock()
 
+    def begin_request(self) -> None:
+        """Read HEAD once for this request: every read of the request sees the same commit."""
+        self._local.pinned = False
+        self.reader()
+        self._local.pinned = True
+
+    def end_request(self) -> None:
+        self._local.pinned = False
+
     def head(self) -> str | None:
+        """The commit this request reads (HEAD when it began), else HEAD now."""
+        if getattr(self._local, "pinned", False):
+            return self._local.head
         return self.git.head()
 
     def reader(self) -> Repository:
-        """This thread's repository, as of the current HEAD."""
-        head = self.head()
+        """This thread's repository, as of the current HEAD (of the request's HEAD, within one)."""
         repository = getattr(self._local, "repository", None)
+        if repository is not None and getattr(self._local, "pinned", False):
+            return repository
+        head = self.git.head()
         if repository is None or self._local.head != head:
             if repository is not None:
                 repository.close()
@@ -69,22 +93,71 @@ class Workspace:
             finally:
                 repository.close()
 
-    def derived(self, name: str, make: Callable[[Repository], Value]) -> Value:
-        """``make(repository)`` for the current HEAD, made once per commit: the first thread
-        to ask makes it while others asking for the same wait for it."""
+    def derived(self, name: str, make: Callable[[Repository, Any], Value]) -> Value:
+        """What ``make(repository, previous)`` makes of the request's commit, made once per
+        commit (``previous``: what it made of an earlier commit, or None, for makers that
+        bring it up to date rather than start again); the first thread to ask makes it
+        while others asking for the same wait for it."""
         head = self.head()
         known = self._derived.get(name)
         if known is not None and known[0] == head:
             return known[1]
-        with self._guard:
-            lock = self._derived_locks.setdefault(name, threading.Lock())
-        with lock:
+        with self._lock(name):
             known = self._derived.get(name)
             if known is not None and known[0] == head:
                 return known[1]
-            value = make(self.reader())
+            started = time.monotonic()
+            value = make(self.reader(), None if known is None else known[1])
+            self._seconds[name] = time.monotonic() - started
             self._derived[name] = (head, value)
             return value
+
+    def latest(self, name: str, make: Callable[[Repository, Any], Value], wait_under: float) -> tuple[Value, bool]:
+        """What ``make`` made of the request's commit, or of the newest commit it has
+        finished, and whether that is the request's commit.  A request waits for the new
+        one (as :meth:`derived`) when the last one took at most ``wait_under`` seconds (a
+        small repository: its pages are always current); otherwise the new one is made in
+        the background and the request answers at once with the last one finished, whose
+        page says of which commit it speaks.  The first ever is always waited for."""
+        head = self.head()
+        known = self._derived.get(name)
+        if known is None or known[0] == head or self._seconds.get(name, 0.0) <= wait_under:
+            return self.derived(name, make), True
+        self._make_in_background(name, make)
+        return known[1], False
+
+    def _lock(self, name: str) -> threading.Lock:
+        with self._guard:
+            return self._derived_locks.setdefault(name, threading.Lock())
+
+    def _make_in_background(self, name: str, make: Callable[[Repository, Any], Value]) -> None:
+        with self._guard:
+            worker = self._workers.get(name)
+            if worker is not None and worker.is_alive():
+                return
+            worker = threading.Thread(target=self._keep_up, args=(name, make), name=f"qdocs-{name}", daemon=True)
+            self._workers[name] = worker
+            worker.start()
+
+    def _keep_up(self, name: str, make: Callable[[Repository, Any], Value]) -> None:
+        """Make ``name`` of HEAD until it is of the newest commit (writers may commit meanwhile)."""
+        while True:
+            head = self.git.head()
+            with self._lock(name):
+                known = self._derived.get(name)
+                if known is not None and known[0] == head:
+                    return
+                repository = Repository.open(self.root)
+                started = time.monotonic()
+                try:
+                    value = make(repository, None if known is None else known[1])
+                except Exception:  # noqa: BLE001 - the next request that waits for it sees the failure
+                    log.exception("making %s in the background failed", name)
+                    return
+                finally:
+                    repository.close()
+                self._seconds[name] = time.monotonic() - started
+                self._derived[name] = (head, value)
 
 
 def keys_home(repository: Repository, settings: Settings) -> Path:

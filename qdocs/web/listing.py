@@ -1,0 +1,241 @@
+"""Every record of one commit as the pages list them, kept current commit by commit.
+
+The first listing is the audit's snapshot of HEAD (:mod:`qdocs.audit.snapshot`: the facts
+of every ``record.yaml``, listed from git's index, parsed once per content ever).  After
+that, each new commit's listing is the previous one changed where the commits changed it:
+``git diff-tree`` between the two commits names the ``record.yaml`` files added, changed or
+removed (:func:`qdocs.store.listing.changed_record_yamls`), only those are read, and the
+lists are copied and changed, never changed in place, because other requests may still be
+reading the previous listing.  The outcome is the listing a full read of the new commit
+would give; a full read is made instead when the catalog or the rules changed (they decide
+what a fact holds and who signs next), or when more records changed than a full read costs.
+
+The listing also knows each record's folder by its id, so a record's page finds the record
+without asking git (``git ls-files`` with a glob over every record, per request, was most
+of a record page's time at 100,000 records).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .. import yamlio
+from ..audit.facts import Fact, extract, projection_digest, projection_for
+from ..audit.rules import load_rules
+from ..audit.snapshot import read_snapshot
+from ..store.listing import changed_record_yamls
+from ..store.objects import stream
+from ..subjects import SCOPES
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
+    from ..repository import Repository
+
+#: more changed records than this between two listings: read the whole commit again (from the fact cache)
+MOST_CHANGES = 2000
+
+
+@dataclass
+class Listing:
+    """Every record of one commit, and the indexes the pages ask."""
+
+    commit: str
+    #: what the facts and the waiting lists were made with (the catalog's and the projection's digests)
+    basis: tuple[str, str]
+    ids: list[str]  # sorted
+    facts: list[Fact]  # in the order of ``ids``
+    by_id: dict[str, Fact]
+    #: (type, meaning) -> records waiting for that signature now (earlier stages signed, not void or
+    #: approved), oldest first
+    waiting: dict[tuple[str, str], list[Fact]] = field(default_factory=dict)
+    drafts: list[Fact] = field(default_factory=list)  # sorted by id
+    #: draft id -> who made or last revised it (read when first asked, then kept current)
+    authors: dict[str, tuple[str, ...]] | None = None
+    #: per user: what waits for their signature, made when first asked (:mod:`.pages.inbox`)
+    inboxes: dict[Any, Any] = field(default_factory=dict)
+    _drafts_by_user: dict[str, list[Fact]] | None = None
+
+    @staticmethod
+    def folder(fact: Fact) -> str:
+        return "/".join((*fact.subject, fact.id))
+
+    def products(self) -> list[str]:
+        return sorted({fact.subject[1] for fact in self.facts if fact.subject[0] in ("product", "lot")})
+
+    def lots(self) -> list[str]:
+        return sorted({fact.subject[2] for fact in self.facts if fact.subject[0] == "lot"})
+
+    def authors_of_drafts(self, repository: "Repository") -> dict[str, list[Fact]]:
+        """Who made or last revised each draft: user name -> drafts, oldest id first."""
+        if self._drafts_by_user is None:
+            if self.authors is None:
+                self.authors = _read_authors(repository, self.drafts, self.folder)
+            by_user: dict[str, list[Fact]] = {}
+            for fact in self.drafts:
+                for name in self.authors.get(fact.id, ()):
+                    by_user.setdefault(name, []).append(fact)
+            self._drafts_by_user = by_user
+        return self._drafts_by_user
+
+
+def current_listing(repository: "Repository", previous: Listing | None) -> Listing:
+    """The listing of ``repository``'s HEAD: ``previous`` brought up to it where that is
+    cheaper than reading the commit whole (see the module's description)."""
+    rules = load_rules(repository, notify=False)
+    projection = projection_for([rules])
+    basis = (repository.catalog.sha256, projection_digest(projection))
+    head = repository.git.head()
+    if previous is not None and previous.commit == head and previous.basis == basis:
+        return previous
+    if previous is not None and previous.basis == basis and head is not None:
+        changes = _changes(repository, previous.commit, head)
+        if changes is not None and len(changes) <= MOST_CHANGES:
+            return _updated(repository, previous, head, changes, projection)
+    snapshot = read_snapshot(repository.root, projection)
+    facts = sorted(snapshot.facts, key=lambda fact: fact.id)
+    listing = Listing(snapshot.commit, basis, [fact.id for fact in facts], facts, {fact.id: fact for fact in facts})
+    catalog = repository.catalog
+    for fact in facts:
+        if fact.status == "draft":
+            listing.drafts.append(fact)
+        for meaning in _waiting_meanings(catalog, fact):
+            listing.waiting.setdefault((fact.type, meaning), []).append(fact)
+    for facts_waiting in listing.waiting.values():
+        facts_waiting.sort(key=_age)
+    return listing
+
+
+def _changes(repository: "Repository", old: str, new: str) -> list[tuple[bytes | None, bytes]] | None:
+    try:
+        return changed_record_yamls(repository.root, old, new, list(SCOPES))
+    except Exception:  # noqa: BLE001 - the old commit is gone (a reset, a gc): read the new one whole
+        return None
+
+
+def _updated(repository: "Repository", previous: Listing, head: str, changes: list[tuple[bytes | None, bytes]],
+             projection: Any) -> Listing:
+    """``previous`` with the changed ``record.yaml`` files read again (copies, never in place)."""
+    read = _read_blobs(repository, [blob for blob, _ in changes if blob is not None], projection)
+    listing = Listing(head, previous.basis, list(previous.ids), list(previous.facts), dict(previous.by_id),
+                      dict(previous.waiting), list(previous.drafts),
+                      None if previous.authors is None else dict(previous.authors))
+    touched: set[tuple[str, str]] = set()
+    catalog = repository.catalog
+    # removals first: a record that moved folder is removed from the old one and added at the new one
+    for blob, path in sorted(changes, key=lambda change: change[0] is not None):
+        folder = path.decode("utf-8", "replace")[:-len("/record.yaml")]
+        record_id = folder.rsplit("/", 1)[-1]
+        old = listing.by_id.get(record_id)
+        new = read.get(blob) if blob is not None else None
+        if blob is None and (old is None or listing.folder(old) != folder):
+            continue  # not the folder the listing knows the record at
+        if old is not None:
+            _forget(listing, catalog, old, touched)
+        if new is None:
+            continue  # removed, or unreadable (``qdocs verify`` names it)
+        fact, names = new
+        _remember(listing, catalog, fact, touched)
+        if listing.authors is not None and fact.status == "draft":
+            listing.authors[fact.id] = names
+    return listing
+
+
+def _forget(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[tuple[str, str]]) -> None:
+    position = bisect.bisect_left(listing.ids, fact.id)
+    del listing.ids[position], listing.facts[position]
+    del listing.by_id[fact.id]
+    if fact.status == "draft":
+        listing.drafts.pop(_draft_position(listing.drafts, fact.id))
+    if listing.authors is not None:
+        listing.authors.pop(fact.id, None)
+    for meaning in _waiting_meanings(catalog, fact):
+        key = (fact.type, meaning)
+        waiting = _own_list(listing, key, touched)
+        waiting.remove(fact)
+
+
+def _remember(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[tuple[str, str]]) -> None:
+    position = bisect.bisect_left(listing.ids, fact.id)
+    listing.ids.insert(position, fact.id)
+    listing.facts.insert(position, fact)
+    listing.by_id[fact.id] = fact
+    if fact.status == "draft":
+        listing.drafts.insert(_draft_position(listing.drafts, fact.id), fact)
+    for meaning in _waiting_meanings(catalog, fact):
+        waiting = _own_list(listing, (fact.type, meaning), touched)
+        bisect.insort(waiting, fact, key=_age)
+
+
+def _own_list(listing: Listing, key: tuple[str, str], touched: set[tuple[str, str]]) -> list[Fact]:
+    """The listing's own copy of one waiting list (the previous listing's stays as it was)."""
+    if key not in touched:
+        listing.waiting[key] = list(listing.waiting.get(key, ()))
+        touched.add(key)
+    return listing.waiting[key]
+
+
+def _draft_position(drafts: list[Fact], record_id: str) -> int:
+    return bisect.bisect_left(drafts, record_id, key=_id)
+
+
+def _id(fact: Fact) -> str:
+    return fact.id
+
+
+def _age(fact: Fact) -> tuple[str, str]:
+    return fact.created, fact.id
+
+
+def _waiting_meanings(catalog: "Catalog", fact: Fact) -> list[str]:
+    """The signatures ``fact``'s record waits for now: those whose earlier stages are signed."""
+    if fact.status not in ("draft", "in-review"):
+        return []
+    record_type = catalog.types.get(fact.type)
+    if record_type is None:
+        return []
+    signed = {signature[0] for signature in fact.signatures}
+    waiting = []
+    for requirement in record_type.signatures:
+        stage = catalog.meanings[requirement.meaning].stage
+        if requirement.meaning not in signed and all(
+                other.meaning in signed for other in record_type.signatures
+                if catalog.meanings[other.meaning].stage < stage):
+            waiting.append(requirement.meaning)
+    return waiting
+
+
+def _read_blobs(repository: "Repository", blobs: list[bytes], projection: Any) -> dict[bytes, tuple[Fact, tuple[str, ...]]]:
+    """blob -> (fact, who made or last revised it) of each readable ``record.yaml`` blob."""
+    read: dict[bytes, tuple[Fact, tuple[str, ...]]] = {}
+    for blob, answer in zip(blobs, stream(repository.root, blobs)):
+        if answer is None or answer[0] != b"blob":
+            continue
+        try:
+            raw = yamlio.load(answer[1].decode("utf-8"))
+            read[blob] = (Fact._make(extract(raw, projection)), _names(raw))
+        except (yamlio.YAMLError, UnicodeDecodeError, KeyError, TypeError, AttributeError, ValueError):
+            continue
+    return read
+
+
+def _names(raw: Any) -> tuple[str, ...]:
+    names = {str((raw.get("created") or {}).get("actor"))}
+    names.update(str(entry.get("actor")) for entry in (raw.get("revisions") or [])[-1:])
+    return tuple(sorted(names))
+
+
+def _read_authors(repository: "Repository", drafts: Iterable[Fact], folder: Any) -> dict[str, tuple[str, ...]]:
+    authors: dict[str, tuple[str, ...]] = {}
+    cache = repository.record_cache
+    try:
+        for fact in drafts:
+            try:
+                raw, _ = cache.read(f"{folder(fact)}/record.yaml")
+            except OSError:
+                continue  # gone from the work tree since the listing
+            authors[fact.id] = _names(raw)
+    finally:
+        cache.flush()
+    return authors
