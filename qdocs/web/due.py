@@ -57,12 +57,16 @@ def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> l
     return sorted(items, key=lambda item: item["days_left"])
 
 
-def rule_states(report: "AuditReport") -> list[dict[str, Any]]:
-    """Each after-sales rule: its outcome and findings, as ``qdocs audit`` reports them."""
+def rule_states(report: "AuditReport", most: int = 50) -> list[dict[str, Any]]:
+    """Each after-sales rule: its outcome and its first ``most`` findings and pieces of
+    evidence, as ``qdocs audit`` reports them, with how many there are in all (a repository
+    of years has thousands: ``qdocs audit --json`` lists every one)."""
     return [{"rule": result.rule.id, "clause": result.rule.clause, "severity": result.rule.severity,
              "description": {"zh": result.rule.description.zh, "en": result.rule.description.en},
-             "status": result.status, "evidence": result.outcome.evidence,
-             "findings": [{"status": status, "text": text} for status, text in result.outcome.findings]}
+             "status": result.status, "evidence": result.outcome.evidence[:most],
+             "evidence_total": len(result.outcome.evidence),
+             "findings": [{"status": status, "text": text} for status, text in result.outcome.findings[:most]],
+             "findings_total": len(result.outcome.findings)}
             for result in report.after_sales]
 
 

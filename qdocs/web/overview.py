@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..audit.evaluation import AuditReport, LotReport, run_audit
 from ..audit.facts import Fact
 from ..errors import QdocsError
+from .due import rule_states
 
 if TYPE_CHECKING:
     from ..repository import Repository
@@ -65,6 +66,7 @@ class Audit:
     problem: str | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
     by_lot: dict[tuple[str, str | None], LotReport] = field(default_factory=dict)
+    after_sales: list[dict[str, Any]] = field(default_factory=list)  # :func:`.due.rule_states`
     #: how long the audit took (seconds): whether a page waits for the next one (:meth:`.workspace.Workspace.latest`)
     seconds: float = 0.0
 
@@ -79,7 +81,7 @@ def audit_report(repository: "Repository", previous: object = None) -> Audit:
         return Audit(None, None, str(error), seconds=time.monotonic() - started)
     rows = [lot_row(lot) for lot in report.lots]
     return Audit(report.commit, report, None, rows, {(lot.product, lot.lot): lot for lot in report.lots},
-                 time.monotonic() - started)
+                 rule_states(report), time.monotonic() - started)
 
 
 def lot_row(lot: LotReport) -> dict[str, Any]:

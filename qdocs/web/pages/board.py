@@ -20,7 +20,6 @@ from ...audit.evaluation import LotReport, release_check
 from ...errors import EnvironmentFailure
 from ...pdf.pack import build_pack
 from ...subjects import subject_id_problem
-from ..due import rule_states
 from ..overview import NO_LOT, Audit, audit_report
 from ..responses import page, problem, respond
 from .documents import download
@@ -58,7 +57,7 @@ def board() -> Any:
             "filters": {"product": product, "shipping": shipping},
             "total": len(rows), "page": number, "pages": max(1, -(-len(rows) // size)), "page_size": size,
             "lots": rows[(number - 1) * size:number * size],
-            "after_sales": rule_states(report), "unreadable": report.unreadable}
+            "after_sales": audit.after_sales, "unreadable": report.unreadable}
     return respond("board.html", data, products=sorted({row["product"] for row in audit.rows}),
                    query_string=urlencode([(key, value) for key, value in values.items(multi=True)
                                            if key != "page" and value]))

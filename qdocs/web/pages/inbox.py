@@ -11,7 +11,7 @@ from flask import Blueprint, g, redirect
 from ... import clock
 from ...audit.facts import Fact
 from ...subjects import SCOPES
-from ..due import due_items, rule_states
+from ..due import due_items
 from ..identity import Identity
 from ..listing import Listing, current_listing
 from ..overview import audit_report
@@ -45,7 +45,7 @@ def inbox() -> Any:
         "waiting": {"total": total, "records": waiting},
         "drafts": {"total": len(drafts), "records": [fact_summary(fact) for fact in drafts[:SHOWN]]},
         "due": due[:SHOWN], "due_total": len(due),
-        "after_sales": rule_states(report) if audited else [],
+        "after_sales": audit.after_sales,
         "audit_problem": audit.problem,
         # of which commit the after-sales part speaks: not ``current`` while a newer commit
         # (``head``) is being audited (the page says so)
