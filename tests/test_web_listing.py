@@ -29,7 +29,7 @@ def _same(updated, full) -> None:
 def test_the_listing_brought_up_to_date_is_the_listing_of_the_new_commit(demo_repo: Path):
     repository = Repository.open(demo_repo)
     first = current_listing(repository, None)
-    drafts_by_user = first.authors_of_drafts(repository)
+    drafts_by_user = first.authors_of_drafts()
     assert current_listing(repository, first) is first  # the same commit: nothing to do
     values = example_values(repository.catalog, repository.catalog.get("final-inspection"))
     made = create_record(repository, "final-inspection", {**values, "lot": "L2026-077"}, "demo.inspector")
@@ -44,7 +44,7 @@ def test_the_listing_brought_up_to_date_is_the_listing_of_the_new_commit(demo_re
     _same(updated, full)
     assert updated.by_id[made.id].status == "in-review" and updated.by_id[revised].status == "draft"
     assert first.by_id.get(made.id) is None and first.by_id[revised].status == "approved"  # the old one unchanged
-    assert [fact.id for fact in updated.authors_of_drafts(repository)["demo.inspector"]] == [revised]
+    assert [fact.id for fact in updated.authors_of_drafts()["demo.inspector"]] == [revised]
     assert drafts_by_user.get("demo.inspector") is None
     # backwards too (a reset): diff-tree works between any two commits
     subprocess.run(["git", "reset", "-q", "--hard", first.commit], cwd=demo_repo, check=True)

@@ -65,9 +65,19 @@ def rule_states(report: "AuditReport", most: int = 50) -> list[dict[str, Any]]:
              "description": {"zh": result.rule.description.zh, "en": result.rule.description.en},
              "status": result.status, "evidence": result.outcome.evidence[:most],
              "evidence_total": len(result.outcome.evidence),
-             "findings": [{"status": status, "text": text} for status, text in result.outcome.findings[:most]],
+             "findings": [{"status": status, "text": _shortened(text)} for status, text in result.outcome.findings[:most]],
              "findings_total": len(result.outcome.findings)}
             for result in report.after_sales]
+
+
+#: a finding longer than this is cut (one names every record of a supplier: tens of thousands of characters)
+LONGEST = 600
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= LONGEST:
+        return text
+    return f"{text[:LONGEST]} … (+{len(text) - LONGEST} characters: qdocs audit)"
 
 
 def _item(rule: str, record: str, what: str, due: str, days_left: float) -> dict[str, Any]:

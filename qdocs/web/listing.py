@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .. import yamlio
 from ..audit.facts import Fact, extract, projection_digest, projection_for
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from ..catalog import Catalog
     from ..repository import Repository
 
+Value = TypeVar("Value")
+#: filtered lists kept per listing
+REMEMBERED = 64
 #: more changed records than this between two listings: read the whole commit again (from the fact cache)
 MOST_CHANGES = 2000
 
@@ -51,30 +54,43 @@ class Listing:
     #: approved), oldest first
     waiting: dict[tuple[str, str], list[Fact]] = field(default_factory=dict)
     drafts: list[Fact] = field(default_factory=list)  # sorted by id
-    #: draft id -> who made or last revised it (read when first asked, then kept current)
-    authors: dict[str, tuple[str, ...]] | None = None
     #: per user: what waits for their signature, made when first asked (:mod:`.pages.inbox`)
     inboxes: dict[Any, Any] = field(default_factory=dict)
     _drafts_by_user: dict[str, list[Fact]] | None = None
+    _products: list[str] | None = None
+    _lots: list[str] | None = None
+    _remembered: dict[Any, Any] = field(default_factory=dict)
 
     @staticmethod
     def folder(fact: Fact) -> str:
         return "/".join((*fact.subject, fact.id))
 
     def products(self) -> list[str]:
-        return sorted({fact.subject[1] for fact in self.facts if fact.subject[0] in ("product", "lot")})
+        if self._products is None:
+            self._products = sorted({fact.subject[1] for fact in self.facts if fact.subject[0] in ("product", "lot")})
+        return self._products
 
     def lots(self) -> list[str]:
-        return sorted({fact.subject[2] for fact in self.facts if fact.subject[0] == "lot"})
+        if self._lots is None:
+            self._lots = sorted({fact.subject[2] for fact in self.facts if fact.subject[0] == "lot"})
+        return self._lots
 
-    def authors_of_drafts(self, repository: "Repository") -> dict[str, list[Fact]]:
-        """Who made or last revised each draft: user name -> drafts, oldest id first."""
+    def remembered(self, key: Any, make: Callable[[], Value]) -> Value:
+        """``make()`` once per listing and ``key`` (a page's filters), the last few kept."""
+        known = self._remembered.get(key)
+        if known is None:
+            known = make()
+            if len(self._remembered) >= REMEMBERED:
+                self._remembered.pop(next(iter(self._remembered)), None)
+            self._remembered[key] = known
+        return known
+
+    def authors_of_drafts(self) -> dict[str, list[Fact]]:
+        """Who made or began the current revision of each draft: user name -> drafts, by id."""
         if self._drafts_by_user is None:
-            if self.authors is None:
-                self.authors = _read_authors(repository, self.drafts, self.folder)
             by_user: dict[str, list[Fact]] = {}
             for fact in self.drafts:
-                for name in self.authors.get(fact.id, ()):
+                for name in fact.actors:
                     by_user.setdefault(name, []).append(fact)
             self._drafts_by_user = by_user
         return self._drafts_by_user
@@ -119,8 +135,7 @@ def _updated(repository: "Repository", previous: Listing, head: str, changes: li
     """``previous`` with the changed ``record.yaml`` files read again (copies, never in place)."""
     read = _read_blobs(repository, [blob for blob, _ in changes if blob is not None], projection)
     listing = Listing(head, previous.basis, list(previous.ids), list(previous.facts), dict(previous.by_id),
-                      dict(previous.waiting), list(previous.drafts),
-                      None if previous.authors is None else dict(previous.authors))
+                      dict(previous.waiting), list(previous.drafts))
     touched: set[tuple[str, str]] = set()
     catalog = repository.catalog
     # removals first: a record that moved folder is removed from the old one and added at the new one
@@ -133,12 +148,8 @@ def _updated(repository: "Repository", previous: Listing, head: str, changes: li
             continue  # not the folder the listing knows the record at
         if old is not None:
             _forget(listing, catalog, old, touched)
-        if new is None:
-            continue  # removed, or unreadable (``qdocs verify`` names it)
-        fact, names = new
-        _remember(listing, catalog, fact, touched)
-        if listing.authors is not None and fact.status == "draft":
-            listing.authors[fact.id] = names
+        if new is not None:  # else removed, or unreadable (``qdocs verify`` names it)
+            _remember(listing, catalog, new, touched)
     return listing
 
 
@@ -148,8 +159,6 @@ def _forget(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[tuple
     del listing.by_id[fact.id]
     if fact.status == "draft":
         listing.drafts.pop(_draft_position(listing.drafts, fact.id))
-    if listing.authors is not None:
-        listing.authors.pop(fact.id, None)
     for meaning in _waiting_meanings(catalog, fact):
         key = (fact.type, meaning)
         waiting = _own_list(listing, key, touched)
@@ -206,36 +215,14 @@ def _waiting_meanings(catalog: "Catalog", fact: Fact) -> list[str]:
     return waiting
 
 
-def _read_blobs(repository: "Repository", blobs: list[bytes], projection: Any) -> dict[bytes, tuple[Fact, tuple[str, ...]]]:
-    """blob -> (fact, who made or last revised it) of each readable ``record.yaml`` blob."""
-    read: dict[bytes, tuple[Fact, tuple[str, ...]]] = {}
+def _read_blobs(repository: "Repository", blobs: list[bytes], projection: Any) -> dict[bytes, Fact]:
+    """blob -> fact of each readable ``record.yaml`` blob."""
+    read: dict[bytes, Fact] = {}
     for blob, answer in zip(blobs, stream(repository.root, blobs)):
         if answer is None or answer[0] != b"blob":
             continue
         try:
-            raw = yamlio.load(answer[1].decode("utf-8"))
-            read[blob] = (Fact._make(extract(raw, projection)), _names(raw))
+            read[blob] = Fact._make(extract(yamlio.load(answer[1].decode("utf-8")), projection))
         except (yamlio.YAMLError, UnicodeDecodeError, KeyError, TypeError, AttributeError, ValueError):
             continue
     return read
-
-
-def _names(raw: Any) -> tuple[str, ...]:
-    names = {str((raw.get("created") or {}).get("actor"))}
-    names.update(str(entry.get("actor")) for entry in (raw.get("revisions") or [])[-1:])
-    return tuple(sorted(names))
-
-
-def _read_authors(repository: "Repository", drafts: Iterable[Fact], folder: Any) -> dict[str, tuple[str, ...]]:
-    authors: dict[str, tuple[str, ...]] = {}
-    cache = repository.record_cache
-    try:
-        for fact in drafts:
-            try:
-                raw, _ = cache.read(f"{folder(fact)}/record.yaml")
-            except OSError:
-                continue  # gone from the work tree since the listing
-            authors[fact.id] = _names(raw)
-    finally:
-        cache.flush()
-    return authors

@@ -53,6 +53,8 @@ class RecordFilters:
 
 
 def filtered(listing: "Listing", filters: RecordFilters) -> list[Fact]:
+    if not any(value is not None for value in filters.__dict__.values()):
+        return listing.facts
     return [fact for fact in listing.facts if filters.matches(fact)]
 
 

@@ -34,7 +34,7 @@ def inbox() -> Any:
     repository = workspace.reader()
     listing = workspace.derived("listing", current_listing)
     total, waiting = waiting_for(listing, repository, identity)
-    drafts = listing.authors_of_drafts(repository).get(identity.name, [])
+    drafts = listing.authors_of_drafts().get(identity.name, [])
     audit, current = workspace.latest("audit", audit_report, g.web.settings.audit_wait)
     report = audit.report
     audited = report is not None

@@ -37,7 +37,7 @@ def record_list() -> Any:
     except BadQuery as bad:
         return problem(str(bad), 400)
     listing = workspace.derived("listing", current_listing)
-    found = filtered(listing, filters)
+    found = listing.remembered(("records", *filters.__dict__.values()), lambda: filtered(listing, filters))
     size = g.web.settings.page_size
     pages = max(1, -(-len(found) // size))
     shown = found[(number - 1) * size:number * size]
