@@ -138,6 +138,7 @@ def _updated(repository: "Repository", previous: Listing, head: str, changes: li
                       dict(previous.waiting), list(previous.drafts))
     touched: set[tuple[str, str]] = set()
     catalog = repository.catalog
+    removed = False
     # removals first: a record that moved folder is removed from the old one and added at the new one
     for blob, path in sorted(changes, key=lambda change: change[0] is not None):
         folder = path.decode("utf-8", "replace")[:-len("/record.yaml")]
@@ -150,6 +151,14 @@ def _updated(repository: "Repository", previous: Listing, head: str, changes: li
             _forget(listing, catalog, old, touched)
         if new is not None:  # else removed, or unreadable (``qdocs verify`` names it)
             _remember(listing, catalog, new, touched)
+        removed = removed or new is None
+    if not removed and previous._products is not None and previous._lots is not None:
+        # records only added or changed in place (a record keeps its subject): the products and
+        # lots named so far, and those of the records read now
+        added = [fact for fact in read.values()]
+        listing._products = sorted({*previous._products, *(fact.subject[1] for fact in added
+                                                           if fact.subject[0] in ("product", "lot"))})
+        listing._lots = sorted({*previous._lots, *(fact.subject[2] for fact in added if fact.subject[0] == "lot")})
     return listing
 
 

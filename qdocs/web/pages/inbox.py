@@ -38,7 +38,9 @@ def inbox() -> Any:
     audit, current = workspace.latest("audit", audit_report, g.web.settings.audit_wait)
     report = audit.report
     audited = report is not None
-    due = due_items(report, listing, clock.now(repository.time_zone)) if audited else []
+    now = clock.now(repository.time_zone).replace(second=0, microsecond=0)
+    # what is due, to the minute, made once per audit, listing and minute (it reads every inquiry)
+    due = listing.remembered(("due", audit.commit, now), lambda: due_items(report, listing, now)) if audited else []
     data = {
         "user": identity.to_json(),
         "commit": listing.commit,
