@@ -67,7 +67,9 @@ def record_page(record_id: str) -> Any:
         "verify": verify_status(repository, chain, record),
         "may": {"sign": offered, "revise": changeable and record.status != "void",
                 "void": changeable and record.status != "void", "attach": changeable and record.status != "void"},
-        "downloads": {"docx": f"/records/{record.id}/document.docx", "pdf": f"/records/{record.id}/document.pdf"},
+        "downloads": {"docx": f"/records/{record.id}/document.docx", "pdf": f"/records/{record.id}/document.pdf",
+                      "view": f"/records/{record.id}/view.pdf",
+                      "signed_pdf": f"/records/{record.id}/document-signed.pdf" if record.status == "approved" else None},
     }
     return respond("record.html", data, record_type=record_type, messages=_messages())
 
