@@ -22,7 +22,8 @@ Measured, against ``qdocs serve`` started as its own process on 127.0.0.1 (defau
 check     before any figure counts: record pages show the record asked for (its JSON twin
           names it, at the folder git lists for it); the search page returns the ids
           ``qdocs search QUERY --json`` returns, in the same order, for 20 queries; the
-          board is of HEAD and has as many lots as ``qdocs audit --json``.
+          board is of HEAD, counts as many lots as ``qdocs audit --json`` and its first page
+          shows the audit's first lots with the same verdicts.
 read      ``--clients`` clients (threads of this process, each its own keep-alive HTTP
           connection and its own session, logged in as one of the users) for
           ``--seconds``: each picks a page (record 45 %, search 30 %, board 15 %, inbox 10 %),
@@ -300,9 +301,12 @@ def check_pages(root: Path, server: Server, folders: dict[str, str], queries: li
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
     audit = json.loads(qdocs(root, "audit", "--json", check=False))
     assert board["commit"] == head, (board["commit"], head)
-    assert len(board["lots"]) == len(audit["lots"]), (len(board["lots"]), len(audit["lots"]))
+    assert board["total"] == len(audit["lots"]), (board["total"], len(audit["lots"]))
+    shown = [(lot["product"], lot["lot"], lot["may_ship"]) for lot in board["lots"]]
+    audited = [(lot["product"], lot["lot"], lot["may_ship"]) for lot in audit["lots"][:len(shown)]]
+    assert shown == audited, (shown[:3], audited[:3])
     return {"record_pages": len(ids), "queries": min(20, len(queries)), "search_ids_compared": compared,
-            "board_lots": len(board["lots"])}
+            "board_lots": board["total"], "board_rows_compared": len(shown)}
 
 
 # -- load ------------------------------------------------------------------------------

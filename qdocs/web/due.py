@@ -17,17 +17,17 @@ from ..audit.materials import valid_until
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport
+    from .auditing import Audit
     from .listing import Listing
 
 
-def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> list[dict[str, Any]]:
+def due_items(audit: "Audit", listing: "Listing", now: _dt.datetime) -> list[dict[str, Any]]:
     """Upcoming and overdue items, soonest first: rule, record, what, due, days left."""
     today = now.date()
     items: list[dict[str, Any]] = []
-    for result in report.after_sales:
-        rule = result.rule
+    for rule in audit.due_rules:
         if rule.check == "maintenance-due":
-            for record_id in result.outcome.evidence:
+            for record_id in rule.evidence:
                 fact = listing.by_id.get(record_id)
                 due = parse_day(fact.get("next_due")) if fact else None
                 if fact is not None and due is not None:
@@ -35,7 +35,7 @@ def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> l
                                        due.isoformat(), (due - today).days))
         elif rule.check == "supplier-renewal":
             months = rule.parameters["evaluation_validity_months"]
-            for record_id in result.outcome.evidence:
+            for record_id in rule.evidence:
                 fact = listing.by_id.get(record_id)
                 if fact is None or fact.get("conclusion") not in rule.parameters["qualified"]:
                     continue

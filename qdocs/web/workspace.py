@@ -32,9 +32,12 @@ from ..keys import qdocs_home
 from ..repository import Repository
 from ..store.runner import Git
 from ..trust.credentials import adopt_trust_state, trust_state
+from .auditing import AuditWorker
 from .settings import Settings
 
 Value = TypeVar("Value")
+#: the longest a background maker rests between two makings (seconds)
+MOST_REST = 10.0
 log = logging.getLogger("qdocs.web")
 
 
@@ -55,6 +58,8 @@ class Workspace:
         self._workers: dict[str, threading.Thread] = {}
         self._seconds: dict[str, float] = {}  # how long each was last made
         self._shared: dict[str | None, tuple[Any, Any]] = {}  # head -> (catalog, trust state)
+        #: the process that audits a large repository in the background (started when first needed)
+        self.audit_worker = AuditWorker()
         self._guard = threading.Lock()
 
     def begin_request(self) -> None:
@@ -130,18 +135,22 @@ class Workspace:
             self._derived[name] = (head, value)
             return value
 
-    def latest(self, name: str, make: Callable[[Repository, Any], Value], wait_under: float) -> tuple[Value, bool]:
+    def latest(self, name: str, make: Callable[[Repository, Any], Value], wait_under: float,
+               elsewhere: Callable[[Repository, Any], Value] | None = None) -> tuple[Value, bool]:
         """What ``make`` made of the request's commit, or of the newest commit it has
         finished, and whether that is the request's commit.  A request waits for the new
         one (as :meth:`derived`) when the last one took at most ``wait_under`` seconds (a
         small repository: its pages are always current); otherwise the new one is made in
         the background and the request answers at once with the last one finished, whose
-        page says of which commit it speaks.  The first ever is always waited for."""
+        page says of which commit it speaks.  The first ever is always waited for.  In the
+        background it is made by ``elsewhere`` when given (another process: see
+        :mod:`.auditing`), and it rests as long as it worked before it looks for a newer
+        commit, so that writers committing all the time do not keep a core busy with it."""
         head = self.head()
         known = self._derived.get(name)
         if known is None or known[0] == head or self._seconds.get(name, 0.0) <= wait_under:
             return self.derived(name, make), True
-        self._make_in_background(name, make)
+        self._make_in_background(name, elsewhere or make)
         return known[1], False
 
     def _lock(self, name: str) -> threading.Lock:
@@ -160,6 +169,8 @@ class Workspace:
     def _keep_up(self, name: str, make: Callable[[Repository, Any], Value]) -> None:
         """Make ``name`` of HEAD until it is of the newest commit (writers may commit meanwhile)."""
         while True:
+            if self._seconds.get(name):
+                time.sleep(min(self._seconds[name], MOST_REST))
             head = self.git.head()
             with self._lock(name):
                 known = self._derived.get(name)

@@ -14,7 +14,7 @@ from ...subjects import SCOPES
 from ..due import due_items
 from ..identity import Identity
 from ..listing import Listing, current_listing
-from ..overview import audit_report
+from ..auditing import audit_here
 from ..responses import page, respond
 
 blueprint = Blueprint("inbox", __name__)
@@ -35,12 +35,11 @@ def inbox() -> Any:
     listing = workspace.derived("listing", current_listing)
     total, waiting = waiting_for(listing, repository, identity)
     drafts = listing.authors_of_drafts().get(identity.name, [])
-    audit, current = workspace.latest("audit", audit_report, g.web.settings.audit_wait)
-    report = audit.report
-    audited = report is not None
+    audit, current = workspace.latest("audit", audit_here, g.web.settings.audit_wait, workspace.audit_worker)
     now = clock.now(repository.time_zone).replace(second=0, microsecond=0)
     # what is due, to the minute, made once per audit, listing and minute (it reads every inquiry)
-    due = listing.remembered(("due", audit.commit, now), lambda: due_items(report, listing, now)) if audited else []
+    due = listing.remembered(("due", audit.commit, now), lambda: due_items(audit, listing, now)) \
+        if audit.problem is None else []
     data = {
         "user": identity.to_json(),
         "commit": listing.commit,
