@@ -108,3 +108,22 @@ def test_the_board_comes_a_page_at_a_time_with_filters(demo_repo: Path):
     page = client.get("/board?page=2")
     assert page.status_code == 200 and "Page 2 of 2" in page.text
     assert post(client, "/logout").status_code == 303
+
+
+def test_a_search_does_not_wait_for_another_process_indexing_and_says_so(demo_repo: Path):
+    from qdocs.search.index import SearchIndex
+
+    _, client = make_client(demo_repo)
+    login(client, "demo.auditor")
+    assert client.get("/search.json?q=检验").get_json()["index"]["current"] is True
+    repository = Repository.open(demo_repo)  # no hook: the index is left behind this commit
+    values = example_values(repository.catalog, repository.catalog.get("final-inspection"))
+    made = create_record(repository, "final-inspection", {**values, "lot": "L2026-079"}, "demo.inspector")
+    with SearchIndex(repository).generations.locked():  # another process indexing meanwhile
+        started = time.monotonic()
+        behind = client.get("/search.json?q=L2026-079").get_json()
+        assert time.monotonic() - started < 5
+        assert behind["index"]["current"] is False and behind["total"] == 0
+        assert "being brought up to date" in client.get("/search?q=L2026-079").text
+    caught_up = client.get("/search.json?q=L2026-079").get_json()
+    assert caught_up["index"]["current"] is True and [hit["id"] for hit in caught_up["results"]] == [made.id]

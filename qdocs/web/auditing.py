@@ -14,6 +14,7 @@ repository is audited in the request's own thread, as before.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -108,13 +109,22 @@ class AuditWorker:
 
     def __call__(self, repository: "Repository", previous: object = None) -> Audit:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_lowest_priority)
         return self._executor.submit(_audit_in_worker, str(repository.root)).result()
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _lowest_priority() -> None:
+    """The worker yields the processor to the server and to writers: pages first, the audit after."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
 
 
 def _audit_in_worker(root: str) -> Audit:

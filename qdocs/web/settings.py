@@ -24,6 +24,8 @@ class Settings:
     lockout_minutes: float = 15.0
     keys_home: Path | None = None
     page_size: int = 50
+    #: search results per page: each is read from the index with its snippet (``qdocs search``'s 20)
+    search_page_size: int = 20
     threads: int = 8
     trusted_proxy: str | None = None
     #: a page waits for the audit of a new commit when the last audit took at most this long

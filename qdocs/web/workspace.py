@@ -155,7 +155,7 @@ class Workspace:
         the background and the request answers at once with the last one finished, whose
         page says of which commit it speaks.  The first ever is always waited for.  In the
         background it is made by ``elsewhere`` when given (another process: see
-        :mod:`.auditing`), and it rests as long as it worked before it looks for a newer
+        :mod:`.auditing`), and it rests twice as long as it worked before it looks for a newer
         commit, so that writers committing all the time do not keep a core busy with it."""
         head = self.head()
         known = self._derived.get(name)
@@ -181,7 +181,7 @@ class Workspace:
         """Make ``name`` of HEAD until it is of the newest commit (writers may commit meanwhile)."""
         while True:
             if self._seconds.get(name):
-                time.sleep(min(self._seconds[name], MOST_REST))
+                time.sleep(min(2 * self._seconds[name], MOST_REST))
             head = self.git.head()
             with self._lock(name):
                 known = self._derived.get(name)
