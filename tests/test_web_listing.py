@@ -24,6 +24,8 @@ def _same(updated, full) -> None:
     assert [fact.id for fact in updated.drafts] == [fact.id for fact in full.drafts]
     assert {key: [fact.id for fact in facts] for key, facts in updated.waiting.items() if facts} == \
            {key: [fact.id for fact in facts] for key, facts in full.waiting.items() if facts}
+    assert {name: [fact.id for fact in facts] for name, facts in updated.authors_of_drafts().items() if facts} == \
+           {name: [fact.id for fact in facts] for name, facts in full.authors_of_drafts().items() if facts}
 
 
 def test_the_listing_brought_up_to_date_is_the_listing_of_the_new_commit(demo_repo: Path):

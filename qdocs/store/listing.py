@@ -123,7 +123,10 @@ def changed_record_yamls(root: Path, old: str, new: str, under: Sequence[str]) -
     commits: its blob in ``new``, or None where ``new`` has none (one ``git diff-tree``,
     which walks only the trees that differ).  What a listing of ``old`` needs to become
     the listing of ``new``, whatever lies between them (commits, a reset, a merge)."""
-    output = runner.run(root, "diff-tree", "-r", "-z", "--no-renames", old, new, "--", *under)
+    # diff-tree compares two trees and has no use for the index, yet reads it (0.15 s at
+    # 100,000 records): it is pointed at an index file that does not exist
+    output = runner.run(root, "diff-tree", "-r", "-z", "--no-renames", old, new, "--", *under,
+                        env={"GIT_INDEX_FILE": str(Path(root) / ".qdocs-no-index")})
     fields = output.split(b"\0")
     changed: list[tuple[bytes | None, bytes]] = []
     for meta, path in zip(fields[0::2], fields[1::2]):

@@ -136,7 +136,9 @@ def _updated(repository: "Repository", previous: Listing, head: str, changes: li
     read = _read_blobs(repository, [blob for blob, _ in changes if blob is not None], projection)
     listing = Listing(head, previous.basis, list(previous.ids), list(previous.facts), dict(previous.by_id),
                       dict(previous.waiting), list(previous.drafts))
-    touched: set[tuple[str, str]] = set()
+    if previous._drafts_by_user is not None:
+        listing._drafts_by_user = dict(previous._drafts_by_user)  # each user's list copied when changed
+    touched: set[Any] = set()  # the lists this listing copied already
     catalog = repository.catalog
     removed = False
     # removals first: a record that moved folder is removed from the old one and added at the new one
@@ -162,36 +164,54 @@ def _updated(repository: "Repository", previous: Listing, head: str, changes: li
     return listing
 
 
-def _forget(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[tuple[str, str]]) -> None:
+def _forget(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[Any]) -> None:
     position = bisect.bisect_left(listing.ids, fact.id)
     del listing.ids[position], listing.facts[position]
     del listing.by_id[fact.id]
     if fact.status == "draft":
         listing.drafts.pop(_draft_position(listing.drafts, fact.id))
+        for drafts in _drafts_of_authors(listing, fact, touched):
+            drafts.pop(_draft_position(drafts, fact.id))
     for meaning in _waiting_meanings(catalog, fact):
         key = (fact.type, meaning)
         waiting = _own_list(listing, key, touched)
         waiting.remove(fact)
 
 
-def _remember(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[tuple[str, str]]) -> None:
+def _remember(listing: Listing, catalog: "Catalog", fact: Fact, touched: set[Any]) -> None:
     position = bisect.bisect_left(listing.ids, fact.id)
     listing.ids.insert(position, fact.id)
     listing.facts.insert(position, fact)
     listing.by_id[fact.id] = fact
     if fact.status == "draft":
         listing.drafts.insert(_draft_position(listing.drafts, fact.id), fact)
+        for drafts in _drafts_of_authors(listing, fact, touched):
+            drafts.insert(_draft_position(drafts, fact.id), fact)
     for meaning in _waiting_meanings(catalog, fact):
         waiting = _own_list(listing, (fact.type, meaning), touched)
         bisect.insort(waiting, fact, key=_age)
 
 
-def _own_list(listing: Listing, key: tuple[str, str], touched: set[tuple[str, str]]) -> list[Fact]:
+def _own_list(listing: Listing, key: tuple[str, str], touched: set[Any]) -> list[Fact]:
     """The listing's own copy of one waiting list (the previous listing's stays as it was)."""
     if key not in touched:
         listing.waiting[key] = list(listing.waiting.get(key, ()))
         touched.add(key)
     return listing.waiting[key]
+
+
+def _drafts_of_authors(listing: Listing, fact: Fact, touched: set[Any]) -> list[list[Fact]]:
+    """The listing's own copies of the draft lists of ``fact``'s authors (when they are kept)."""
+    by_user = listing._drafts_by_user
+    if by_user is None:
+        return []
+    lists = []
+    for name in fact.actors:
+        if ("drafts", name) not in touched:
+            by_user[name] = list(by_user.get(name, ()))
+            touched.add(("drafts", name))
+        lists.append(by_user[name])
+    return lists
 
 
 def _draft_position(drafts: list[Fact], record_id: str) -> int:

@@ -70,21 +70,31 @@ def waiting_for(listing: Listing, repository: Any, identity: Identity) -> tuple[
                 if record_type else None
             if requirement is not None and any(role in identity.roles for role in requirement.roles):
                 lists.append((meaning, facts))
+    me = identity.name
+
+    def mine(fact: Any) -> bool:
+        return bool(fact.signatures) and any(signature[1] == me for signature in fact.signatures)
+
+    # each list is oldest first: merged lazily, the first SHOWN distinct records are the oldest of
+    # all; a record waiting for two of my meanings comes twice in a row (same age, same id)
     meanings: dict[str, list[str]] = {}
     oldest: list[Any] = []
-    # each list is oldest first: merged, the first SHOWN distinct records are the oldest of all
-    for fact, meaning in heapq.merge(*([(fact, meaning) for fact in facts] for meaning, facts in lists),
-                                     key=lambda pair: (pair[0].created, pair[0].id)):
-        if any(signature[1] == identity.name for signature in fact.signatures):
+    merged = heapq.merge(*(((fact, meaning) for fact in facts) for meaning, facts in lists),
+                         key=lambda pair: (pair[0].created, pair[0].id))
+    for fact, meaning in merged:
+        if mine(fact):
             continue
-        given = meanings.get(fact.id)
-        if given is None:
-            meanings[fact.id] = given = []
-            if len(oldest) < SHOWN:
-                oldest.append(fact)
-        given.append(meaning)
+        if fact.id not in meanings:
+            if len(oldest) == SHOWN:
+                break
+            oldest.append(fact)
+            meanings[fact.id] = []
+        meanings[fact.id].append(meaning)
+    waiting_ids: set[str] = set()
+    for _, facts in lists:
+        waiting_ids.update(fact.id for fact in facts if not mine(fact))
     shown = [{**fact_summary(fact), "meanings": meanings[fact.id]} for fact in oldest]
-    answer = (len(meanings), shown)
+    answer = (len(waiting_ids), shown)
     listing.inboxes[key] = answer
     return answer
 
