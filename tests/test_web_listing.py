@@ -129,3 +129,21 @@ def test_a_search_does_not_wait_for_another_process_indexing_and_says_so(demo_re
         assert "being brought up to date" in client.get("/search?q=L2026-079").text
     caught_up = client.get("/search.json?q=L2026-079").get_json()
     assert caught_up["index"]["current"] is True and [hit["id"] for hit in caught_up["results"]] == [made.id]
+
+
+def test_a_slow_index_is_kept_current_by_a_worker_process(demo_repo: Path):
+    app, client = make_client(demo_repo)
+    workspace = app.extensions["qdocs"].workspace
+    workspace.index_here = False  # as after an index update was seen to take long
+    login(client, "demo.inspector")
+    record_id = revise_final_inspection(demo_repo)  # no hook: the index is behind
+    signed = post(client, f"/records/{record_id}/sign", {"meaning": "inspected", "passphrase": "demo-passphrase",
+                                                          "revision": "B"})
+    assert signed.status_code == 303
+    deadline = time.monotonic() + 90
+    while not (found := client.get(f"/search.json?q=id:{record_id}").get_json())["index"]["current"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert [(hit["id"], hit["status"], hit["revision"]) for hit in found["results"]] == [(record_id, "in-review", "B")]
+    workspace.index_worker.close()
+    workspace.audit_worker.close()

@@ -69,7 +69,8 @@ class SearchIndex:
         """The records matching ``text``, the index first brought up to HEAD.  With
         ``catch_up_wait`` (seconds), a server that must answer at once waits no longer than
         that for another process indexing meanwhile, and reads the index as it is when that
-        one is still at work (:meth:`indexed_commit` says of which commit)."""
+        one is still at work (:meth:`indexed_commit` says of which commit); a negative wait
+        reads the index as it is, another process bringing it up to date."""
         from . import engine
         problem = query_problem(text)
         if problem:
@@ -78,6 +79,8 @@ class SearchIndex:
             try:
                 if catch_up_wait is None:
                     self.ensure_current()
+                elif catch_up_wait < 0:
+                    pass  # read what is indexed: another process keeps the index current
                 else:
                     try:
                         self.catch_up(wait=catch_up_wait)

@@ -5,21 +5,24 @@ The audit reads every record of a commit (:func:`qdocs.audit.evaluation.run_audi
 the server, it would hold the interpreter's lock for those seconds, so that every page
 served meanwhile waits its turn: with writers committing every second, the audit never
 stops and every page gets slow.  So the audit of a large repository is made by one worker
-process (:class:`AuditWorker`, started on first need with ``spawn``: a fresh interpreter,
+process (:class:`WorkerProcess`, started on first need with ``spawn``: a fresh interpreter,
 nothing of the server's threads copied), which hands back only what the pages show
 (:class:`Audit`, plain data); the server's threads go on serving meanwhile.  A small
-repository is audited in the request's own thread, as before.
+repository is audited in the request's own thread, as before.  The same holds for keeping
+the search index current after a commit (at 100,000 records Whoosh merging its segments
+takes about a second): a second worker does it once it is seen to be slow.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..audit.evaluation import run_audit
 from ..errors import QdocsError
@@ -101,22 +104,36 @@ def lot_row(lot: "LotReport") -> dict[str, Any]:
                         for result in lot.results]}
 
 
-class AuditWorker:
-    """One process that audits the repository on request (see the module's description)."""
+class WorkerProcess:
+    """One process that runs ``job(root)`` on request (see the module's description): waited
+    for (:meth:`__call__`), or only started (:meth:`nudge`: at most one waiting at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, job: Callable[[str], Any]) -> None:
+        self.job = job
         self._executor: ProcessPoolExecutor | None = None
+        self._pending: Future | None = None
+        self._lock = threading.Lock()
+        self._pool_lock = threading.Lock()
 
-    def __call__(self, repository: "Repository", previous: object = None) -> Audit:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_lowest_priority)
-        return self._executor.submit(_audit_in_worker, str(repository.root)).result()
+    def __call__(self, repository: "Repository", previous: object = None) -> Any:
+        return self._pool().submit(self.job, str(repository.root)).result()
+
+    def nudge(self, root: Path) -> None:
+        with self._lock:
+            if self._pending is None or self._pending.done():
+                self._pending = self._pool().submit(self.job, str(root))
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_lowest_priority)
+            return self._executor
 
 
 def _lowest_priority() -> None:
@@ -127,11 +144,23 @@ def _lowest_priority() -> None:
         pass
 
 
-def _audit_in_worker(root: str) -> Audit:
+def audit_in_worker(root: str) -> Audit:
     from ..repository import Repository
 
     repository = Repository.open(Path(root))
     try:
         return audit_here(repository)
+    finally:
+        repository.close()
+
+
+def index_in_worker(root: str) -> int:
+    """Bring the search index up to HEAD (the after-commit hook's work, done out of the server)."""
+    from ..repository import Repository
+    from ..search.index import SearchIndex
+
+    repository = Repository.open(Path(root))
+    try:
+        return SearchIndex(repository).catch_up()
     finally:
         repository.close()

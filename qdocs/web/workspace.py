@@ -27,15 +27,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from ..demo import demo_keys
-from ..hooks import keep_caches_current
+from ..hooks import run_after_commit
 from ..keys import qdocs_home
 from ..repository import Repository
 from ..store.runner import Git
 from ..trust.credentials import adopt_trust_state, trust_state
-from .auditing import AuditWorker
+from .auditing import WorkerProcess, audit_in_worker, index_in_worker
 from .settings import Settings
 
 Value = TypeVar("Value")
+#: the longest the search index may take to catch up inside a request (seconds)
+INDEX_HERE_MOST = 0.25
 #: the longest a background maker rests between two makings (seconds)
 MOST_REST = 10.0
 log = logging.getLogger("qdocs.web")
@@ -58,8 +60,13 @@ class Workspace:
         self._workers: dict[str, threading.Thread] = {}
         self._seconds: dict[str, float] = {}  # how long each was last made
         self._shared: dict[str | None, tuple[Any, Any]] = {}  # head -> (catalog, trust state)
-        #: the process that audits a large repository in the background (started when first needed)
-        self.audit_worker = AuditWorker()
+        #: the processes that audit a large repository and keep its search index current in the
+        #: background (each started when first needed)
+        self.audit_worker = WorkerProcess(audit_in_worker)
+        self.index_worker = WorkerProcess(index_in_worker)
+        #: the search index is kept current by the request that changed the repository, until
+        #: that is seen to take long (then by :attr:`index_worker`)
+        self.index_here = True
         self._guard = threading.Lock()
 
     def begin_request(self) -> None:
@@ -120,12 +127,25 @@ class Workspace:
     def writer(self) -> Iterator[Repository]:
         """A repository to write with, one writer of this process at a time."""
         with self.write_lock:
-            repository = keep_caches_current(Repository.open(self.root))
+            repository = Repository.open(self.root)
             repository.known_folder = self.known_folder
+            indexing = self.index_here
+            if indexing:
+                repository.after_commit.append(self._index_here)
             try:
                 yield repository
             finally:
                 repository.close()
+                if not indexing:
+                    self.index_worker.nudge(self.root)
+
+    def _index_here(self, repository: Repository, record_ids: list[str]) -> None:
+        """The after-commit hook (the search index catching up), timed: once it takes longer
+        than :data:`INDEX_HERE_MOST`, later writes leave it to :attr:`index_worker`."""
+        started = time.monotonic()
+        run_after_commit(repository, record_ids)
+        if time.monotonic() - started > INDEX_HERE_MOST:
+            self.index_here = False
 
     def derived(self, name: str, make: Callable[[Repository, Any], Value]) -> Value:
         """What ``make(repository, previous)`` makes of the request's commit, made once per

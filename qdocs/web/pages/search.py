@@ -50,8 +50,10 @@ def search_page() -> Any:
                 # index is behind (``index.current``) and the next search catches up
                 found = index.search(query, Filters(filters.type, filters.product, filters.lot, filters.status,
                                                     filters.date_from, filters.date_to), wanted,
-                                     catch_up_wait=CATCH_UP_WAIT)
+                                     catch_up_wait=CATCH_UP_WAIT if workspace.index_here else -1)
                 indexed = index.indexed_commit()
+            if indexed != workspace.head() and not workspace.index_here:
+                workspace.index_worker.nudge(workspace.root)
             data["index"] = {"commit": indexed, "current": indexed == workspace.head(), "head": workspace.head()}
         except QdocsError as error:
             data["error"] = str(error)
