@@ -54,6 +54,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -410,7 +411,8 @@ def run_phase(root: Path, server: Server, users: list[str], ids: list[str], quer
     data_file = root.parent / "final-inspection.yaml"
     if writers and not data_file.exists():
         data_file.write_text(qdocs(root, "types", "show", "final-inspection", "--example"), encoding="utf-8")
-    before = {"load_average": load(), "server_cpu_s": server.cpu_seconds(), "head": head_of(root)}
+    before = {"load_average": load(), "server_cpu_s": server.cpu_seconds(), "head": head_of(root),
+              "client_cpu_s": _own_cpu()}
     started = time.monotonic()
     deadline = started + seconds
     threads = [threading.Thread(target=reader, args=(client, ids, queries, deadline, think, readers, number))
@@ -425,12 +427,19 @@ def run_phase(root: Path, server: Server, users: list[str], ids: list[str], quer
     result = {"seconds": round(elapsed, 1), "clients": len(clients), "writers": writers,
               "think_s": list(think), "load_average_start": before["load_average"], "load_average_end": load(),
               "server_cpu_s": round(server.cpu_seconds() - before["server_cpu_s"], 1),
+              "client_cpu_s": round(_own_cpu() - before["client_cpu_s"], 1),
               "commits": commits_since(root, before["head"]), "read": readers.summary(elapsed),
               "reconnects": sum(client.reconnects for client in clients)}
     if writers:
         result["write"] = writes.summary(elapsed)
         result["made"] = check_made(root, server, made)
     return result
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (the clients' threads), its children excluded."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def head_of(root: Path) -> str:
