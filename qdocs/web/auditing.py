@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..audit.evaluation import run_audit
 from ..errors import QdocsError
+from ..repository import Repository
+from ..search.index import SearchIndex
 from .due import rule_states
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport, LotReport
-    from ..repository import Repository
 
 #: the lot part of the address of a product's own records (a product audited without a lot)
 NO_LOT = "-"
@@ -66,7 +67,7 @@ class Audit:
     seconds: float = 0.0
 
 
-def audit_here(repository: "Repository", previous: object = None) -> Audit:
+def audit_here(repository: Repository, previous: object = None) -> Audit:
     """The audit of HEAD, made in this thread (``previous`` is not used: made whole each time)."""
     started = time.monotonic()
     try:
@@ -115,7 +116,7 @@ class WorkerProcess:
         self._lock = threading.Lock()
         self._pool_lock = threading.Lock()
 
-    def __call__(self, repository: "Repository", previous: object = None) -> Any:
+    def __call__(self, repository: Repository, previous: object = None) -> Any:
         return self._pool().submit(self.job, str(repository.root)).result()
 
     def nudge(self, root: Path) -> None:
@@ -145,8 +146,6 @@ def _lowest_priority() -> None:
 
 
 def audit_in_worker(root: str) -> Audit:
-    from ..repository import Repository
-
     repository = Repository.open(Path(root))
     try:
         return audit_here(repository)
@@ -156,9 +155,6 @@ def audit_in_worker(root: str) -> Audit:
 
 def index_in_worker(root: str) -> int:
     """Bring the search index up to HEAD (the after-commit hook's work, done out of the server)."""
-    from ..repository import Repository
-    from ..search.index import SearchIndex
-
     repository = Repository.open(Path(root))
     try:
         return SearchIndex(repository).catch_up()
