@@ -31,8 +31,13 @@ class HistoryEntry:
 
 
 def find_record_path(repository: "Repository", record_id: str) -> str:
-    """The folder of a record, found through git's index (no directory walk)."""
+    """The folder of a record, found through git's index (no directory walk), unless the
+    repository's reader already knows it (:attr:`qdocs.repository.Repository.known_folder`)."""
     check_record_id(record_id)
+    hint = getattr(repository, "known_folder", None)
+    known = hint(record_id) if hint is not None else None
+    if known and known.rsplit("/", 1)[-1] == record_id and (repository.root / known / "record.yaml").is_file():
+        return known
     matches = repository.git.find_files(f"**/{record_id}/record.yaml")
     if not matches:
         raise RecordNotFoundError(f"no record {record_id} in {repository.root} (list them with: qdocs list)")

@@ -10,7 +10,7 @@ revised and voided through :mod:`qdocs.actions` and read through :mod:`qdocs.que
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .catalog import Catalog, load_catalog
 from .forms import catalog_in_force, has_forms
@@ -30,6 +30,10 @@ class Repository(StoredRepository):
         self._catalog = catalog
         self._templates: TemplateCache | None = None
         self._trust_state: Any = None  # qdocs.trust.credentials.trust_state keeps it here
+        #: where a record's folder is, from a reader that already knows (the web application's
+        #: listing of HEAD): ``record id -> folder`` or None; :func:`qdocs.queries.find_record_path`
+        #: asks it first and checks its answer against the work tree
+        self.known_folder: Callable[[str], str | None] | None = None
 
     @classmethod
     def open(cls, path: str | Path, catalog: Catalog | None = None, during_merge: bool = False) -> "Repository":

@@ -110,6 +110,13 @@ def test_sign_approve_release_search_and_download_in_a_browser(demo_repo: Path, 
         page.get_by_role("link", name="下载 PDF").click()
     content = Path(download.value.path()).read_bytes()
     assert content.startswith(b"%PDF-") and download.value.suggested_filename == f"{record_id}.pdf"
+    # the document inside the page: made only when its section is opened, shown in a frame of this site
+    with page.expect_response(lambda answer: answer.url.endswith(f"/records/{record_id}/view.pdf"),
+                              timeout=120_000) as viewed:
+        page.locator("details.document summary").click()
+    assert viewed.value.status == 200 and viewed.value.headers["content-disposition"].startswith("inline")
+    page.wait_for_timeout(1500)
+    _shot(page, "document")
     assert not problems, problems  # no console error: nothing refused by the Content-Security-Policy
     inspector.close()
     manager.close()

@@ -143,10 +143,11 @@ def test_revise_void_and_attach_where_the_user_may(demo_repo: Path):
 
 
 def test_search_with_facets_highlights_and_paging(demo_repo: Path):
-    _, client = make_client(demo_repo, page_size=3)
+    _, client = make_client(demo_repo, search_page_size=3)
     login(client, "demo.auditor")
     found = client.get("/search.json?q=检验").get_json()
     assert found["total"] >= 4 and len(found["results"]) == 3 and found["pages"] >= 2
+    assert found["index"]["current"] is True and found["index"]["commit"] == found["index"]["head"]
     assert sum(found["per_type"].values()) == found["total"]
     assert any("«检验»" in result["snippet"] for result in found["results"])
     second = client.get("/search.json?q=检验&page=2").get_json()

@@ -3,7 +3,8 @@
 A fact is the part of one ``record.yaml`` the rules read: id, type, status,
 subject, revision, creation time, the projected fields (only those the checks use, see
 :mod:`qdocs.audit.kinds`) and each signature's meaning, signer, key, role and time
-(what the trust state needs to say whether it counts, :mod:`.authorised`).  Facts
+(what the trust state needs to say whether it counts, :mod:`.authorised`), and who made
+the record and began its current revision.  Facts
 are cached by the git blob id of the
 ``record.yaml`` they came from, so a record is parsed once per content ever, for
 the current state and every earlier one alike.  The cache is one marshal file in
@@ -24,7 +25,7 @@ from ..subjects import SCOPES
 from .kinds import all_fixed_reads, merge_reads
 
 CACHE_FOLDER = ".qdocs/cache"
-_FORMAT = 3  # 2: every record's signatures (meaning, signer, key, role, time); 3: its revision
+_FORMAT = 4  # 2: every record's signatures (meaning, signer, key, role, time); 3: its revision; 4: who made and last revised it
 _INTERN_LENGTH = 48
 
 
@@ -42,6 +43,8 @@ class Fact(NamedTuple):
     signatures: tuple[Signature, ...] = ()
     problem: str | None = None  # why a record that says approved does not count (None in the cache)
     revision: str = "A"  # the current revision's letter (first-pass yield: passed at the first, A)
+    #: who made the record and who began its current revision (the web's "my drafts")
+    actors: tuple[str, ...] = ()
 
     @property
     def counts(self) -> bool:
@@ -100,8 +103,12 @@ def extract(raw: Any, projection: Projection) -> tuple:
     signatures = tuple(tuple(_intern(str(entry.get(key))) for key in _SIGNATURE_KEYS)
                        for entry in raw.get("signatures") or [])
     keys = tuple(_intern(str(subject[key])) for key in SCOPES[scope])
+    created = raw["created"]
+    actors = {str(created.get("actor"))}
+    actors.update(str(entry.get("actor")) for entry in (raw.get("revisions") or [])[-1:] if isinstance(entry, dict))
     return (str(raw["id"]), _intern(type_id), _intern(raw["status"]), (_intern(scope), *keys),
-            str(raw["created"]["time"]), fields, signatures, None, _intern(str(raw.get("revision") or "A")))
+            str(created["time"]), fields, signatures, None, _intern(str(raw.get("revision") or "A")),
+            tuple(sorted(map(_intern, actors))))
 
 
 def _plain(value: Any) -> Any:

@@ -65,18 +65,40 @@ class SearchIndex:
         self.repository = repository
         self.generations = Generations(repository.root)
 
-    def search(self, text: str, filters: Filters, limit: int) -> Found:
+    def search(self, text: str, filters: Filters, limit: int, catch_up_wait: float | None = None) -> Found:
+        """The records matching ``text``, the index first brought up to HEAD.  With
+        ``catch_up_wait`` (seconds), a server that must answer at once waits no longer than
+        that for another process indexing meanwhile, and reads the index as it is when that
+        one is still at work (:meth:`indexed_commit` says of which commit); a negative wait
+        reads the index as it is, another process bringing it up to date."""
         from . import engine
         problem = query_problem(text)
         if problem:
             raise UsageError(f"malformed query: {problem}")
         with self._storage_errors():
             try:
-                self.ensure_current()
+                if catch_up_wait is None:
+                    self.ensure_current()
+                elif catch_up_wait < 0:
+                    pass  # read what is indexed: another process keeps the index current
+                else:
+                    try:
+                        self.catch_up(wait=catch_up_wait)
+                    except RepositoryBusyError:
+                        pass  # another process is indexing the newest commit: read what is indexed
+                    except IndexUnreadable:
+                        self._heal()
                 return self._reading(lambda generation, state: engine.search(generation, state.toc, text, filters,
                                                                              limit))
             except QuerySyntaxError as error:
                 raise UsageError(f"malformed query: {error}") from None
+
+    def indexed_commit(self) -> str | None:
+        """The commit the index holds (None: no index yet)."""
+        try:
+            return read_state(self.generations.current()).commit
+        except (IndexUnreadable, OSError):
+            return None
 
     def status(self) -> IndexStatus:
         """What the index lacks against HEAD; changes nothing, except that a damaged

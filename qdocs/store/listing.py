@@ -118,6 +118,25 @@ def list_record_yamls(root: Path, under: Sequence[str], commit: str | None = Non
     return head, _RECORD_YAML.findall(content)
 
 
+def changed_record_yamls(root: Path, old: str, new: str, under: Sequence[str]) -> list[tuple[bytes | None, bytes]]:
+    """(blob id, path) of every ``record.yaml`` under ``under`` that differs between two
+    commits: its blob in ``new``, or None where ``new`` has none (one ``git diff-tree``,
+    which walks only the trees that differ).  What a listing of ``old`` needs to become
+    the listing of ``new``, whatever lies between them (commits, a reset, a merge)."""
+    # diff-tree compares two trees and has no use for the index, yet reads it (0.15 s at
+    # 100,000 records): it is pointed at an index file that does not exist
+    output = runner.run(root, "diff-tree", "-r", "-z", "--no-renames", old, new, "--", *under,
+                        env={"GIT_INDEX_FILE": str(Path(root) / ".qdocs-no-index")})
+    fields = output.split(b"\0")
+    changed: list[tuple[bytes | None, bytes]] = []
+    for meta, path in zip(fields[0::2], fields[1::2]):
+        if not path.endswith(b"/record.yaml"):
+            continue
+        parts = meta.split(b" ")  # ":OLDMODE NEWMODE OLDBLOB NEWBLOB STATUS"
+        changed.append((None if parts[4].startswith(b"D") or parts[1] == b"000000" else parts[3], path))
+    return changed
+
+
 def changed_paths(root: Path, old: str, new: str) -> list[str]:
     """The files added, changed or removed between two commits."""
     output = runner.run(root, "diff", "--name-only", "--no-renames", "-z", old, new)

@@ -42,6 +42,12 @@ def forget_trust_state(repository: "Repository") -> None:
     repository._trust_state = None
 
 
+def adopt_trust_state(repository: "Repository", state: TrustState) -> None:
+    """Give ``repository`` the trust state already folded for the same commit by another
+    reader of it (the web application's threads share one per commit)."""
+    repository._trust_state = state
+
+
 def unlock(state: TrustState, credentials: Credentials) -> tuple[UserTrust, Any, Any]:
     """The acting user, their current key and the private key that matches it."""
     user = state.user(credentials.name)

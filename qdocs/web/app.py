@@ -35,7 +35,7 @@ from .workspace import Workspace
 PUBLIC = {"auth.login", "auth.login_json", "auth.login_post", "static"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                               "object-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -59,6 +59,7 @@ def create_app(repository_path: str | Path, settings: Settings | None = None) ->
     app.jinja_env.globals.update(labels.template_globals())
     app.before_request(_check_request)
     app.after_request(_finish_response)
+    app.teardown_request(_end_request)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(QdocsError, _library_error)
     return app
@@ -67,6 +68,7 @@ def create_app(repository_path: str | Path, settings: Settings | None = None) ->
 def _check_request() -> Any:
     web: Web = current_app.extensions["qdocs"]
     g.web = web
+    web.workspace.begin_request()
     g.session = web.sessions.get(request.cookies.get(COOKIE))
     g.identity = None
     if request.endpoint not in PUBLIC:
@@ -83,6 +85,10 @@ def _check_request() -> Any:
             return problem("the form's security token is missing or out of date; reload the page and try again "
                            "表单已过期，请刷新页面后重试", 400)
     return None
+
+
+def _end_request(_: BaseException | None) -> None:
+    current_app.extensions["qdocs"].workspace.end_request()
 
 
 def _refuse_without_session() -> Any:

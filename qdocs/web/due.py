@@ -17,17 +17,17 @@ from ..audit.materials import valid_until
 
 if TYPE_CHECKING:
     from ..audit.evaluation import AuditReport
-    from .overview import Listing
+    from .auditing import Audit
+    from .listing import Listing
 
 
-def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> list[dict[str, Any]]:
+def due_items(audit: "Audit", listing: "Listing", now: _dt.datetime) -> list[dict[str, Any]]:
     """Upcoming and overdue items, soonest first: rule, record, what, due, days left."""
     today = now.date()
     items: list[dict[str, Any]] = []
-    for result in report.after_sales:
-        rule = result.rule
+    for rule in audit.due_rules:
         if rule.check == "maintenance-due":
-            for record_id in result.outcome.evidence:
+            for record_id in rule.evidence:
                 fact = listing.by_id.get(record_id)
                 due = parse_day(fact.get("next_due")) if fact else None
                 if fact is not None and due is not None:
@@ -35,7 +35,7 @@ def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> l
                                        due.isoformat(), (due - today).days))
         elif rule.check == "supplier-renewal":
             months = rule.parameters["evaluation_validity_months"]
-            for record_id in result.outcome.evidence:
+            for record_id in rule.evidence:
                 fact = listing.by_id.get(record_id)
                 if fact is None or fact.get("conclusion") not in rule.parameters["qualified"]:
                     continue
@@ -57,13 +57,27 @@ def due_items(report: "AuditReport", listing: "Listing", now: _dt.datetime) -> l
     return sorted(items, key=lambda item: item["days_left"])
 
 
-def rule_states(report: "AuditReport") -> list[dict[str, Any]]:
-    """Each after-sales rule: its outcome and findings, as ``qdocs audit`` reports them."""
+def rule_states(report: "AuditReport", most: int = 50) -> list[dict[str, Any]]:
+    """Each after-sales rule: its outcome and its first ``most`` findings and pieces of
+    evidence, as ``qdocs audit`` reports them, with how many there are in all (a repository
+    of years has thousands: ``qdocs audit --json`` lists every one)."""
     return [{"rule": result.rule.id, "clause": result.rule.clause, "severity": result.rule.severity,
              "description": {"zh": result.rule.description.zh, "en": result.rule.description.en},
-             "status": result.status, "evidence": result.outcome.evidence,
-             "findings": [{"status": status, "text": text} for status, text in result.outcome.findings]}
+             "status": result.status, "evidence": result.outcome.evidence[:most],
+             "evidence_total": len(result.outcome.evidence),
+             "findings": [{"status": status, "text": _shortened(text)} for status, text in result.outcome.findings[:most]],
+             "findings_total": len(result.outcome.findings)}
             for result in report.after_sales]
+
+
+#: a finding longer than this is cut (one names every record of a supplier: tens of thousands of characters)
+LONGEST = 600
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= LONGEST:
+        return text
+    return f"{text[:LONGEST]} … (+{len(text) - LONGEST} characters: qdocs audit)"
 
 
 def _item(rule: str, record: str, what: str, due: str, days_left: float) -> dict[str, Any]:

@@ -34,7 +34,7 @@ class ChainCheck:
     findings: list[Finding]
 
 
-def chain_check(repository: "Repository") -> ChainCheck:
+def chain_check(repository: "Repository", previous: object = None) -> ChainCheck:
     findings: list[Finding] = []
     return ChainCheck(Trail.load(repository, findings), findings)
 

@@ -24,7 +24,13 @@ class Settings:
     lockout_minutes: float = 15.0
     keys_home: Path | None = None
     page_size: int = 50
+    #: search results per page: each is read from the index with its snippet (``qdocs search``'s 20)
+    search_page_size: int = 20
     threads: int = 8
     trusted_proxy: str | None = None
+    #: a page waits for the audit of a new commit when the last audit took at most this long
+    #: (seconds); after a longer one it shows the last audit finished, saying of which commit,
+    #: while the new one is made in the background (:meth:`.workspace.Workspace.latest`)
+    audit_wait: float = 0.5
     #: most sessions kept at once (anonymous ones for the log-in form included); the oldest go first
     max_sessions: int = 10_000

@@ -12,87 +12,100 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g
+from urllib.parse import urlencode
 
-from ...audit.evaluation import AuditReport, LotReport, release_check
+from flask import Blueprint, abort, g, request
+
+from ...audit.evaluation import release_check
 from ...errors import EnvironmentFailure
 from ...pdf.pack import build_pack
-from ..due import rule_states
-from ..overview import audit_report
+from ...subjects import subject_id_problem
+from ..auditing import NO_LOT, Audit, audit_here
 from ..responses import page, problem, respond
 from .documents import download
+from .records import BadQuery, page_number
 
 blueprint = Blueprint("board", __name__)
 
-#: the lot part of the address of a product's own records (a product audited without a lot)
-NO_LOT = "-"
 NO_PACK = ("此服务器无法生成审核资料包 The audit pack cannot be made on this server: {error}")
 
 
 @page(blueprint, "/board")
 def board() -> Any:
-    report = _report()
-    if isinstance(report, str):
-        return problem(report, 503)
-    data = {"commit": report.commit, "day": report.day.isoformat(), "records": report.records,
-            "rules": [_rule(rule) for rule in report.rules.release],
-            "lots": [_lot_row(lot) for lot in report.lots],
-            "after_sales": rule_states(report), "unreadable": report.unreadable}
-    return respond("board.html", data)
+    """The lots, a page at a time (a repository of years holds thousands), filtered by product
+    and by whether they may ship."""
+    audit, current = _audit()
+    if audit.problem is not None:
+        return problem(audit.problem, 503)
+    values = request.args
+    product, shipping = values.get("product") or None, values.get("shipping") or None
+    try:
+        if product and subject_id_problem("product", product):
+            raise BadQuery(subject_id_problem("product", product))
+        if shipping not in (None, "may-ship", "blocked"):
+            raise BadQuery(f"shipping {shipping!r}: choose may-ship or blocked")
+        number = page_number()
+    except BadQuery as bad:
+        return problem(str(bad), 400)
+    rows = [row for row in audit.rows if (product is None or row["product"] == product)
+            and (shipping is None or row["may_ship"] == (shipping == "may-ship"))]
+    size = g.web.settings.page_size
+    data = {"commit": audit.commit, "current": current, "head": g.web.workspace.head(), "day": audit.day,
+            "records": audit.records, "rules": audit.rules, "filters": {"product": product, "shipping": shipping},
+            "total": len(rows), "page": number, "pages": max(1, -(-len(rows) // size)), "page_size": size,
+            "lots": rows[(number - 1) * size:number * size], "after_sales": audit.after_sales,
+            "unreadable": audit.unreadable}
+    return respond("board.html", data, products=sorted({row["product"] for row in audit.rows}),
+                   query_string=urlencode([(key, value) for key, value in values.items(multi=True)
+                                           if key != "page" and value]))
 
 
 @page(blueprint, "/board/<product>/<lot>")
 def lot_page(product: str, lot: str) -> Any:
-    report = _report()
-    if isinstance(report, str):
-        return problem(report, 503)
-    audited = _find_lot(report, product, lot)
-    if audited.lot is not None:
-        # the release gate itself: as the audit, and every record the release relies on verified
-        audited, _ = release_check(g.web.workspace.reader(), audited.product, audited.lot)
-    rules = {rule.id: rule for rule in report.rules.release}
-    data = {"commit": report.commit, "product": audited.product, "lot": audited.lot,
-            "may_ship": not audited.blocked,
-            "results": [{**result.to_json(), "description": _rule(rules[result.rule.id])["description"]}
-                        for result in audited.results],
-            "pack": f"/board/{audited.product}/{audited.lot or NO_LOT}/pack.pdf"}
+    audit, (product, wanted) = _find_lot(product, lot)
+    descriptions = {rule["id"]: rule["description"] for rule in audit.rules}
+    if wanted is not None:
+        # the release gate itself, of the request's commit: as the audit, and every record the
+        # release relies on verified
+        audited, _ = release_check(g.web.workspace.reader(), product, wanted)
+        commit, blocked = g.web.workspace.head(), audited.blocked
+        results = [result.to_json() for result in audited.results]
+    else:  # a product's own records, as the audit found them
+        own = audit.product_results.get(product, {"may_ship": True, "results": []})
+        commit, blocked, results = audit.commit, not own["may_ship"], own["results"]
+    data = {"commit": commit, "product": product, "lot": wanted, "may_ship": not blocked,
+            "results": [{**result, "description": descriptions.get(result["rule"], {})} for result in results],
+            "pack": f"/board/{product}/{wanted or NO_LOT}/pack.pdf"}
     return respond("lot.html", data)
 
 
 @blueprint.get("/board/<product>/<lot>/pack.pdf")
 def pack(product: str, lot: str) -> Any:
-    report = _report()
-    if isinstance(report, str):
-        return problem(report, 503)
-    audited = _find_lot(report, product, lot)
+    _, (product, wanted) = _find_lot(product, lot)
     try:
-        content, _ = build_pack(g.web.workspace.reader(), audited.product, audited.lot, g.identity.name)
+        content, _ = build_pack(g.web.workspace.reader(), product, wanted, g.identity.name)
     except EnvironmentFailure as error:
         return problem(NO_PACK.format(error=error), 503)
-    name = f"pack-{audited.product}{'-' + audited.lot if audited.lot else ''}.pdf"
+    name = f"pack-{product}{'-' + wanted if wanted else ''}.pdf"
     return download(content, name, "application/pdf")
 
 
-def _report() -> AuditReport | str:
-    return g.web.workspace.derived("audit", audit_report)
+def _audit() -> tuple[Audit, bool]:
+    """The audit of the request's commit, or the last one finished while it is being made
+    (``False``: the page says so)."""
+    web = g.web
+    return web.workspace.latest("audit", audit_here, web.settings.audit_wait, web.workspace.audit_worker)
 
 
-def _find_lot(report: AuditReport, product: str, lot: str) -> LotReport:
-    """The audited lot named in the address (found in the audit, never used as a path), else 404."""
+def _find_lot(product: str, lot: str) -> tuple[Audit, tuple[str, str | None]]:
+    """The audited lot named in the address (found in the audit, never used as a path), else
+    404; a lot the last audit finished does not know is looked for in the request's commit."""
+    audit, current = _audit()
     wanted = None if lot == NO_LOT else lot
-    for audited in report.lots:
-        if audited.product == product and audited.lot == wanted:
-            return audited
-    abort(404)
-
-
-def _rule(rule: Any) -> dict[str, Any]:
-    return {"id": rule.id, "clause": rule.clause, "severity": rule.severity, "check": rule.check,
-            "description": {"zh": rule.description.zh, "en": rule.description.en}}
-
-
-def _lot_row(lot: LotReport) -> dict[str, Any]:
-    return {"product": lot.product, "lot": lot.lot, "may_ship": not lot.blocked,
-            "link": f"/board/{lot.product}/{lot.lot or NO_LOT}",
-            "results": [{"rule": result.rule.id, "status": result.status, "blocks": result.rule.blocks}
-                        for result in lot.results]}
+    if audit.problem is None and (product, wanted) not in audit.lots and not current:
+        audit = g.web.workspace.derived("audit", audit_here)
+    if audit.problem is not None:
+        raise EnvironmentFailure(audit.problem)  # answered 503 with the reason
+    if (product, wanted) not in audit.lots:
+        abort(404)
+    return audit, (product, wanted)

@@ -8,12 +8,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, request
 
+from ... import yamlio
 from ...errors import QdocsError, RecordNotFoundError
 from ...queries import get_record, history as record_history
 from ...records import STATUSES, RECORD_ID, Record
 from ...subjects import subject_id_problem
 from ..identity import may_change, offered_meanings
-from ..overview import RecordFilters, filtered, record_listing
+from ..listing import current_listing
+from ..overview import RecordFilters, filtered
 from ..recordview import attachments, chain_check, field_rows, timeline, verify_status
 from ..responses import page, problem, respond
 from .inbox import fact_summary
@@ -34,8 +36,8 @@ def record_list() -> Any:
         number = page_number()
     except BadQuery as bad:
         return problem(str(bad), 400)
-    listing = workspace.derived("listing", record_listing)
-    found = filtered(listing, filters)
+    listing = workspace.derived("listing", current_listing)
+    found = listing.remembered(("records", *filters.__dict__.values()), lambda: filtered(listing, filters))
     size = g.web.settings.page_size
     pages = max(1, -(-len(found) // size))
     shown = found[(number - 1) * size:number * size]
@@ -65,7 +67,9 @@ def record_page(record_id: str) -> Any:
         "verify": verify_status(repository, chain, record),
         "may": {"sign": offered, "revise": changeable and record.status != "void",
                 "void": changeable and record.status != "void", "attach": changeable and record.status != "void"},
-        "downloads": {"docx": f"/records/{record.id}/document.docx", "pdf": f"/records/{record.id}/document.pdf"},
+        "downloads": {"docx": f"/records/{record.id}/document.docx", "pdf": f"/records/{record.id}/document.pdf",
+                      "view": f"/records/{record.id}/view.pdf",
+                      "signed_pdf": f"/records/{record.id}/document-signed.pdf" if record.status == "approved" else None},
     }
     return respond("record.html", data, record_type=record_type, messages=_messages())
 
@@ -80,9 +84,23 @@ def record_history_page(record_id: str) -> Any:
 
 
 def find_record(repository: Any, record_id: str) -> Record:
-    """The record with this id, found through the library; anything else is 404."""
+    """The record with this id; anything else is 404.  Its folder comes from the listing of
+    the request's commit (:mod:`..listing`, kept current commit by commit), its content from
+    the work tree as the library reads it; the library's own search by id (``git ls-files``)
+    answers only when the folder the listing knows no longer holds the record."""
     if not RECORD_ID.match(record_id or ""):
         abort(404)
+    listing = g.web.workspace.derived("listing", current_listing)
+    fact = listing.by_id.get(record_id)
+    if fact is None:
+        abort(404)
+    folder = listing.folder(fact)
+    try:
+        record = Record.from_yaml((repository.root / folder / "record.yaml").read_text(encoding="utf-8"), folder)
+        if record.id == record_id:
+            return record
+    except (OSError, QdocsError, ValueError, KeyError, TypeError, AttributeError, yamlio.YAMLError):
+        pass  # the library says what is wrong, or that there is no such record
     try:
         return get_record(repository, record_id)
     except (RecordNotFoundError, QdocsError):

@@ -23,6 +23,8 @@ blueprint = Blueprint("search", __name__)
 
 #: the engine ranks at most this many results (``qdocs search --limit``'s bound)
 MOST = 10_000
+#: how long a search waits for another process indexing a new commit (seconds)
+CATCH_UP_WAIT = 0.05
 
 
 @page(blueprint, "/search")
@@ -35,17 +37,24 @@ def search_page() -> Any:
         number = page_number()
     except BadQuery as bad:
         return problem(str(bad), 400)
-    size = g.web.settings.page_size
+    size = g.web.settings.search_page_size
     highlighted: list[Markup] = []
     data: dict[str, Any] = {"query": query, "total": 0, "page": number, "pages": 1, "page_size": size,
-                            "per_type": {}, "results": [], "error": None}
+                            "per_type": {}, "results": [], "error": None, "index": None}
     if query:
         wanted = min(number * size, MOST)
         try:
             with workspace.search_lock:
-                found = SearchIndex(repository).search(query, Filters(filters.type, filters.product, filters.lot,
-                                                                      filters.status, filters.date_from,
-                                                                      filters.date_to), wanted)
+                index = SearchIndex(repository)
+                # a writer indexing its commit meanwhile is not waited for: the page says the
+                # index is behind (``index.current``) and the next search catches up
+                found = index.search(query, Filters(filters.type, filters.product, filters.lot, filters.status,
+                                                    filters.date_from, filters.date_to), wanted,
+                                     catch_up_wait=CATCH_UP_WAIT if workspace.index_here else -1)
+                indexed = index.indexed_commit()
+            if indexed != workspace.head() and not workspace.index_here:
+                workspace.index_worker.nudge(workspace.root)
+            data["index"] = {"commit": indexed, "current": indexed == workspace.head(), "head": workspace.head()}
         except QdocsError as error:
             data["error"] = str(error)
             return respond("search.html", data, 400, query_string=_query_without_page(), highlighted=highlighted)
