@@ -20,7 +20,7 @@ from ...examples import describe_type
 from ..forms.access import creatable_types, may_create, subject_choices
 from ..forms.model import FormState, empty_state, problems_by_name, read_form, state_from_values, values_of
 from ..forms.tokens import FormTokens
-from ..overview import record_listing
+from ..listing import current_listing
 from ..responses import page, problem, respond
 from .signing import READ_ONLY
 
@@ -95,7 +95,7 @@ def _allowed(type_id: str) -> tuple[Any, Any]:
 
 
 def _form_page(record_type: Any, state: FormState, token: str, status: int = 200, fresh: bool = False) -> Any:
-    choices = subject_choices(g.web.workspace.derived("listing", record_listing))
+    choices = subject_choices(g.web.workspace.derived("listing", current_listing))
     data = {"type": record_type.id, "values": state.values, "rows": state.rows, "problems": state.problems}
     return respond("record_form.html", data, status, record_type=record_type, state=state, form_once=token,
                    choices=choices, action=f"/records/new/{record_type.id}", fresh=fresh,
