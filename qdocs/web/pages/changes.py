@@ -13,6 +13,7 @@ from flask import Blueprint, g, redirect, request
 from ...actions import revise_record, void_record
 from ...errors import QdocsError
 from ...pdf.attachments import attach_file, safe_name
+from ..forms.model import form_text
 from ..identity import may_change
 from ..recordview import field_rows
 from ..responses import page, problem
@@ -45,7 +46,7 @@ def revise(record_id: str) -> Any:
         if row["type"] == "table" or row["key"] not in request.form:
             continue  # tables are revised with the command line (qdocs revise --data)
         given = request.form[row["key"]]
-        if given != _form_text(row.get("value")):
+        if given != form_text(row.get("value")):
             values[row["key"]] = given
     try:
         with g.web.workspace.writer() as repository:
@@ -114,17 +115,6 @@ def _revise_data(record: Any, record_type: Any, error: str | None = None) -> dic
     fields = field_rows(record_type, record.data)
     for row in fields:
         if row["type"] != "table":
-            row["form_text"] = _form_text(row.get("value"))
+            row["form_text"] = form_text(row.get("value"))
     return {"record": {"id": record.id, "type": record.type, "revision": record.revision, "status": record.status},
             "fields": fields, "error": error}
-
-
-def _form_text(value: Any) -> str:
-    """A value as the form shows it for editing (what is sent back unchanged means unchanged)."""
-    if value is None:
-        return ""
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return str(value)
