@@ -160,7 +160,7 @@ def test_qualified_supplier_list_marks_expired_and_not_qualified(complete, tmp_p
                  when=day)
     complete.sign([expired, refused], when=day)
     document = tmp_path / "suppliers.docx"
-    result = complete("suppliers", "--as-of", "2026-12-01", "--json", "--docx", str(document))
+    result = complete("suppliers", "--as-of", day[:10], "--json", "--docx", str(document))
     assert result.exit_code == 0, result.output
     listing = json.loads(result.stdout)
     states = {entry["supplier"]: entry["state"] for entry in listing["suppliers"]}
@@ -175,7 +175,7 @@ def test_qualified_supplier_list_marks_expired_and_not_qualified(complete, tmp_p
     assert [row[0] for row in rows[1:]] == ["SUP-BAD", "SUP-HUATAI", "SUP-NEW", "SUP-OLD"]
     assert rows[4][7] == "已过期 expired" and rows[1][7] == "不合格 not qualified" and rows[2][7] == "合格 qualified"
     # the text list agrees, and so does the library
-    text = complete("suppliers", "--as-of", "2026-12-01")
+    text = complete("suppliers", "--as-of", day[:10])
     assert text.exit_code == 0 and "SUP-OLD          expired" in text.stdout
     library = supplier_list(Repository.open(complete.repo))
     assert {entry.supplier: entry.state for entry in library.entries}["SUP-OLD"] == "expired"
