@@ -147,3 +147,27 @@ def test_a_slow_index_is_kept_current_by_a_worker_process(demo_repo: Path):
     assert [(hit["id"], hit["status"], hit["revision"]) for hit in found["results"]] == [(record_id, "in-review", "B")]
     workspace.index_worker.close()
     workspace.audit_worker.close()
+
+
+def test_a_large_repository_is_searched_by_worker_processes_with_the_same_answers(demo_repo: Path):
+    _, here = make_client(demo_repo, search_page_size=3)
+    app, there = make_client(demo_repo, search_page_size=3, search_processes=2, search_processes_from=0)
+    searcher = app.extensions["qdocs"].workspace.searcher
+    for client in (here, there):
+        login(client, "demo.auditor")
+    try:
+        for query in ("检验", "pump", "type:final-inspection", "检验&page=2", "检验&type=final-inspection"):
+            expected, got = here.get(f"/search.json?q={query}").get_json(), there.get(f"/search.json?q={query}").get_json()
+            assert got == expected and got["total"] > 0
+        assert searcher._executor is not None  # the worker processes answered
+        bad = there.get("/search.json?q=%22unclosed")  # the library's refusal crosses the process boundary
+        assert bad.status_code == 400 and "malformed query" in bad.get_json()["error"]
+        # a commit made by another process: the worker catches the index up, as the thread would
+        repository = Repository.open(demo_repo)
+        values = example_values(repository.catalog, repository.catalog.get("final-inspection"))
+        made = create_record(repository, "final-inspection", {**values, "lot": "L2026-081"}, "demo.inspector")
+        repository.close()
+        found = there.get("/search.json?q=L2026-081").get_json()
+        assert found["index"]["current"] is True and [hit["id"] for hit in found["results"]] == [made.id]
+    finally:
+        searcher.close()

@@ -27,6 +27,10 @@ class Settings:
     #: search results per page: each is read from the index with its snippet (``qdocs search``'s 20)
     search_page_size: int = 20
     threads: int = 8
+    #: processes searching beside the server's threads in a repository of at least
+    #: ``search_processes_from`` records (0: every search in the request's thread; see :mod:`.searching`)
+    search_processes: int = 2
+    search_processes_from: int = 20_000
     trusted_proxy: str | None = None
     #: a page waits for the audit of a new commit when the last audit took at most this long
     #: (seconds); after a longer one it shows the last audit finished, saying of which commit,

@@ -33,6 +33,7 @@ from ..repository import Repository
 from ..store.runner import Git
 from ..trust.credentials import adopt_trust_state, trust_state
 from .auditing import WorkerProcess, audit_in_worker, index_in_worker
+from .searching import Searcher
 from .settings import Settings
 
 Value = TypeVar("Value")
@@ -52,8 +53,8 @@ class Workspace:
         first.close()
         self.git = Git(self.root)
         self.write_lock = threading.Lock()
-        #: the search engine keeps one open searcher per process; searches take turns on it
-        self.search_lock = threading.Lock()
+        #: searches, in the request's thread or in worker processes (:mod:`.searching`)
+        self.searcher = Searcher(self.root, settings.search_processes, settings.search_processes_from)
         self._local = threading.local()
         self._derived: dict[str, tuple[str | None, Any]] = {}
         self._derived_locks: dict[str, threading.Lock] = {}

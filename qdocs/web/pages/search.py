@@ -14,17 +14,15 @@ from flask import Blueprint, g, request
 from markupsafe import Markup, escape
 
 from ...errors import QdocsError
-from ...search.index import SearchIndex
 from ...search.model import MARK_END, MARK_START, Filters, Hit
 from ..responses import page, problem, respond
+from ..listing import current_listing
 from .records import BadQuery, page_number, read_filters
 
 blueprint = Blueprint("search", __name__)
 
 #: the engine ranks at most this many results (``qdocs search --limit``'s bound)
 MOST = 10_000
-#: how long a search waits for another process indexing a new commit (seconds)
-CATCH_UP_WAIT = 0.05
 
 
 @page(blueprint, "/search")
@@ -44,14 +42,14 @@ def search_page() -> Any:
     if query:
         wanted = min(number * size, MOST)
         try:
-            with workspace.search_lock:
-                index = SearchIndex(repository)
-                # a writer indexing its commit meanwhile is not waited for: the page says the
-                # index is behind (``index.current``) and the next search catches up
-                found = index.search(query, Filters(filters.type, filters.product, filters.lot, filters.status,
-                                                    filters.date_from, filters.date_to), wanted,
-                                     catch_up_wait=CATCH_UP_WAIT if workspace.index_here else -1)
-                indexed = index.indexed_commit()
+            # a writer indexing its commit meanwhile is not waited for: the page says the
+            # index is behind (``index.current``) and the next search catches up
+            records = len(workspace.derived("listing", current_listing).by_id)
+            answer = workspace.searcher.search(
+                repository, records, query, Filters(filters.type, filters.product, filters.lot, filters.status,
+                                           filters.date_from, filters.date_to), wanted,
+                catch_up=workspace.index_here)
+            found, indexed = answer.found, answer.indexed
             if indexed != workspace.head() and not workspace.index_here:
                 workspace.index_worker.nudge(workspace.root)
             data["index"] = {"commit": indexed, "current": indexed == workspace.head(), "head": workspace.head()}
