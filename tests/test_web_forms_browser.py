@@ -1,16 +1,25 @@
-"""Record forms end to end in headless Chromium (see tests/test_web_browser.py): a form with
-a table filled, its problems shown by their inputs with everything typed kept, a draft
-restored after the tab is closed, and a double click on "create" making one record.
-Screenshots of the form go to ``tests/artifacts/`` (two are copied into ``docs/``)."""
+"""Record forms end to end in headless Chromium (see tests/test_web_browser.py): every record
+type filled with its example data (tables grown with their "add row" button) storing what
+``qdocs new`` stores; a form with a table filled, its problems shown by their inputs with
+everything typed kept, a draft restored after the tab is closed, and a double click on
+"create" making one record; the quality dashboard with its charts.  Screenshots go to
+``tests/artifacts/`` (three are copied into ``docs/``)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from qdocs.queries import iter_records
+import cli
+from qdocs import yamlio
+from qdocs.examples import example_values
+from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
+from qdocs.web.forms.model import state_from_values
+from tests.test_web_forms import preparer
 from tests.test_web_browser import ARTIFACTS, CHROMIUM, _log_in, browser, server  # noqa: F401
 from tests.web_support import demo_repo, demo_template  # noqa: F401
 
@@ -88,10 +97,88 @@ def test_fill_a_form_with_a_table_see_its_problems_restore_a_draft_and_create_on
     context.close()
 
 
+def test_every_record_type_filled_in_the_browser_stores_what_qdocs_new_stores(demo_repo: Path, server: str,
+                                                                            browser, tmp_path: Path):
+    command_line_copy = tmp_path / "command-line"
+    shutil.copytree(demo_repo, command_line_copy, symlinks=True)
+    catalog = Repository.open(demo_repo).catalog
+    assert len(catalog.types) == 16
+    pages: dict[str, object] = {}
+    for type_id, record_type in catalog.types.items():
+        user = preparer(Repository.open(demo_repo), type_id)
+        if user not in pages:
+            pages[user] = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+            pages[user].goto(server + "/login")
+            _log_in(pages[user], user)
+        page = pages[user]
+        values = example_values(catalog, record_type)
+        page.goto(f"{server}/records/new/{type_id}")
+        _fill(page, record_type, values)
+        page.locator("#create").click()
+        page.wait_for_url(server + "/records/*")
+        record_id = page.url.rsplit("/", 1)[1]
+        assert "草稿 Draft" in page.locator("h1").inner_text(), type_id
+        data_file = tmp_path / f"{type_id}.yaml"
+        data_file.write_text(yamlio.dump(values), encoding="utf-8")
+        result = CliRunner().invoke(cli.cli, ["--repo", str(command_line_copy), "--actor", user, "new", type_id,
+                                              "--data", str(data_file)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        stored = get_record(Repository.open(command_line_copy), result.output.strip().splitlines()[-1])
+        made = get_record(Repository.open(demo_repo), record_id)
+        assert made.data == stored.data, type_id
+        assert made.subject == stored.subject and made.status == "draft", type_id
+    for page in pages.values():
+        page.context.close()
+
+
+def test_the_quality_dashboard_draws_its_charts_in_the_browser(demo_repo: Path, server: str, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto(server + "/login")
+    _log_in(page, "demo.qc-manager")
+    page.goto(server + "/quality?product=PUMP-X200")
+    charts = page.locator("img[src*='/quality/']")
+    assert charts.count() == 3
+    for number in range(3):  # every chart loaded and drawn (a broken image has no natural width)
+        chart = charts.nth(number)
+        chart.scroll_into_view_if_needed()
+        page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=chart.element_handle())
+    twin = page.request.get(server + "/quality.json?product=PUMP-X200").json()
+    months = page.locator("table.list").first.locator("tbody tr")
+    assert months.count() == len(twin["first_pass_yield"]) > 0
+    assert f"{twin['nonconformances']['total']}" in page.locator("h2", has_text="Nonconformances").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "quality-dashboard.png"), full_page=True)
+    assert not problems, problems
+    context.close()
+
+
+def _fill(page, record_type, values: dict) -> None:
+    """Fill a new record's form with ``values`` as a person would: rows added with the table's
+    own button (the server answers each), then every input typed or chosen."""
+    state = state_from_values(record_type, values)
+    for key, wanted in state.rows.items():
+        item = record_type.field(key)
+        first = item.columns[0].key
+        while page.locator(f"[name^='field.{key}.'][name$='.{first}']").count() < wanted:
+            page.locator(f"button[name=action][value='add:{key}']").click()
+            page.wait_for_load_state()
+    for name, value in state.values.items():
+        control = page.locator(f"[name='{name}']")
+        if name.startswith("none."):
+            control.check()
+        elif control.evaluate("element => element.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+
+
 def test_the_form_screenshots_in_docs_are_shown_in_the_readme():
     docs = Path(__file__).resolve().parent.parent / "docs"
     readme = (docs.parent / "README.md").read_text(encoding="utf-8")
-    for name in ("form-new.png", "form-errors.png"):
+    for name in ("form-new.png", "form-errors.png", "quality-dashboard.png"):
         assert (docs / name).is_file() and f"docs/{name}" in readme
 
 

@@ -97,6 +97,7 @@ def _pareto_chart(figure: Any, figures: dict[str, Any], chinese: bool) -> None:
     names = [_short(row["cause"]) for row in rows]
     axes.bar(range(len(rows)), [row["count"] for row in rows], color="#b5523b")
     axes.set_xticks(range(len(rows)), names, rotation=40, ha="right", fontsize=7)
+    axes.yaxis.set_major_locator(_whole_numbers())  # counts: no 0.2 of a nonconformance
     axes.set_ylabel(_label(chinese, "不合格数", "Nonconformances"))
     axes.set_title(_label(chinese, "不合格原因排列图", "Nonconformances by cause (Pareto)"))
     share = axes.twinx()
@@ -116,9 +117,16 @@ def _reply_chart(figure: Any, figures: dict[str, Any], chinese: bool) -> None:
                  label=_label(chinese, f"A1 时限 {limit:g} h", f"A1 limit {limit:g} h"))
     axes.legend()
     axes.set_xlabel(_label(chinese, "答复时间 (h)", "Reply time (h)"))
+    axes.yaxis.set_major_locator(_whole_numbers())
     axes.set_ylabel(_label(chinese, "案例数", "Cases"))
     axes.set_title(_label(chinese, f"客户案例答复时间（超时 {cases['over']}）",
                           f"Customer reply times ({cases['over']} over the limit)"))
+
+
+def _whole_numbers() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _short(text: str) -> str:
