@@ -113,6 +113,10 @@ def test_tables_grow_and_shrink_on_the_server_without_script(demo_repo: Path):
                    "action": f"remove:{table.key}:0"})
     assert f'name="rows.{table.key}" value="1"' in shrunk.text
     assert 'value="second"' in shrunk.text and 'value="first"' not in shrunk.text
+    # a draft kept in the browser asks for the rows it had (bounded; anything else ignored)
+    for asked, rows in (("3", 3), ("100000", 200), ("x", 1), ("-2", 1)):
+        fresh = client.get(f"/records/new/final-inspection?rows.{table.key}={asked}")
+        assert fresh.status_code == 200 and f'name="rows.{table.key}" value="{rows}"' in fresh.text, asked
 
 
 def test_hostile_text_and_multi_line_text_reach_the_document_unchanged(demo_repo: Path):

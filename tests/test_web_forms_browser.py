@@ -81,6 +81,10 @@ def test_fill_a_form_with_a_table_see_its_problems_restore_a_draft_and_create_on
     assert page.locator("#field\\.model").input_value() == "X200"
     assert page.locator("#field\\.quantity").input_value() == "二十 twenty"
     assert page.locator("#field\\.items\\.0\\.item").input_value() == "外观 Appearance"
+    # the second row was added on the server: the draft asks for the form with its two rows
+    assert "rows.items=2" in page.url
+    assert page.locator("#field\\.items\\.1\\.result").input_value() == "≥ 150 MΩ"
+    assert page.locator("#field\\.items\\.1\\.verdict").input_value() == "pass"
 
     page.locator("#field\\.quantity").fill("20")
     page.locator("#field\\.conclusion").select_option("pass")
@@ -89,6 +93,9 @@ def test_fill_a_form_with_a_table_see_its_problems_restore_a_draft_and_create_on
     made = [record_id for record_id in inspections(demo_repo) if record_id not in before]
     assert len(made) == 1 and page.url == f"{server}/records/{made[0]}"
     assert "草稿 Draft" in page.locator("h1").inner_text()
+    made_record = get_record(Repository.open(demo_repo), made[0])
+    assert [row["result"] for row in made_record.data["items"]] == ["符合 Conforms", "≥ 150 MΩ"]
+    assert made_record.data["product_name"] == '离心泵 A&B <泵> "引号" 😀'
     page.goto(server + "/records/new/final-inspection")  # the draft is gone with the record made
     assert page.locator(".draft-restored").count() == 0
     assert page.locator("#field\\.model").input_value() == ""

@@ -49,6 +49,16 @@ def empty_state(record_type: RecordType) -> FormState:
     return FormState(rows={item.key: 1 for item in record_type.fields if item.type == "table"})
 
 
+def with_rows(state: FormState, asked: Mapping[str, str]) -> FormState:
+    """``state`` with at least the rows ``asked`` (``rows.KEY=N`` in the address: a draft kept
+    in the browser asks for the rows it had, so that every typed row finds its inputs)."""
+    for key, count in state.rows.items():
+        text = asked.get(f"rows.{key}", "")
+        if text.isdigit():
+            state.rows[key] = max(count, min(int(text), MAX_ROWS))
+    return state
+
+
 def state_from_values(record_type: RecordType, values: Mapping[str, Any]) -> FormState:
     """A form filled with a record's data (revising) or a data file's values."""
     state = FormState()

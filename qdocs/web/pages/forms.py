@@ -18,7 +18,8 @@ from ...actions import create_record, revise_record
 from ...errors import QdocsError, ValidationError
 from ...examples import describe_type
 from ..forms.access import creatable_types, may_create, subject_choices
-from ..forms.model import FormState, empty_state, problems_by_name, read_form, state_from_values, values_of
+from ..forms.model import (FormState, empty_state, problems_by_name, read_form, state_from_values, values_of,
+                           with_rows)
 from ..forms.tokens import FormTokens
 from ..listing import current_listing
 from ..responses import page, problem, respond
@@ -44,7 +45,7 @@ def new_record_form(type_id: str) -> Any:
         return refused
     if request.path.endswith(".json"):
         return respond("record_form.html", {"type": describe_type(g.web.workspace.reader().catalog, record_type)})
-    return _form_page(record_type, empty_state(record_type), tokens().new(), fresh=True)
+    return _form_page(record_type, with_rows(empty_state(record_type), request.args), tokens().new(), fresh=True)
 
 
 @blueprint.post("/records/new/<type_id>")
@@ -107,7 +108,7 @@ def revise_page(record: Any, record_type: Any, data: dict[str, Any], status: int
     """The revise form: the record's form filled with its current data (or with what was
     posted), and a reason.  ``data`` is the page's JSON twin."""
     if state is None:
-        state = state_from_values(record_type, record.data)
+        state = with_rows(state_from_values(record_type, record.data), request.args)
         if data.get("error"):
             state.problems = {"": [data["error"]]}
     return respond("record_form.html", data, status, record_type=record_type, state=state, form_once="",

@@ -6,7 +6,9 @@
 // posted, which is then the draft.  Pressing "create" keeps the draft: it is dropped when
 // the created record's page is reached (the form's page is left for the record's page),
 // so a post lost on the way loses nothing.  Hidden inputs (the security and one-time
-// tokens, the row counts) are never saved or restored.
+// tokens) are never saved or restored; the row counts of the tables are saved, and a draft
+// with more rows than the fresh form has asks the server for the form with that many rows
+// (rows.KEY=N in the address) before its values are put back.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-draft]");
@@ -28,18 +30,43 @@
     });
   }
 
+  function rowCounts() {
+    var counts = {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=hidden][name^='rows.']"), function (element) {
+      counts[element.name] = parseInt(element.value, 10) || 0;
+    });
+    return counts;
+  }
+
   function save() {
     var values = {};
     fields().forEach(function (element) {
       values[element.name] = element.type === "checkbox" ? (element.checked ? element.value : "") : element.value;
     });
-    try { localStorage.setItem(key, JSON.stringify({ values: values })); } catch (ignored) { /* full or refused */ }
+    try {
+      localStorage.setItem(key, JSON.stringify({ values: values, rows: rowCounts() }));
+    } catch (ignored) { /* full or refused */ }
+  }
+
+  // the address of this form with the rows the draft had, or null when it has them already
+  function addressWithRows(saved) {
+    var have = rowCounts(), address = new URL(window.location.href), more = false;
+    Object.keys(saved.rows || {}).forEach(function (name) {
+      if (Object.prototype.hasOwnProperty.call(have, name) && saved.rows[name] > have[name]
+          && address.searchParams.get(name) !== String(saved.rows[name])) {
+        address.searchParams.set(name, String(saved.rows[name]));
+        more = true;
+      }
+    });
+    return more ? address.toString() : null;
   }
 
   function restore() {
     var saved = null;
     try { saved = JSON.parse(localStorage.getItem(key) || "null"); } catch (ignored) { saved = null; }
     if (!saved || !saved.values) { return; }
+    var larger = addressWithRows(saved);
+    if (larger) { window.location.replace(larger); return; }
     fields().forEach(function (element) {
       if (!Object.prototype.hasOwnProperty.call(saved.values, element.name)) { return; }
       var value = saved.values[element.name];
