@@ -12,10 +12,15 @@ import json
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from qdocs.audit import kpicharts
+from qdocs.web.app import create_app
+from qdocs.web.settings import Settings
+from tests.conftest import PASSPHRASE
+from tests.web_support import login
 from tests.test_audit_helpers import complete, example  # noqa: F401
 
 NOW = "2026-06-30T12:00:00+08:00"
@@ -88,9 +93,28 @@ def figures(complete):
 
 
 def kpi_json(qdocs, *args: str) -> dict:
+    """``qdocs kpi --json ARGS``, checked equal to the dashboard's JSON twin for the same choice."""
     result = qdocs("kpi", "--json", *args, when=NOW)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert dashboard_twin(qdocs, *args) == report
+    return report
+
+
+def dashboard_twin(qdocs, *args: str) -> dict:
+    """``/quality.json`` for the options ``args`` (``--product P --from D --to D``), as the
+    auditor sees it, the clock at the same moment as the command's."""
+    choice = {name.lstrip("-"): value for name, value in zip(args[::2], args[1::2])}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QDOCS_CLOCK", NOW)
+        app = create_app(qdocs.repo, Settings(keys_home=qdocs.home))
+        client = app.test_client()
+        login(client, "auditor", PASSPHRASE)
+        answer = client.get("/quality.json?" + urlencode(choice))
+    assert answer.status_code == 200, answer.text
+    twin = answer.get_json()
+    twin.pop("charts")
+    return twin
 
 
 def test_first_pass_yield_by_month(figures):
