@@ -19,9 +19,13 @@ from qdocs.examples import example_values
 from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
 from qdocs.web.forms.model import state_from_values
+from tests.conftest import docx_text
 from tests.test_web_forms import preparer
 from tests.test_web_browser import ARTIFACTS, CHROMIUM, _log_in, browser, server  # noqa: F401
 from tests.web_support import demo_repo, demo_template  # noqa: F401
+
+HOSTILE = 'A&B <泵> "引号" 😀'
+LINES = "第一行 first line\n第二行 second line\n  third, indented"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is installed by tools/test.sh")
@@ -119,6 +123,8 @@ def test_every_record_type_filled_in_the_browser_stores_what_qdocs_new_stores(de
             _log_in(pages[user], user)
         page = pages[user]
         values = example_values(catalog, record_type)
+        if type_id == "nonconformance":  # typed text reaches the document as typed
+            values.update(unit=HOSTILE, description=LINES)
         page.goto(f"{server}/records/new/{type_id}")
         _fill(page, record_type, values)
         page.locator("#create").click()
@@ -134,6 +140,11 @@ def test_every_record_type_filled_in_the_browser_stores_what_qdocs_new_stores(de
         made = get_record(Repository.open(demo_repo), record_id)
         assert made.data == stored.data, type_id
         assert made.subject == stored.subject and made.status == "draft", type_id
+        if type_id == "nonconformance":
+            assert made.data["unit"] == HOSTILE and made.data["description"] == LINES
+            document = page.request.get(f"{server}/records/{record_id}/document.docx")
+            text = docx_text(document.body())
+            assert HOSTILE in text and all(line.strip() in text for line in LINES.splitlines())
     for page in pages.values():
         page.context.close()
 
