@@ -37,8 +37,10 @@ write     the same clients for the same time while ``--writers`` other clients e
           (each a POST of the sign form with the passphrase).  At the end every record made
           must be there, approved, listed by the record list, and ``qdocs verify ID...`` clean.
 
-Targets (issue 14): p95 record page <= 100 ms, search page <= 150 ms, board <= 300 ms, no
-error; with writers running, nothing lost and no request fails.
+Targets: p95 record page <= 100 ms, search page <= 150 ms, board <= 300 ms, no error (the
+readers alone); with writers running, nothing lost and no request fails (the p95 figures of
+that phase are reported, judged against nothing).  The server's log is kept beside each
+report (``server-*.log``).
 
     python bench/bench_web.py --workdir /tmp/qweb --keep        # build 100,000 records (~20 min), measure, keep
     python bench/bench_web.py --workdir /tmp/qweb               # measure the kept repository again
@@ -485,9 +487,13 @@ def check_made(root: Path, server: Server, made: list[list[str]]) -> dict[str, A
 # -- report ----------------------------------------------------------------------------
 
 def verdicts(phase: dict[str, Any]) -> dict[str, str]:
+    """PASS/FAIL against the targets: the p95 targets are those of the readers alone; with
+    writers running the targets are that nothing is lost and no request fails (the p95 figures
+    are reported, judged against nothing)."""
     pages = phase["read"]["pages"]
-    verdict = {kind: ("PASS" if kind in pages and pages[kind]["p95_ms"] <= target else "FAIL")
-               for kind, target in TARGETS_MS.items()}
+    verdict = {} if "made" in phase else {
+        kind: ("PASS" if kind in pages and pages[kind]["p95_ms"] <= target else "FAIL")
+        for kind, target in TARGETS_MS.items()}
     verdict["errors"] = "PASS" if phase["read"]["errors"] == 0 and not phase.get("write", {}).get("errors") else "FAIL"
     if "made" in phase:
         verdict["nothing lost"] = "FAIL" if phase["made"]["lost"] else "PASS"
@@ -556,8 +562,10 @@ def main() -> None:
                 f"{report[phase]['verdict']}")
     finally:
         server.stop()
+        stamp = time.strftime('%Y%m%d-%H%M%S')
+        (workdir / f"server-{stamp}.log").write_text("\n".join(server.lines) + "\n", encoding="utf-8")
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    (workdir / f"report-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(report, ensure_ascii=False,
+    (workdir / f"report-{stamp}.json").write_text(json.dumps(report, ensure_ascii=False,
                                                                                     indent=2))
     if not arguments.keep and not arguments.workdir:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -284,3 +284,23 @@ def test_a_parallel_rebuild_with_more_processes_than_work(repo_path: Path, run, 
     named = json.loads((generation / "state.json").read_text())["files"]
     assert sorted(path.name for path in generation.iterdir()) == sorted([*named, "state.json"])
     assert sorted(ids_found(run, "出厂检验")) == sorted(ids) and len(state["records"]) == 3
+
+
+def test_a_read_failing_while_writers_replace_the_index_is_tried_again_on_the_newer_one(repo_path: Path, run,
+                                                                                         catalog):
+    create(repo_path, catalog)
+    assert run("index", "rebuild").exit_code == 0
+    index = SearchIndex(Repository.open(repo_path))
+    index._heal = lambda: (_ for _ in ()).throw(AssertionError("healed an index that was only replaced"))
+    read_at: list[str] = []
+
+    def read(generation: Path, state) -> str:
+        read_at.append(state.commit)
+        if len(read_at) <= 3:  # more often than the one plain retry
+            create(repo_path, catalog, lot=f"L2026-09{len(read_at)}")
+            index.catch_up()  # another process puts a newer commit of the index in place meanwhile
+            raise FileNotFoundError("a segment file of the older commit is gone")
+        return state.commit
+
+    assert index._reading(read) == head(repo_path)
+    assert len(set(read_at)) == 4

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 #: How long an action's after-commit hook waits for the index lock before leaving
 #: its change to the next search.
 HOOK_WAIT = 10.0
+#: How many times a read is tried again on a newer index put in place under it.
+MOST_RETRIES = 5
 Result = TypeVar("Result")
 
 
@@ -159,8 +161,12 @@ class SearchIndex:
         damaged, or the read fails as damaged files make it fail, it is tried once
         more (a writer may have been replacing files), then the index is healed and
         read again, this time letting every error through: files found intact by the
-        thorough check mean the error is not damage."""
-        for attempt in range(2):
+        thorough check mean the error is not damage.  A read that fails while another
+        process put a newer commit of the index in place (its files replaced under
+        the reader) is no sign of anything: it is tried again on the newer one."""
+        retried = 0
+        while True:
+            generation, state = None, None
             try:
                 generation = self.generations.current()
                 state = self.generations.verified(generation)
@@ -173,11 +179,34 @@ class SearchIndex:
             except IndexOutdated:
                 break
             except IndexUnreadable:
-                if attempt == 0:
-                    time.sleep(0.05)
+                if retried < MOST_RETRIES and (retried == 0 or self._moved(generation, state)):
+                    retried += 1
+                    time.sleep(0.05 if retried == 1 else 0.0)
+                    continue
+                break
         self._heal()
+        for _ in range(MOST_RETRIES):
+            generation = self.generations.current()
+            state = self.generations.verified(generation)
+            try:
+                return read(generation, state)
+            except Exception:
+                if not self._moved(generation, state):
+                    raise
         generation = self.generations.current()
         return read(generation, self.generations.verified(generation))
+
+    def _moved(self, generation: Path | None, state: State | None) -> bool:
+        """Whether the live index is no longer ``generation`` at ``state``'s commit: a
+        writer has put a newer one in place since it was read."""
+        if generation is None or state is None:
+            return False
+        try:
+            now = self.generations.current()
+            latest = read_state(now)
+        except (IndexUnreadable, OSError):
+            return False
+        return now != generation or (latest.commit, latest.toc) != (state.commit, state.toc)
 
     def _heal(self) -> None:
         """Under the lock, check the index thoroughly (every file hashed); rebuild it if
