@@ -28,7 +28,6 @@ from .actions import create_record, prepare
 from .audit.demorecords import DEMO_LOT, DEMO_PRODUCT, demo_records
 from .audit.evaluation import release_check
 from .founding import init_repository
-from .hooks import keep_caches_current
 from .queries import iter_records
 from .repository import CONFIG_PATH, Repository
 from .signing import sign_records
@@ -45,12 +44,11 @@ DEMO_ADMIN = "demo.admin"
 def run_demo(path: str | Path, actor: str) -> list[str]:
     report: list[str] = []
     if (Path(path) / CONFIG_PATH).is_file():
-        repository = keep_caches_current(Repository.open(path))
+        repository = Repository.open(path)
     else:
         home = Path(path).resolve() / ".git" / "qdocs" / "demo-keys"
         administrator = Enrollment(DEMO_ADMIN, "系统管理员（演示）", DEMO_PASSPHRASE, home)
         repository, message = init_repository(path, None, actor, administrator=administrator)
-        keep_caches_current(repository)
         report.append(message)
     report.extend(repository.notices)
     repository.notices.clear()

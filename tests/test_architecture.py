@@ -111,7 +111,7 @@ LAYER_OF = {
     "qdocs.trail": "features",
     "qdocs.trust.report": "features",  # what qdocs trust and qdocs show print about trust and forms
     "qdocs.demo": "features",  # creates, signs, verifies and audits a record set: above all of them
-    "qdocs.hooks": "features",  # keeps the search index current; registered on a repository from above
+    "qdocs.hooks": "features",  # keeps the search index current; registered on a repository by the web server
     "qdocs.incomingcheck": "features",  # the check of what a sync takes in
     "qdocs.syncing": "features",  # sync and status: merges only what verification (a feature) passes
     "qdocs.serverhook": "features",  # the server's pre-receive hook: verification of a pushed commit
@@ -167,7 +167,6 @@ INNER_IMPORTS = {
     ("qdocs.commands.records", "qdocs.validation"): _COMMAND,
     ("qdocs.commands.repository", "qdocs.demo"): _COMMAND + " (the audit, verification, rendering)",
     ("qdocs.commands.repository", "qdocs.founding"): _COMMAND,
-    ("qdocs.commands.repository", "qdocs.hooks"): _COMMAND,
     ("qdocs.commands.repository", "qdocs.repository"): _COMMAND,
     ("qdocs.commands.repository", "qdocs.trust.genesis"): _COMMAND,
     ("qdocs.commands.search", "qdocs.records"): _COMMAND,
@@ -178,7 +177,6 @@ INNER_IMPORTS = {
     ("qdocs.commands.sites", "qdocs.store.remotes"): _COMMAND,
     ("qdocs.commands.sites", "qdocs.syncing"): _COMMAND + " (the verification)",
     ("qdocs.commands.shared", "qdocs.catalog"): _COMMAND + " (shared is loaded by every command)",
-    ("qdocs.commands.shared", "qdocs.hooks"): _COMMAND + " (shared is loaded by every command)",
     ("qdocs.commands.shared", "qdocs.repository"): _COMMAND + " (shared is loaded by every command)",
     ("qdocs.commands.signatures", "qdocs.checkpoints"): _COMMAND,
     ("qdocs.commands.signatures", "qdocs.signing"): _COMMAND,

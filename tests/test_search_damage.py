@@ -167,8 +167,7 @@ def test_an_action_on_a_damaged_index_stands_and_the_next_search_heals(pristine,
     assert result.exit_code == 0, result.output
     record_id = result.stdout.strip()
     assert git(repo, "rev-parse", "HEAD") != before and record_id in git(repo, "log", "-1", "--format=%B")
-    assert "qdocs: the search index is damaged (state.json is unreadable" in result.stderr
-    assert "the next search rebuilds it" in result.stderr
+    assert result.stderr == ""  # an action leaves the index to the next search, damaged or not
     ids, stderr = answer(repo, "lot:L2026-099")
     assert ids == [record_id] and "rebuilt it from 6 record(s)" in stderr
 

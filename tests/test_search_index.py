@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -61,14 +62,16 @@ def test_missing_index_is_built_by_the_first_search_with_a_notice(repo_path: Pat
     assert "search index" not in run("search", "出厂检验").stderr
 
 
-def test_create_revise_void_and_sign_update_the_index_in_the_same_command(signing, repo_path: Path, catalog,
-                                                                          tmp_path: Path):
+def test_actions_leave_the_index_alone_and_the_next_search_finds_each_change(signing, repo_path: Path, catalog,
+                                                                           tmp_path: Path):
     run = signing
     assert run("index", "rebuild").exit_code == 0
+    rebuilt = index_state(repo_path)
     record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path)),
                     "--set", "standard=试验台编号 BENCH-7").output.strip()
-    state = index_state(repo_path)
-    assert state["commit"] == head(repo_path) and len(state["records"]) == 1
+    assert index_state(repo_path) == rebuilt  # the action cost no indexing
+    assert ids_found(run, "BENCH-7") == [record_id]
+    assert index_state(repo_path)["commit"] == head(repo_path)
 
     steps = [
         ("revise", record_id, "--set", "standard=返修后复检 retest after rework", "--reason", "retest"),
@@ -76,17 +79,34 @@ def test_create_revise_void_and_sign_update_the_index_in_the_same_command(signin
         ("void", record_id, "--reason", "entered against the wrong lot"),
     ]
     for step in steps:
-        before = index_state(repo_path)["records"]
+        before = index_state(repo_path)
         result = run(*step)
         assert result.exit_code == 0, result.output
-        after = index_state(repo_path)
-        assert after["commit"] == head(repo_path), step
-        assert after["records"] != before, f"{step[0]} did not reach the index"
-    # every change is searchable, and no search had to catch up
+        assert index_state(repo_path) == before, step
+        assert run("index", "status").exit_code == 1  # behind HEAD until the next search
+    # every change is searchable: the first search catches up with all three
     assert ids_found(run, "返修后复检") == [record_id] and ids_found(run, "BENCH-7") == []
+    assert index_state(repo_path)["commit"] == head(repo_path)
     assert ids_found(run, "signers:inspector") == [record_id]
     assert ids_found(run, "复核无误") == [record_id]
     assert ids_found(run, "status:void AND wrong lot") == [record_id]
+    assert run("index", "status").exit_code == 0
+
+
+def test_index_update_catches_up_at_once_and_builds_a_missing_index(repo_path: Path, run, catalog):
+    create(repo_path, catalog)
+    assert run("index", "rebuild").exit_code == 0
+    ids = [create(repo_path, catalog, lot=f"L2026-06{number}") for number in range(3)]
+    result = run("index", "update")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("indexed 3 record(s)") and head(repo_path)[:10] in result.stdout
+    state = index_state(repo_path)
+    assert state["commit"] == head(repo_path) and {path.rsplit("/", 1)[-1] for path in state["records"]} >= set(ids)
+    assert run("index", "update").stdout.startswith("indexed 0 record(s)")
+    shutil.rmtree(repo_path / ".qdocs" / "index")
+    rebuilt = run("index", "update")
+    assert rebuilt.exit_code == 0 and rebuilt.stdout.startswith("indexed 4 record(s)")
+    assert "search index not found: built it from 4 record(s)" in rebuilt.stderr
     assert run("index", "status").exit_code == 0
 
 
@@ -193,10 +213,9 @@ def test_a_killed_rebuild_leaves_the_live_index_working(repo_path: Path, run, ca
 def test_a_writer_killed_after_the_commit_loses_nothing(repo_path: Path, run, catalog, tmp_path: Path):
     create(repo_path, catalog)
     run("index", "rebuild")
-    data = write_example(catalog, "final-inspection", tmp_path, lot="L2026-077")
-    killed = qdocs_process("--repo", str(repo_path), "new", "final-inspection", "--data", str(data),
-                           env={"QDOCS_CRASH_AT": "index-commit"})
-    assert killed.returncode == 137  # the record is committed; the index was written but not its commit
+    create(repo_path, catalog, lot="L2026-077")
+    killed = qdocs_process("--repo", str(repo_path), "index", "update", env={"QDOCS_CRASH_AT": "index-commit"})
+    assert killed.returncode == 137  # the index was written but not its commit
     assert index_state(repo_path)["commit"] != head(repo_path)
     result = run("search", "lot:L2026-077")  # the files state.json names are intact: caught up, not rebuilt
     assert result.exit_code == 0 and result.stdout.startswith("FIR-") and result.stderr == ""
@@ -216,6 +235,9 @@ def test_concurrent_writers_and_searchers_lose_no_index_update(repo_path: Path, 
                                    "--data", str(data), env=environment)
             assert result.returncode == 0, result.stderr
             created.append(result.stdout.strip())
+            # each writer then brings the index up to date, as a scheduled job would
+            updated = qdocs_process("--repo", str(repo_path), "index", "update", env=environment)
+            assert updated.returncode == 0, updated.stderr
         return created
 
     def searcher(_: int) -> None:
@@ -232,7 +254,7 @@ def test_concurrent_writers_and_searchers_lose_no_index_update(repo_path: Path, 
         for future in searchers:
             future.result()
     assert len(set(created)) == 6
-    state = index_state(repo_path)  # read directly: nothing has caught up since the last writer
+    state = index_state(repo_path)  # read directly: nothing has caught up since the last writer's update
     assert state["commit"] == head(repo_path)
     indexed_ids = {path.rsplit("/", 1)[-1] for path in state["records"]}
     assert set(created) <= indexed_ids and len(indexed_ids) == 7

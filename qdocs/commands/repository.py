@@ -31,7 +31,6 @@ def init(context: click.Context, path: str | None, site: str | None, time_zone: 
       qdocs init records-copy --site S2
     """
     from qdocs.founding import init_repository
-    from qdocs.hooks import keep_caches_current
     from qdocs.repository import CONFIG_PATH
     from qdocs.trust.genesis import Enrollment
 
@@ -45,7 +44,7 @@ def init(context: click.Context, path: str | None, site: str | None, time_zone: 
             administrator = Enrollment(admin_name, full_name or "", lambda: passphrase(confirm=True))
     repository, message = init_repository(target, site, context.obj["actor"], time_zone=time_zone,
                                           administrator=administrator)
-    context.obj["repository"] = keep_caches_current(repository)
+    context.obj["repository"] = repository
     click.echo(message)
 
 

@@ -92,6 +92,7 @@ def index_group() -> None:
 
     \b
       qdocs index status
+      qdocs index update
       qdocs index rebuild
     """
 
@@ -116,6 +117,30 @@ def index_rebuild(context: click.Context) -> None:
         finish()
     seconds = time.monotonic() - started
     click.echo(f"indexed {count} record(s) in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} records/s)")
+
+
+@index_group.command("update")
+@click.pass_context
+def index_update(context: click.Context) -> None:
+    """Index the records changed since the commit the index holds (what the next search would
+    do first); builds a missing index and rebuilds a damaged one.
+
+    Examples:
+
+    \b
+      qdocs new final-inspection --batch inspections.csv && qdocs index update
+    """
+    from qdocs.search.index import SearchIndex
+
+    started = time.monotonic()
+    repository = open_repository(context)
+    report, finish = progress_once_known(lambda total: f"indexing {total} records")
+    try:
+        count = SearchIndex(repository).update(report)
+    finally:
+        finish()
+    click.echo(f"indexed {count} record(s) in {time.monotonic() - started:.1f} s; "
+               f"the index holds commit {(repository.git.head() or '')[:10]} (HEAD)")
 
 
 @index_group.command("status")

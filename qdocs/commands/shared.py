@@ -95,15 +95,13 @@ def actor_name(given: str | None) -> str:
 
 
 def open_repository(context: click.Context, during_merge: bool = False):
-    """The ``--repo`` repository, opened on first use and kept for the rest of the command,
-    with the hooks that keep derived caches (the search index) current after each action.
-    While a git merge is unfinished in it, only a command that says ``during_merge`` opens it."""
-    from qdocs.hooks import keep_caches_current
+    """The ``--repo`` repository, opened on first use and kept for the rest of the command.
+    Actions leave the search index to the next search (:mod:`qdocs.hooks`).  While a git
+    merge is unfinished in it, only a command that says ``during_merge`` opens it."""
     from qdocs.repository import Repository
 
     if "repository" not in context.obj:
-        context.obj["repository"] = keep_caches_current(Repository.open(context.obj["repository_path"],
-                                                                        during_merge=during_merge))
+        context.obj["repository"] = Repository.open(context.obj["repository_path"], during_merge=during_merge)
     return context.obj["repository"]
 
 

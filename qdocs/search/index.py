@@ -131,6 +131,16 @@ class SearchIndex:
         except IndexUnreadable:
             self._heal()
 
+    def update(self, progress: Progress | None = None) -> int:
+        """``qdocs index update``: catch up with HEAD now, waiting for another process
+        indexing meanwhile; a missing index is built and a damaged one rebuilt (with a
+        notice).  Returns how many records were indexed."""
+        with self._storage_errors():
+            try:
+                return self._catch_up(None, damage.reading, progress)
+            except IndexUnreadable:
+                return self._heal(progress)  # built or rebuilt whole, with its notice
+
     def update_after_commit(self) -> None:
         """The after-commit hook: index what the action changed."""
         try:
@@ -208,27 +218,30 @@ class SearchIndex:
             return False
         return now != generation or (latest.commit, latest.toc) != (state.commit, state.toc)
 
-    def _heal(self) -> None:
+    def _heal(self, progress: Progress | None = None) -> int:
         """Under the lock, check the index thoroughly (every file hashed); rebuild it if
         it is missing, damaged or outdated, then catch up with HEAD.  The check under
         the lock also finds the index already rebuilt by another process that met the
-        same damage, or whole again once a writer that was replacing files is done."""
+        same damage, or whole again once a writer that was replacing files is done.
+        Returns how many records were indexed (all of them after a rebuild)."""
+        count = 0
         with self.generations.locked():
             try:
                 state = self.generations.verified(self.generations.current(), thorough=True)
                 self._check_commit(state)
             except IndexUnreadable as found:
                 started = time.monotonic()
-                generation, count = self._build(None)
+                generation, count = self._build(progress)
                 self.generations.switch(generation)
                 seconds = time.monotonic() - started
                 self.repository.notices.append(
                     f"search index not found: built it from {count} record(s) in {seconds:.1f} s"
                     if isinstance(found, IndexMissing) else
                     f"the search index was {found}; rebuilt it from {count} record(s) in {seconds:.1f} s")
-        self._catch_up(None, contextlib.nullcontext)
+        return count + self._catch_up(None, contextlib.nullcontext, progress)
 
-    def _catch_up(self, wait: float | None, guard: Callable[[], ContextManager[Any]]) -> int:
+    def _catch_up(self, wait: float | None, guard: Callable[[], ContextManager[Any]],
+                  progress: Progress | None = None) -> int:
         head = self.repository.git.head()
         if head is None or read_state(self.generations.current()).commit == head:
             return 0
@@ -243,7 +256,7 @@ class SearchIndex:
             folders = set(list_records(self.repository.root, head)) if state.commit is None \
                 else changed_folders(self.repository.root, state.commit, head)
             with guard():
-                index_commit(self.repository, generation, head, folders)
+                index_commit(self.repository, generation, head, folders, progress)
             return len(folders)
 
     def _check_commit(self, state: State) -> None:
