@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .catalog import RecordType
 from .errors import DataFileError, DuplicateKeyError
@@ -45,7 +45,7 @@ def read_batch_file(path: str | Path, record_type: RecordType) -> list[dict[str,
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         return _parse_csv(content, path, record_type)
-    data = _parse_json(content, path) if suffix == ".json" else _parse_yaml(content, path)
+    data = _parse_json(content, path) if suffix == ".json" else _parse_yaml(content, path, yamlio.load_list_as_text)
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -86,9 +86,9 @@ def _read(path: str | Path) -> str:
         raise DataFileError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
 
 
-def _parse_yaml(content: str, path: str | Path) -> Any:
+def _parse_yaml(content: str, path: str | Path, load: Callable[[str], Any] = yamlio.load_as_text) -> Any:
     try:
-        return yamlio.load_as_text(content)
+        return load(content)
     except DuplicateKeyError as error:
         raise DataFileError(f"{path}: {error}") from None
     except yamlio.YAMLError as error:

@@ -99,3 +99,65 @@ _TextLoader.add_constructor("tag:yaml.org,2002:null", lambda loader, node: None)
 
 
 YAMLError = yaml.YAMLError
+
+
+def load_list_as_text(text: str) -> Any:
+    """:func:`load_as_text` for a batch file, in a fraction of its memory: when the document is
+    a list, its items are read one at a time.  PyYAML builds a node (with two position marks)
+    for every scalar of a document before it makes any Python value of it: a 10 MB list of
+    10,000 records took 230 MiB that way, against the 46 MiB of the values themselves.  Here
+    the parser's events are gathered for one item, that item composed and constructed, and
+    its nodes dropped before the next.  Anything else (a mapping, several documents, an alias
+    to an anchor of another item) is read whole by :func:`load_as_text`, which answers it (or
+    refuses it) exactly as before."""
+    events = yaml.parse(text, Loader=_BaseLoader)
+    opening = [next(events, None), next(events, None), next(events, None)]
+    if not isinstance(opening[2], yaml.SequenceStartEvent) or opening[2].anchor is not None:
+        return load_as_text(text)
+    constructor = _TextLoader("")
+    items: list[Any] = []
+    try:
+        for event in events:
+            if isinstance(event, yaml.SequenceEndEvent):
+                break
+            gathered, depth = [event], _depth(event)
+            while depth:
+                following = next(events)
+                gathered.append(following)
+                depth += _depth(following)
+            items.append(constructor.construct_document(_ItemComposer(gathered).get_single_node()))
+        rest = [type(event) for event in events]
+    except yaml.composer.ComposerError:
+        return load_as_text(text)  # an alias to an anchor of another item: read whole
+    if rest != [yaml.DocumentEndEvent, yaml.StreamEndEvent]:
+        return load_as_text(text)
+    return items
+
+
+def _depth(event: yaml.Event) -> int:
+    if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+        return 1
+    if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+        return -1
+    return 0
+
+
+class _ItemComposer(yaml.composer.Composer, yaml.resolver.BaseResolver):
+    """Composes one item of a list from its gathered parser events, as a document of its own
+    (with the base resolver: every scalar is text, as for :class:`_TextLoader`)."""
+
+    def __init__(self, events: list[yaml.Event]) -> None:
+        yaml.composer.Composer.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
+        self._events = [yaml.StreamStartEvent(), yaml.DocumentStartEvent(), *events, yaml.DocumentEndEvent(),
+                        yaml.StreamEndEvent()]
+        self._events.reverse()
+
+    def check_event(self, *choices: type) -> bool:
+        return bool(self._events) and (not choices or isinstance(self._events[-1], choices))
+
+    def peek_event(self) -> yaml.Event:
+        return self._events[-1]
+
+    def get_event(self) -> yaml.Event:
+        return self._events.pop()

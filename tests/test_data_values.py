@@ -262,3 +262,44 @@ def test_parts_used_is_listed_or_said_to_be_none(catalog, run, repo_path: Path, 
 
     data.write_text(_edited(text, "parts_used: PLACEHOLDER", "parts_used: 无"), encoding="utf-8")
     assert _created(run, repo_path, "service-record", "--data", str(data)).data["parts_used"] == "none"
+
+
+BATCH_CASES = [
+    "- a: 1\n  b: [x, y]\n- a: 2\n",
+    "- a: 1\n  a: 2\n",  # a key twice: refused with both lines
+    "- &first {a: 1}\n- *first\n",  # an alias to another item's anchor: read whole
+    "- {a: &one 1, b: *one}\n",  # anchors inside one item
+    "{records: [{a: 1}]}\n",  # the list under "records"
+    "- a\n---\n- b\n",  # two documents: refused
+    "- a: [1, 2\n",  # malformed
+    "[]\n",
+    "- ~\n- 'null'\n- \n- 'yes'\n- 0012\n",  # nulls and text as typed
+    "- a: |\n    line 1 & <泵>\n    line 2\n",
+]
+
+
+@pytest.mark.parametrize("text", BATCH_CASES)
+def test_a_batch_read_item_by_item_is_what_reading_it_whole_gives(text: str):
+    def outcome(load):
+        try:
+            return "read", load(text)
+        except Exception as error:  # noqa: BLE001 - the refusal itself is compared
+            return type(error).__name__, str(error)
+
+    assert outcome(yamlio.load_list_as_text) == outcome(yamlio.load_as_text)
+
+
+def test_a_large_batch_is_read_item_by_item_in_a_fraction_of_the_memory():
+    import tracemalloc
+
+    rows = [{"product": "PUMP-X200", "lot": f"L2026-{number:03d}", "note": f"检验记录 A&B <泵> {number}\nline 2",
+             "items": [{"item": "外观", "result": f"符合 {number}"}, {"item": "压力", "result": "1.6 MPa"}]}
+            for number in range(3000)]
+    text = yamlio.dump(rows)
+    peaks = {}
+    for load in (yamlio.load_as_text, yamlio.load_list_as_text):
+        tracemalloc.start()
+        assert load(text) == rows
+        peaks[load.__name__] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peaks["load_list_as_text"] * 2.5 < peaks["load_as_text"], peaks

@@ -132,17 +132,39 @@ class WorkerProcess:
     def _pool(self) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=_lowest_priority)
+                self._executor = worker_pool(1, lowest_priority=True)
             return self._executor
 
 
-def _lowest_priority() -> None:
-    """The worker yields the processor to the server and to writers: pages first, the audit after."""
-    try:
-        os.nice(10)
-    except (AttributeError, OSError):
-        pass
+def worker_pool(processes: int, lowest_priority: bool = False) -> ProcessPoolExecutor:
+    """``processes`` worker processes started with ``spawn`` (fresh interpreters, nothing of
+    the server's threads copied), each ending itself when the server's process is gone."""
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(os.getpid(), lowest_priority))
+
+
+#: how often a worker looks whether the server's process is still there (seconds)
+PARENT_CHECK = 1.0
+
+
+def _start_worker(parent: int, lowest_priority: bool) -> None:
+    """In a new worker: at the lowest priority if asked (the worker yields the processor to
+    the server and to writers: pages first, the audit after), and watching the server's
+    process.  A worker waits for work on a pipe its own process also holds open, so it would
+    wait forever for a server killed without closing it (``kill -9``, a crash): it ends
+    itself once its parent is no longer the server."""
+    if lowest_priority:
+        try:
+            os.nice(10)
+        except (AttributeError, OSError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), name="qdocs-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(0)
 
 
 def audit_in_worker(root: str) -> Audit:

@@ -21,7 +21,6 @@ while the server's writer keeps it current and nobody else is indexing (waiting 
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +30,7 @@ from pathlib import Path
 from ..repository import Repository
 from ..search.index import SearchIndex
 from ..search.model import Filters, Found
+from .auditing import worker_pool
 
 #: worker processes searching at once (each holds its own open searcher)
 PROCESSES = 2
@@ -84,7 +84,7 @@ class Searcher:
     def _pool(self) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = worker_pool(self.processes)
             return self._executor
 
 

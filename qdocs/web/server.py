@@ -11,6 +11,8 @@ address.
 from __future__ import annotations
 
 import errno
+import signal
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -36,7 +38,25 @@ def serve(repository_path: str | Path, settings: Settings, host: str = "127.0.0.
         raise EnvironmentFailure(f"cannot listen on {host}:{port}: {reason}") from None
     if ready is not None:
         ready(f"http://{host}:{server.effective_port}/")
+    stop = _stop_on_terminate()
     try:
         server.run()
     finally:
         server.close()
+        app.extensions["qdocs"].workspace.close()  # the search, audit and index workers with it
+        stop()
+
+
+def _stop_on_terminate() -> Callable[[], None]:
+    """``kill`` (SIGTERM, how service managers stop a server) stops the server as Ctrl-C does,
+    so that its worker processes are stopped with it; returns what puts the old handler back.
+    Only the main thread may set a handler: a server run in another thread (tests) is stopped
+    by its caller."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)

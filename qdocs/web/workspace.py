@@ -70,6 +70,12 @@ class Workspace:
         self.index_here = True
         self._guard = threading.Lock()
 
+    def close(self) -> None:
+        """Stop the worker processes (the server is stopping)."""
+        self.searcher.close()
+        self.audit_worker.close()
+        self.index_worker.close()
+
     def begin_request(self) -> None:
         """Read HEAD once for this request: every read of the request sees the same commit."""
         self._local.pinned = False
