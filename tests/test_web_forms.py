@@ -38,6 +38,16 @@ def form_post(record_type, values: dict) -> dict:
     return {**state.values, **{f"rows.{key}": str(count) for key, count in state.rows.items()}}
 
 
+def made_by_qdocs_new(repo: Path, tmp_path: Path, type_id: str, values: dict, user: str):
+    """The record ``qdocs new TYPE --data F`` makes in ``repo`` from a data file of ``values``."""
+    data_file = tmp_path / f"{type_id}.yaml"
+    data_file.write_text(yamlio.dump(values), encoding="utf-8")
+    result = CliRunner().invoke(cli.cli, ["--repo", str(repo), "--actor", user, "new", type_id, "--data",
+                                          str(data_file)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return get_record(Repository.open(repo), result.output.strip().splitlines()[-1])
+
+
 def open_form(client, type_id: str) -> str:
     page = client.get(f"/records/new/{type_id}")
     assert page.status_code == 200, page.text
@@ -61,12 +71,7 @@ def test_each_record_type_made_from_its_form_stores_what_qdocs_new_stores(demo_r
         assert answer.status_code == 303, (type_id, answer.text[:3000])
         record_id = answer.headers["Location"].rsplit("/", 1)[1]
         made = get_record(Repository.open(demo_repo), record_id)
-        data_file = tmp_path / f"{type_id}.yaml"
-        data_file.write_text(yamlio.dump(values), encoding="utf-8")
-        result = CliRunner().invoke(cli.cli, ["--repo", str(command_line_copy), "--actor", user, "new", type_id,
-                                              "--data", str(data_file)], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        stored = get_record(Repository.open(command_line_copy), result.output.strip().splitlines()[-1])
+        stored = made_by_qdocs_new(command_line_copy, tmp_path, type_id, values, user)
         assert made.data == stored.data, type_id
         assert made.subject == stored.subject and made.status == "draft"
         page = client.get(f"/records/{record_id}")

@@ -11,16 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import cli
-from qdocs import yamlio
 from qdocs.examples import example_values
 from qdocs.queries import get_record, iter_records
 from qdocs.repository import Repository
 from qdocs.web.forms.model import state_from_values
 from tests.conftest import docx_text
-from tests.test_web_forms import preparer
+from tests.test_web_forms import made_by_qdocs_new, preparer
 from tests.test_web_browser import ARTIFACTS, CHROMIUM, _log_in, browser, server  # noqa: F401
 from tests.web_support import demo_repo, demo_template  # noqa: F401
 
@@ -39,12 +36,7 @@ def test_fill_a_form_with_a_table_see_its_problems_restore_a_draft_and_create_on
                                                                                    browser):
     ARTIFACTS.mkdir(exist_ok=True)
     before = inspections(demo_repo)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.goto(server + "/login")
-    _log_in(page, "demo.inspector")
+    context, page, problems = _logged_in(browser, server, "demo.inspector")
     page.get_by_role("link", name="新建记录 New record").click()
     page.get_by_role("link", name="出厂检验报告").click()
     assert page.url == server + "/records/new/final-inspection"
@@ -118,9 +110,7 @@ def test_every_record_type_filled_in_the_browser_stores_what_qdocs_new_stores(de
     for type_id, record_type in catalog.types.items():
         user = preparer(Repository.open(demo_repo), type_id)
         if user not in pages:
-            pages[user] = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-            pages[user].goto(server + "/login")
-            _log_in(pages[user], user)
+            pages[user] = _logged_in(browser, server, user)[1]
         page = pages[user]
         values = example_values(catalog, record_type)
         if type_id == "nonconformance":  # typed text reaches the document as typed
@@ -131,12 +121,7 @@ def test_every_record_type_filled_in_the_browser_stores_what_qdocs_new_stores(de
         page.wait_for_url(server + "/records/*")
         record_id = page.url.rsplit("/", 1)[1]
         assert "草稿 Draft" in page.locator("h1").inner_text(), type_id
-        data_file = tmp_path / f"{type_id}.yaml"
-        data_file.write_text(yamlio.dump(values), encoding="utf-8")
-        result = CliRunner().invoke(cli.cli, ["--repo", str(command_line_copy), "--actor", user, "new", type_id,
-                                              "--data", str(data_file)], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        stored = get_record(Repository.open(command_line_copy), result.output.strip().splitlines()[-1])
+        stored = made_by_qdocs_new(command_line_copy, tmp_path, type_id, values, user)
         made = get_record(Repository.open(demo_repo), record_id)
         assert made.data == stored.data, type_id
         assert made.subject == stored.subject and made.status == "draft", type_id
@@ -151,12 +136,7 @@ def test_every_record_type_filled_in_the_browser_stores_what_qdocs_new_stores(de
 
 def test_the_quality_dashboard_draws_its_charts_in_the_browser(demo_repo: Path, server: str, browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.goto(server + "/login")
-    _log_in(page, "demo.qc-manager")
+    context, page, problems = _logged_in(browser, server, "demo.qc-manager")
     page.goto(server + "/quality?product=PUMP-X200")
     charts = page.locator("img[src*='/quality/']")
     assert charts.count() == 3
@@ -171,6 +151,17 @@ def test_the_quality_dashboard_draws_its_charts_in_the_browser(demo_repo: Path, 
     page.screenshot(path=str(ARTIFACTS / "quality-dashboard.png"), full_page=True)
     assert not problems, problems
     context.close()
+
+
+def _logged_in(browser, server: str, user: str) -> tuple[object, object, list[str]]:
+    """A new browser context with a page logged in as ``user``, and the console errors it gets."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto(server + "/login")
+    _log_in(page, user)
+    return context, page, problems
 
 
 def _fill(page, record_type, values: dict) -> None:

@@ -159,7 +159,7 @@ def test_a_large_repository_is_searched_by_worker_processes_with_the_same_answer
         for query in ("检验", "pump", "type:final-inspection", "检验&page=2", "检验&type=final-inspection"):
             expected, got = here.get(f"/search.json?q={query}").get_json(), there.get(f"/search.json?q={query}").get_json()
             assert got == expected and got["total"] > 0
-        assert searcher._executor is not None  # the worker processes answered
+        assert searcher.workers._executor is not None  # the worker processes answered
         bad = there.get("/search.json?q=%22unclosed")  # the library's refusal crosses the process boundary
         assert bad.status_code == 400 and "malformed query" in bad.get_json()["error"]
         # a commit made by another process: the worker catches the index up, as the thread would

@@ -111,29 +111,42 @@ class WorkerProcess:
 
     def __init__(self, job: Callable[[str], Any]) -> None:
         self.job = job
-        self._executor: ProcessPoolExecutor | None = None
+        self.workers = WorkerPool(1, lowest_priority=True)
         self._pending: Future | None = None
         self._lock = threading.Lock()
-        self._pool_lock = threading.Lock()
 
     def __call__(self, repository: Repository, previous: object = None) -> Any:
-        return self._pool().submit(self.job, str(repository.root)).result()
+        return self.workers.get().submit(self.job, str(repository.root)).result()
 
     def nudge(self, root: Path) -> None:
         with self._lock:
             if self._pending is None or self._pending.done():
-                self._pending = self._pool().submit(self.job, str(root))
+                self._pending = self.workers.get().submit(self.job, str(root))
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self.workers.close()
 
-    def _pool(self) -> ProcessPoolExecutor:
-        with self._pool_lock:
+
+class WorkerPool:
+    """Worker processes (:func:`worker_pool`) started on first need and stopped by :meth:`close`;
+    used again after a close, they start anew."""
+
+    def __init__(self, processes: int, lowest_priority: bool = False) -> None:
+        self.processes, self.lowest_priority = processes, lowest_priority
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ProcessPoolExecutor:
+        with self._lock:
             if self._executor is None:
-                self._executor = worker_pool(1, lowest_priority=True)
+                self._executor = worker_pool(self.processes, self.lowest_priority)
             return self._executor
+
+    def close(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
 
 
 def worker_pool(processes: int, lowest_priority: bool = False) -> ProcessPoolExecutor:

@@ -22,7 +22,6 @@ while the server's writer keeps it current and nobody else is indexing (waiting 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 from ..repository import Repository
 from ..search.index import SearchIndex
 from ..search.model import Filters, Found
-from .auditing import worker_pool
+from .auditing import WorkerPool
 
 #: worker processes searching at once (each holds its own open searcher)
 PROCESSES = 2
@@ -57,8 +56,7 @@ class Searcher:
         self.processes_from = processes_from
         #: the engine keeps one open searcher per process: searches made here take turns on it
         self.lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self.workers = WorkerPool(processes)
 
     def search(self, repository: Repository, records: int, text: str, filters: Filters, limit: int,
                catch_up: bool) -> Answer:
@@ -70,22 +68,13 @@ class Searcher:
             with self.lock:
                 return search_here(repository, text, filters, limit, wait)
         try:
-            return self._pool().submit(search_in_worker, str(self.root), text, filters, limit, wait).result()
+            return self.workers.get().submit(search_in_worker, str(self.root), text, filters, limit, wait).result()
         except BrokenProcessPool:  # a worker died (killed, out of memory): start new ones, search once more
             self.close()
-            return self._pool().submit(search_in_worker, str(self.root), text, filters, limit, wait).result()
+            return self.workers.get().submit(search_in_worker, str(self.root), text, filters, limit, wait).result()
 
     def close(self) -> None:
-        with self._pool_lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
-
-    def _pool(self) -> ProcessPoolExecutor:
-        with self._pool_lock:
-            if self._executor is None:
-                self._executor = worker_pool(self.processes)
-            return self._executor
+        self.workers.close()
 
 
 def search_here(repository: Repository, text: str, filters: Filters, limit: int, catch_up_wait: float) -> Answer:
