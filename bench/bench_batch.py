@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ PROJECT = BENCH.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(BENCH))
 
-from bench_search import compile_project, machine, tree_rss  # noqa: E402
+from bench_search import compile_project, machine, run_with_peak  # noqa: E402
 
 TYPE_ID = "final-inspection"
 TARGET_MIB = 200
@@ -74,23 +73,11 @@ def main() -> None:
                    check=True, env=environment, capture_output=True)
     print(f"[{time.strftime('%H:%M:%S')}] {arguments.rows} rows, {data.stat().st_size / 2 ** 20:.1f} MiB of YAML",
           file=sys.stderr, flush=True)
-    started = time.monotonic()
-    process = subprocess.Popen([*qdocs, "--actor", "bench.admin", "new", TYPE_ID, "--batch", str(data)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-    peak = [0]
-
-    def sample() -> None:
-        while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss(process.pid))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    output, errors = process.communicate()
-    sampler.join()
-    seconds = time.monotonic() - started
-    if process.returncode != 0:
-        raise SystemExit(f"qdocs new --batch failed ({process.returncode}): {errors.strip()[-500:]}")
+    done, seconds, peak = run_with_peak([*qdocs, "--actor", "bench.admin", "new", TYPE_ID, "--batch", str(data)],
+                                        env=environment)
+    if done.returncode != 0:
+        raise SystemExit(f"qdocs new --batch failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    output = done.stdout
     made = [line for line in output.splitlines() if line.startswith("FIR-")]
     listed = subprocess.run(["git", "-C", str(work / "records"), "ls-files", "*/record.yaml"], capture_output=True,
                             text=True, check=True).stdout.splitlines()
@@ -99,8 +86,8 @@ def main() -> None:
     report = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), "machine": machine(),
               "rows": arguments.rows, "yaml_mib": round(data.stat().st_size / 2 ** 20, 1),
               "seconds": round(seconds, 1), "records_per_s": round(arguments.rows / seconds, 1),
-              "peak_tree_pss_mib": round(peak[0] / 2 ** 20, 1), "target_mib": TARGET_MIB,
-              "pass": peak[0] / 2 ** 20 <= TARGET_MIB, "load_average_end": round(os.getloadavg()[0], 1)}
+              "peak_tree_pss_mib": round(peak / 2 ** 20, 1), "target_mib": TARGET_MIB,
+              "pass": peak / 2 ** 20 <= TARGET_MIB, "load_average_end": round(os.getloadavg()[0], 1)}
     print(json.dumps(report, ensure_ascii=False, indent=2))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -462,10 +462,11 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure_rebuild(root: Path) -> dict[str, Any]:
-    command = [sys.executable, str(PROJECT / "cli.py"), "--repo", str(root), "index", "rebuild"]
+def run_with_peak(command: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float, int]:
+    """Run ``command``, sampling the PSS of its whole process tree every 50 ms: (the finished
+    process with its output, seconds, peak bytes)."""
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = [0]
 
     def sample() -> None:
@@ -477,12 +478,18 @@ def measure_rebuild(root: Path) -> dict[str, Any]:
     sampler.start()
     output, errors = process.communicate()
     sampler.join()
-    seconds = time.monotonic() - started
-    if process.returncode != 0:
-        raise SystemExit(f"rebuild failed: {errors}")
-    count = int(output.split()[1])
+    done = subprocess.CompletedProcess(command, process.returncode, output, errors)
+    return done, time.monotonic() - started, peak[0]
+
+
+def measure_rebuild(root: Path) -> dict[str, Any]:
+    command = [sys.executable, str(PROJECT / "cli.py"), "--repo", str(root), "index", "rebuild"]
+    done, seconds, peak = run_with_peak(command)
+    if done.returncode != 0:
+        raise SystemExit(f"rebuild failed: {done.stderr}")
+    count = int(done.stdout.split()[1])
     return {"records": count, "seconds": round(seconds, 1), "records_per_s": round(count / seconds, 1),
-            "peak_tree_pss_mib": round(peak[0] / 2 ** 20, 1), "output": output.strip()}
+            "peak_tree_pss_mib": round(peak / 2 ** 20, 1), "output": done.stdout.strip()}
 
 
 def qdocs_query(index: Any, text: str) -> Any:
