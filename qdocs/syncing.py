@@ -218,8 +218,11 @@ def sequences_at(git: Git, commit: str) -> dict[str, dict[str, int]]:
 def status(repository: Repository, remote: str | None = None, fetch_first: bool = False) -> dict[str, Any]:
     """This copy's site, its remotes and what waits to be sent to and received from each
     (against the remote-tracking branch as last fetched; ``fetch_first`` fetches ``remote``,
-    or every remote, first), and whether a git merge is unfinished.  Works offline."""
+    or every remote, first), and whether a git merge is unfinished.  Works offline.  git's
+    index is brought up to date first (:mod:`qdocs.store.staging`), so that plain
+    ``git status`` agrees with it."""
     git = repository.git
+    git.catch_up_index()
     known = remotes.remotes(git)
     if remote is not None:
         remotes.require_remote(git, remote)

@@ -126,7 +126,12 @@ def git(repo: Path, *args: str) -> str:
 
 
 def repository_state(repo: Path) -> tuple[str, str, list[str]]:
-    """HEAD, porcelain status and every file: equal before and after means nothing was written."""
+    """HEAD, porcelain status and every file: equal before and after means nothing was written.
+    (git's index is first caught up with what qdocs committed, as any qdocs command that
+    lists records would: the index is git's cache, not a record.)"""
+    from qdocs.store.runner import Git
+
+    Git(repo).run("status", "--porcelain")
     files = sorted(str(path.relative_to(repo)) for path in repo.rglob("*") if ".git" not in path.parts)
     return git(repo, "rev-parse", "HEAD").strip(), git(repo, "status", "--porcelain"), files
 

@@ -81,6 +81,9 @@ def recover(git: Git, journal_path: Path) -> str | None:
         return None
     head = git.head()
     if head and head != journal.head and _head_has_operation(git, journal.operation):
+        if journal.paths:  # git's index may not have caught up with it (:mod:`.staging`)
+            git.run("reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul",
+                    input="\0".join(journal.paths).encode(), check=False)
         clear_journal(journal_path)
         return f"recovered: the interrupted {journal.describe()} had been committed; finished it"
     if journal.paths:

@@ -15,6 +15,14 @@ from pathlib import Path
 from ..errors import RepositoryBusyError
 
 DEFAULT_TIMEOUT = 120.0
+#: the lock files this process holds (a second flock of the same file by the same process
+#: would wait for itself: code below a holder asks :func:`held_here` instead)
+_HELD: set[str] = set()
+
+
+def held_here(path: Path) -> bool:
+    """Whether this process holds the lock at ``path``."""
+    return str(Path(path)) in _HELD
 
 
 class RepositoryLock:
@@ -32,6 +40,7 @@ class RepositoryLock:
             os.close(handle)
             return False
         self._handle = handle
+        _HELD.add(str(self.path))
         return True
 
     def acquire(self) -> None:
@@ -50,6 +59,7 @@ class RepositoryLock:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             os.close(self._handle)
             self._handle = None
+            _HELD.discard(str(self.path))
 
     @property
     def held(self) -> bool:

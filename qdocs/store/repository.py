@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator
 from .. import timezones, yamlio
 from ..errors import MergeUnfinishedError, NotARepositoryError, StorageError, UsageError
 from ..events import EventWriter
-from . import trailers
+from . import staging, trailers
 from .crashpoints import crash_point
 from .journal import Journal, clear_journal, recover, write_journal
 from .lastcommit import remember_commit
@@ -189,6 +189,7 @@ class Repository:
             yield
         finally:
             self.lock.release()
+            staging.start_catch_up(self.root)  # git's index, if actions left it behind
 
     @contextlib.contextmanager
     def transaction(self, action: str, paths: list[str], records: list[str]) -> Iterator["Change"]:

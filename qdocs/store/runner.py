@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from .. import clock
 from ..errors import StorageError, ToolMissingError
+from . import staging
 
 GIT_MISSING = "git is not installed: install git (e.g. apt-get install git)"
 
@@ -74,6 +75,7 @@ def outcome(root: Path, *args: str, env: dict[str, str] | None = None,
 def start(root: Path, args: list[str], stdin: Any = DEVNULL, stdout: Any = PIPE,
           stderr: Any = DEVNULL) -> subprocess.Popen:
     """A git process left running (a reader fed through a pipe, or a lister writing to a file)."""
+    _index_current(root, args, None)
     try:
         return subprocess.Popen(["git", *args], cwd=root, env=environment(), stdin=stdin, stdout=stdout,
                                 stderr=stderr)
@@ -114,11 +116,39 @@ def failure(args: tuple[str, ...] | list[str], returncode: int, stderr: bytes) -
 
 def _completed(root: Path, args: tuple[str, ...], input: bytes | None,
                env: dict[str, str] | None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    _index_current(root, args, env)
     try:
         return subprocess.run(["git", *args], cwd=root, input=input, env=environment(env),
                               stdout=PIPE, stderr=PIPE, check=False, timeout=timeout)
     except FileNotFoundError:
         raise ToolMissingError(GIT_MISSING) from None
+
+
+def _index_current(root: Path, args: tuple[str, ...] | list[str], env: dict[str, str] | None) -> None:
+    """Before a git command that uses the index, the paths qdocs committed without it are
+    brought into it (:mod:`.staging`); not for a command given an index file of its own."""
+    if (env and "GIT_INDEX_FILE" in env) or "GIT_INDEX_FILE" in os.environ:
+        return
+    position = 0
+    while position < len(args) and args[position].startswith("-"):
+        position += 2 if args[position] in ("-c", "-C") else 1
+    if position < len(args) and args[position] in staging.INDEX_COMMANDS and staging.behind(root):
+        staging.catch_up_when_free(root, _unhooked)  # a writer at work: it reads HEAD meanwhile
+
+
+def catch_up_runner(root: Path, *args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """The git runner :func:`qdocs.store.staging.catch_up` is given (it must not come back to it)."""
+    return _unhooked(root, *args, input=input)
+
+
+def _unhooked(root: Path, *args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """git run directly (for :mod:`.staging` itself): exit status, output, complaints."""
+    try:
+        completed = subprocess.run(["git", *args], cwd=root, input=input, env=environment(), stdout=PIPE,
+                                   stderr=PIPE, check=False)
+    except FileNotFoundError:
+        raise ToolMissingError(GIT_MISSING) from None
+    return completed.returncode, completed.stdout, completed.stderr
 
 
 class Git:
@@ -160,6 +190,12 @@ class Git:
             pass
         output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
         return output or None
+
+    def catch_up_index(self) -> bool:
+        """Bring git's index up to date with what qdocs committed without it (:mod:`.staging`),
+        so that plain ``git status`` shows a clean tree; True when nothing is left behind
+        (it waits for a writer at work, as long as a writer would)."""
+        return staging.catch_up_when_free(self.root, _unhooked, wait=120.0)
 
     def commit_exists(self, commit: str) -> bool:
         return self.status("cat-file", "-e", f"{commit}^{{commit}}") == 0

@@ -48,6 +48,20 @@ def blob_entry(path: Path) -> tuple[bytes, str] | None:
     return (b"100755" if status.st_mode & 0o100 else b"100644"), digest
 
 
+def stored_blob(root: Path, path: str) -> tuple[bytes, str] | None:
+    """(mode, blob id) of a work-tree file, its blob written to the object database (as
+    ``git update-index --add`` would); None when the file is gone."""
+    file = Path(root) / path
+    try:
+        status = os.lstat(file)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        raise UnsupportedTree(f"{file} is not a regular file")
+    digest = write_object(Path(root) / ".git", "blob", file.read_bytes())
+    return (b"100755" if status.st_mode & 0o100 else b"100644"), digest
+
+
 def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, str] | None]) -> str:
     """The id of the root tree of ``parent`` with ``changes`` applied (path → (mode, blob
     id), or None to remove).  The blobs must already be in the object database."""

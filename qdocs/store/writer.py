@@ -2,13 +2,17 @@
 
 ``git add`` + ``git commit`` refresh the stat data of every tracked file: on a
 10,000-record repository that alone was 100 ms per action.  Here only what
-changed is touched: ``git update-index`` of the written files (which also
-stores their blobs), the new trees along their paths (:mod:`.trees`), the commit
-object and the move of the branch from the parent to it, with its reflog lines
-(:mod:`.commits`; the branch moves only if it still names the parent).  Where
-those modules decline (an unusual layout, names git would rewrite, git settings
-in the environment), ``git write-tree``, ``commit-tree`` and ``update-ref`` do
-the same.  The result is tested byte for byte against git (tests/test_gitobjects.py).
+changed is touched: the written files' blobs, the new trees along their paths
+(:mod:`.trees`), the commit object and the move of the branch from the parent to
+it, with its reflog lines (:mod:`.commits`; the branch moves only if it still
+names the parent), all written directly.  git's index is not read or written by
+the action: its paths are noted and the index caught up in batches
+(:mod:`.staging`), since reading and writing the whole index cost more than the
+rest of the commit in a large repository.  Where those modules decline (an
+unusual layout, names git would rewrite, git settings in the environment) and
+every ``REFRESH_EVERY``-th action, ``git update-index``, ``write-tree``,
+``commit-tree`` and ``update-ref`` do the same.  The result is tested byte for
+byte against git (tests/test_gitobjects.py).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import os
 from pathlib import Path
 
 from ..errors import StorageError
-from . import commits
+from . import commits, staging
 from .runner import Git, start_detached
-from .trees import UnsupportedTree, blob_entry, build_tree
+from .trees import UnsupportedTree, blob_entry, build_tree, stored_blob
 
 #: see :func:`_tree_in_process`
 REFRESH_EVERY = 64
@@ -34,24 +38,54 @@ def commit_files(git: Git, files: list[str], message: str, author: str, email: s
         "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
         "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
     }
-    git.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(files).encode("utf-8"))
-    tree = _tree_in_process(git.root, files, parent) or git.text("write-tree")
+    deferred = staging.deferred(git.root) and not _git_environment_set()
+    if not deferred:
+        _stage(git, files)
+    tree = _tree_in_process(git.root, files, parent, deferred)
+    if tree is None:
+        if deferred:
+            _stage(git, files)
+        tree = git.text("write-tree")
+        deferred = False
     reason = "qdocs: " + message.splitlines()[0][:200]
     commit = _commit_in_process(git.root, tree, parent, author, email, message, reason)
     if commit is None:
         arguments = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
         commit = git.run(*arguments, input=message.encode("utf-8"), env=env).decode().strip()
         git.run("update-ref", "-m", reason, "HEAD", commit, parent or "0" * 40)
+    if deferred:
+        _note_for_the_index(git, files)
     _collect_garbage_now_and_then(git.root)
     return commit
 
 
-def _tree_in_process(root: Path, files: list[str], parent: str | None) -> str | None:
-    """The commit's tree from the parent's trees along the changed paths (:mod:`.trees`),
-    None when git must write it.  Every ``REFRESH_EVERY``-th action also runs
-    ``git write-tree`` for its side effect: it brings the index's cache-tree up to date,
-    which ``git status`` and ``git diff-index`` (the audit's check of the index against
-    HEAD) use to skip unchanged folders."""
+def _stage(git: Git, files: list[str]) -> None:
+    """``files`` into git's index as they are on disk (their blobs stored), the index first
+    brought up to date with every earlier action (:mod:`.staging`): ``git write-tree``
+    must see every record, or the commit would drop the ones the index had not caught."""
+    if staging.behind(git.root) and not git.catch_up_index():
+        raise StorageError("git's index could not be brought up to date (is another git process running "
+                           "in the repository?); nothing was written; try again")
+    git.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(files).encode("utf-8"))
+
+
+def _note_for_the_index(git: Git, files: list[str]) -> None:
+    """After the branch moved: the files the index lacks, for the next catch-up; if they
+    cannot be noted (a full disk), the index takes them now."""
+    try:
+        staging.note(git.root, files)
+    except OSError:
+        git.run("update-index", "--add", "--remove", "-z", "--stdin", input="\0".join(files).encode("utf-8"),
+                check=False)
+
+
+def _tree_in_process(root: Path, files: list[str], parent: str | None, deferred: bool) -> str | None:
+    """The commit's tree from the parent's trees along the changed paths (:mod:`.trees`);
+    None when git must write it.  ``deferred``: the index is left behind (:mod:`.staging`),
+    so the blobs are stored here.  Every ``REFRESH_EVERY``-th action lets git write it for the side effects:
+    the index caught up, and its cache-tree brought up to date, which ``git status`` and
+    ``git diff-index`` (the listing's check of the index against HEAD) use to skip
+    unchanged folders."""
     if parent is None or _git_environment_set():
         return None
     counter = root / ".git" / "qdocs" / "trees-since-refresh"
@@ -63,7 +97,10 @@ def _tree_in_process(root: Path, files: list[str], parent: str | None) -> str | 
         _write_quietly(counter, "0")
         return None
     try:
-        changes = {path: blob_entry(root / path) for path in files}
+        if deferred:
+            changes = {path: stored_blob(root, path) for path in files}
+        else:  # git update-index stored them
+            changes = {path: blob_entry(root / path) for path in files}
         tree = build_tree(root, parent, changes)
     except (UnsupportedTree, OSError, ValueError):
         return None

@@ -1,0 +1,41 @@
+"""The process that catches git's index up after an action (:func:`.staging.start_catch_up`).
+
+    python -m qdocs.store.catchup ROOT
+
+One at a time (``.git/qdocs/index-catch-up.lock``), it catches up, waiting a little for
+the repository's lock, until nothing is noted, and looks once more after it lets go, for
+what an action noted while it was ending.  It prints nothing; a failure leaves the paths
+noted for the next catch-up.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from pathlib import Path
+
+from .runner import catch_up_runner
+from .staging import CHILD_WAIT, RUNNING, behind, catch_up_when_free, try_lock
+
+
+def catch_up_process(root: Path) -> int:
+    """Catch up until nothing is noted; 0 when done (or another process is at it), 1 when
+    a catch-up failed."""
+    local = root / ".git" / "qdocs"
+    while behind(root):
+        running = try_lock(local / RUNNING)
+        if running is None:
+            return 0  # another one is at work, and looks again before it ends
+        try:
+            while behind(root):
+                if not catch_up_when_free(root, catch_up_runner, wait=CHILD_WAIT):
+                    return 1
+        finally:
+            fcntl.flock(running, fcntl.LOCK_UN)
+            os.close(running)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(catch_up_process(Path(sys.argv[1])))

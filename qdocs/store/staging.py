@@ -1,0 +1,213 @@
+"""git's index in a large repository: brought up to date just after an action, not in it.
+
+An action's commit needs nothing of git's index: its blobs, trees and commit object
+are written directly (:mod:`.writer`).  Updating the index as well costs a whole
+read and write of it: a few milliseconds in a small repository, but at 100,000
+records 70-110 ms per action (a 15 MB shared index and a cache-tree entry for
+every record folder), more than the rest of the commit, and it grows with the
+repository.  So once the index is large (:data:`DEFER_FROM_BYTES`, about 20,000
+records) an action only notes the paths it committed (``.git/qdocs/index-behind``)
+and the index is caught up for all of them at once:
+
+* right after the action, by a process of its own (:func:`start_catch_up`; one at a
+  time, taking whatever was noted meanwhile), so the action does not wait for it:
+  the index is current a fraction of a second after the command ends;
+* before any git command qdocs runs that reads or writes the index
+  (:data:`INDEX_COMMANDS`, checked by :mod:`.runner`, the one way qdocs runs git):
+  listing the records, ``status``, a recovery's ``reset``/``checkout``/``clean``, a
+  sync's merge; and by ``qdocs status``;
+* every ``REFRESH_EVERY``-th action (:mod:`.writer`), with the cache-tree refresh
+  it makes anyway.
+
+In a smaller repository the action updates the index itself, as git would.
+
+Catching up sets each noted path's entry to HEAD's (``git ls-tree HEAD`` fed to
+``git update-index --index-info``; a path HEAD does not have is removed), whatever
+happened in between (an action rolled back by recovery, the same record written
+again), so the index then equals HEAD for those paths; git takes the entries'
+file times on its next ``status``.  Until then (a fraction of a second), plain
+``git status`` would show the action's files as staged deletions and untracked
+files; a script that runs plain git right after a qdocs action in a large
+repository runs ``qdocs status`` first.
+
+An action notes its paths after its commit has moved the branch (a crash in between
+leaves the journal, whose recovery resets those paths in the index to HEAD), so a
+noted path is always one HEAD already has.  git's index is written only under the
+repository's lock, as by any qdocs writer: a reader's catch-up that finds a writer at
+work leaves the index for later (its listing reads HEAD meanwhile).  A catch-up that
+fails (git's own ``index.lock`` held by another git process, a full disk) keeps the
+paths for the next one; the commits it followed stand.  A writer that needs the
+index itself (``git write-tree``, every ``REFRESH_EVERY``-th action) catches up first,
+or writes nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+from ..errors import RepositoryBusyError
+from .locking import RepositoryLock, held_here
+
+#: git commands that read or write the index (a command with its own ``GIT_INDEX_FILE`` excepted)
+INDEX_COMMANDS = frozenset({
+    "add", "am", "apply", "checkout", "checkout-index", "cherry-pick", "clean", "commit", "diff-files",
+    "diff-index", "ls-files", "merge", "mv", "read-tree", "rebase", "reset", "restore", "revert", "rm",
+    "stash", "status", "switch", "update-index", "write-tree",
+})
+PENDING = "index-behind"
+#: an index (with its shared part) at least this large is caught up after the action, not in it
+DEFER_FROM_BYTES = 4 * 2 ** 20
+RUNNING = "index-catch-up.lock"
+REPOSITORY_LOCK = "lock"
+#: how long the catch-up process waits for an action to let go of the repository
+CHILD_WAIT = 10.0
+_CHUNK = 2000
+
+Runner = Callable[..., "tuple[int, bytes, bytes]"]
+
+
+def deferred(root: Path) -> bool:
+    """Whether an action in this repository leaves git's index to :func:`catch_up` (its
+    index files, the split index's shared part included, reach :data:`DEFER_FROM_BYTES`)."""
+    git_dir = Path(root) / ".git"
+    try:
+        size = (git_dir / "index").stat().st_size
+        if size >= DEFER_FROM_BYTES:
+            return True
+        shared = [entry.stat().st_size for entry in os.scandir(git_dir) if entry.name.startswith("sharedindex.")]
+    except OSError:
+        return False
+    return size + max(shared, default=0) >= DEFER_FROM_BYTES
+
+
+def note(root: Path, paths: list[str]) -> None:
+    """Remember ``paths``, which the commit HEAD now names holds but git's index may not."""
+    if not paths:
+        return
+    local = Path(root) / ".git" / "qdocs"
+    local.mkdir(parents=True, exist_ok=True)
+    with _locked(local):
+        with open(local / PENDING, "ab") as handle:
+            handle.write(b"".join(path.encode("utf-8") + b"\0" for path in paths))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def start_catch_up(root: Path) -> None:
+    """Catch git's index up in a process of its own, unless one is at work already (it
+    takes what was noted meanwhile before it ends).  Called when an action has released
+    the repository's lock."""
+    local = Path(root) / ".git" / "qdocs"
+    if not behind(root) or try_lock(local / RUNNING, release=True) is None:
+        return
+    try:
+        package_parent = str(Path(__file__).resolve().parents[2])  # qdocs importable, installed or not
+        path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH", "")]))
+        subprocess.Popen([sys.executable, "-m", "qdocs.store.catchup", str(root)], cwd=root,
+                         env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        pass  # the next index command or the next refresh catches up
+
+
+def catch_up_when_free(root: Path, git: Runner, wait: float = 0.0) -> bool:
+    """:func:`catch_up` under the repository's lock (git's index is written only under it,
+    as by any qdocs writer): at once when this process holds it, else when it is free
+    within ``wait`` seconds.  False when it was not, or the catch-up failed."""
+    path = Path(root) / ".git" / "qdocs" / REPOSITORY_LOCK
+    if held_here(path):
+        return catch_up(root, git)
+    lock = RepositoryLock(path, timeout=wait)
+    try:
+        lock.acquire()
+    except RepositoryBusyError:
+        return False
+    try:
+        return catch_up(root, git)
+    finally:
+        lock.release()
+
+
+def behind(root: Path) -> bool:
+    """Whether some committed paths are not in git's index yet."""
+    try:
+        return (Path(root) / ".git" / "qdocs" / PENDING).stat().st_size > 0
+    except OSError:
+        return False
+
+
+def catch_up(root: Path, git: Runner) -> bool:
+    """Bring git's index to HEAD for every noted path; True when nothing is left behind.
+    The caller holds the repository's lock (:func:`catch_up_when_free`); ``git(root, *args,
+    input=...)`` runs git without coming back here (:func:`.runner.catch_up_runner`)."""
+    local = Path(root) / ".git" / "qdocs"
+    if not behind(root):
+        return True
+    with _locked(local):
+        pending = local / PENDING
+        try:
+            noted = pending.read_bytes()
+        except OSError:
+            return True
+        paths = list(dict.fromkeys(item.decode("utf-8", "surrogateescape") for item in noted.split(b"\0") if item))
+        if not paths:
+            return True
+        entries = bytearray()
+        for start in range(0, len(paths), _CHUNK):
+            chunk = paths[start:start + _CHUNK]
+            code, output, _ = git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", *chunk)
+            if code != 0:
+                return False
+            listed = {line.split(b"\t", 1)[1] for line in output.split(b"\0") if b"\t" in line}
+            entries += output
+            for path in chunk:
+                encoded = path.encode("utf-8", "surrogateescape")
+                if encoded not in listed:
+                    entries += b"0 " + b"0" * 40 + b"\t" + encoded + b"\0"
+        code, _, _ = git(root, "update-index", "-z", "--index-info", input=bytes(entries))
+        if code != 0:
+            return False
+        try:
+            with open(pending, "r+b") as handle:
+                handle.truncate(0)
+        except OSError:
+            return False
+    return True
+
+
+def try_lock(path: Path, release: bool = False) -> int | None:
+    """A held exclusive flock on ``path`` (its descriptor), or None when another holds it;
+    with ``release``, only whether it was free (released at once)."""
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(handle)
+        return None
+    if release:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+    return handle
+
+
+class _locked:
+    """The small lock around the list of noted paths (flock: released if the process dies)."""
+
+    def __init__(self, local: Path) -> None:
+        self.path = local / (PENDING + ".lock")
+
+    def __enter__(self) -> None:
+        self.handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        os.close(self.handle)
