@@ -21,10 +21,15 @@ timing, so that it never runs beside the next command, and reports how long it t
 After the runs, one ``qdocs search`` (a process) shows what the records made cost the next
 search (it indexes them first), and a second one what a search costs once the index is current.
 
-Target (issue 16): qdocs / bare <= 1.3.
+small    with ``--small R2``: the same command in a small repository built the same way, for
+         the cost of a record by the repository's size.
+
+Targets (issue 16): qdocs / bare <= 1.3 at 100,000 records; qdocs at 1,000,000 records /
+small at 100 records <= 1.1.
 
     python bench/bench_new.py --repo /tmp/qweb100k/records --actor bench.inspector --runs 10
     python bench/bench_new.py --repo R --actor A --old /path/to/older/checkout
+    python bench/bench_new.py --repo /tmp/q1m/records --small /tmp/q100/records --actor bench.admin
 """
 
 from __future__ import annotations
@@ -119,6 +124,8 @@ def main() -> None:
     parser.add_argument("--actor", required=True, help="a user who may prepare final inspections")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--old", type=Path, help="another checkout of qdocs to run side by side")
+    parser.add_argument("--small", type=Path, help="a small repository (say 100 records, built the same way): "
+                        "the same command in it, side by side, for the cost of a record by the repository's size")
     arguments = parser.parse_args()
     repo = arguments.repo.resolve()
     qdocs = [sys.executable, str(PROJECT / "cli.py")]
@@ -161,6 +168,11 @@ def main() -> None:
     }
     if arguments.old:
         commands["old"] = [sys.executable, str(arguments.old.resolve() / "cli.py"), *commands["qdocs"][2:]]
+    small = arguments.small.resolve() if arguments.small else None
+    if small:
+        small_state = check_repository(small, qdocs)
+        commands["small"] = [*qdocs, "--repo", str(small), "--actor", arguments.actor, "new", TYPE_ID, "--data",
+                             str(data_file)]
     times: dict[str, list[float]] = {name: [] for name in commands}
     catch_up: list[float] = []
     log(f"{records} records; warm-up, then {arguments.runs} alternated runs of {', '.join(commands)}")
@@ -171,11 +183,13 @@ def main() -> None:
         order = names[index % len(names):] + names[:index % len(names)]
         for name in order:
             seconds, output = run(commands[name], work)
-            if name in ("qdocs", "old") and not output.strip().startswith(record_type.prefix + "-"):
+            if name in ("qdocs", "old", "small") and not output.strip().startswith(record_type.prefix + "-"):
                 raise SystemExit(f"{name} printed {output!r}, not a record id")
             times[name].append(seconds)
             if name == "qdocs":
                 catch_up.append(wait_for_index(repo))
+            elif name == "small":
+                wait_for_index(small)
     made = 2 * (arguments.runs + 1) if arguments.old else arguments.runs + 1
     first_search, _ = run([*qdocs, "--repo", str(repo), "search", "出厂检验", "--limit", "5"], work)
     second_search, _ = run([*qdocs, "--repo", str(repo), "search", "出厂检验", "--limit", "5"], work)
@@ -186,6 +200,9 @@ def main() -> None:
         "runs": arguments.runs, "seconds": times, "median_s": medians,
         "qdocs_over_bare": round(medians["qdocs"] / medians["bare"], 2),
         **({"old_over_bare": round(medians["old"] / medians["bare"], 2)} if arguments.old else {}),
+        **({"small_repository": {"records": small_state["indexed_records"], **small_state},
+            "large_over_small": round(medians["qdocs"] / medians["small"], 2), "large_over_small_target": 1.1}
+           if small else {}),
         "target": TARGET, "pass": medians["qdocs"] / medians["bare"] <= TARGET,
         "index_caught_up_after_s": {"median": round(statistics.median(catch_up), 3), "max": round(max(catch_up), 3),
                                     "note": "after the command ended, by its catch-up process; not in the command's time"},

@@ -134,6 +134,8 @@ INNER_IMPORTS = {
     ("qdocs.search.damage", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
     ("qdocs.search.index", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
     ("qdocs.search.writing", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
+    ("qdocs.search.index", "qdocs.search.writing"): "a search with its index current loads no document reader "
+                                                    "(lxml, ~12 ms)",
     ("qdocs.commands.admin", "qdocs.pdf.company"): _COMMAND + " (cryptography's X.509 and PKCS#12)",
     ("qdocs.commands.admin", "qdocs.trust.administration"): _COMMAND,
     ("qdocs.commands.admin", "qdocs.trust.report"): _COMMAND,

@@ -31,9 +31,9 @@ from .manifest import State, read_state
 from .model import Filters, Found, QuerySyntaxError
 from .source import changed_folders, list_records
 from .syntax import query_problem
-from .writing import Progress, index_commit
 
 if TYPE_CHECKING:
+    from .writing import Progress
     from ..repository import Repository
 
 #: How long an action's after-commit hook waits for the index lock before leaving
@@ -256,6 +256,8 @@ class SearchIndex:
             folders = set(list_records(self.repository.root, head)) if state.commit is None \
                 else changed_folders(self.repository.root, state.commit, head)
             with guard():
+                from .writing import index_commit
+
                 index_commit(self.repository, generation, head, folders, progress)
             return len(folders)
 
@@ -270,6 +272,8 @@ class SearchIndex:
             from . import engine
 
             engine.create(generation)
+            from .writing import index_commit
+
             count = index_commit(self.repository, generation, head, None, progress)
             self.generations.complete(generation)
         except BaseException:
