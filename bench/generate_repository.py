@@ -35,6 +35,7 @@ over the ten years up to yesterday, so that record ids, sequences and dates are 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as _dt
 import hashlib
 import json
@@ -63,6 +64,7 @@ from qdocs.store import trailers  # noqa: E402
 from qdocs.subjects import SCOPES, Subject  # noqa: E402
 
 ACTOR = "bench.admin"
+PASSPHRASE = "benchmark passphrase"  # the bench repositories' users' keys: .git/qdocs/bench-keys
 SITE = "S1"
 ZONE = _dt.timezone(_dt.timedelta(hours=8))
 YEARS = 10
@@ -82,14 +84,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--index", action="store_true", help="build the search index (qdocs index rebuild)")
     parser.add_argument("--no-gc", action="store_true", help="keep fast-import's pack (no git gc)")
+    parser.add_argument("--sign", action="store_true",
+                        help="sign every record through all its required signatures (one user per role)")
     arguments = parser.parse_args()
     report = generate(arguments.out, arguments.records, arguments.products or max(1, arguments.records // 100),
-                      arguments.batch, arguments.seed, gc=not arguments.no_gc, index=arguments.index)
+                      arguments.batch, arguments.seed, gc=not arguments.no_gc, index=arguments.index,
+                      sign=arguments.sign)
     print(json.dumps(report, indent=2))
 
 
 def generate(out: Path, records: int, products: int, batch: int, seed: int = 16, gc: bool = True,
-             index: bool = False) -> dict[str, Any]:
+             index: bool = False, sign: bool = False) -> dict[str, Any]:
     """Write the repository at ``out``/records; returns what was made and how long it took."""
     if out.exists():
         raise SystemExit(f"{out} exists: give a new folder")
@@ -106,6 +111,8 @@ def generate(out: Path, records: int, products: int, batch: int, seed: int = 16,
         templates = make_templates(out)
         root = out / "records"
         repository = new_repository(root)
+        signers = _enrol_signers(repository) if sign else {}
+        states = _signed_states(repository, templates, signers) if sign else {}
     finally:
         os.environ.pop(clock.VARIABLE) if saved is None else os.environ.__setitem__(clock.VARIABLE, saved)
     from qdocs.actions import _controlled_catalog
@@ -115,6 +122,7 @@ def generate(out: Path, records: int, products: int, batch: int, seed: int = 16,
     branch = _git(root, "symbolic-ref", "HEAD").strip()
     head = _git(root, "rev-parse", "HEAD").strip()
     chain = read_head(root, SITE)
+    zone = repository.time_zone
     repository.close()
     for key, value in (("gc.auto", "0"),):  # no automatic repack while the benchmark's repository grows
         _git(root, "config", key, value)
@@ -125,45 +133,45 @@ def generate(out: Path, records: int, products: int, batch: int, seed: int = 16,
     stream = importer.stdin
     stream.write(b"feature done\nfeature get-mark\n")
     writer = _Writer(templates, catalog_sha256, products, seed, first, _dt.datetime(last.year, last.month, last.day,
-                                                                                     18, 0, tzinfo=ZONE))
+                                                                                     18, 0, tzinfo=ZONE), zone)
+    writer.states = states
     sequences: dict[str, int] = {}
     parent, previous_hash, sequence = head, chain.hash, chain.sequence
     mark = 0
     made = 0
+    signatures = 0
     for action in writer.actions(records, batch):
         made += len(action.records)
-        commit_mark = mark = mark + 1
         for item in action.records:
             sequences[item.counter_key] = max(sequences.get(item.counter_key, 0), item.number)
-        entries = [item.entry for item in action.records]
-        sequence += 1
-        event = {"seq": sequence, "site": SITE, "time": action.time, "actor": ACTOR, "action": "create",
-                 "parent_commit": parent, "prev": previous_hash, "records": entries}
-        content = event_bytes(event)
-        previous_hash = sha256_hex(content)
         ids = [item.record.id for item in action.records]
         subject_line = (f"create {ids[0]} ({action.type_id}, {action.records[0].record.subject.label()})"
                         if len(ids) == 1 else f"create {len(ids)} {action.type_id} records {ids[0]} … {ids[-1]}")
-        message = trailers.message(subject_line, {"Action": "create", "Type": action.type_id, "Revision": "A",
-                                                  "Record": ids}, uuid.uuid4().hex).encode("utf-8")
-        seconds = int(_dt.datetime.fromisoformat(action.time).timestamp())
+        trailer_values = {"Action": "create", "Type": action.type_id, "Revision": "A", "Record": ids}
+        event = {"action": "create", "records": [item.entry for item in action.records]}
         files: list[tuple[str, bytes]] = [(f"{item.record.path}/record.docx", item.docx) for item in action.records]
         files += [(f"{item.record.path}/record.yaml", item.text) for item in action.records]
-        files += [(event_path(SITE, sequence), content),
-                  (head_path(SITE), f"{sequence} {previous_hash}\n".encode()),
-                  (sequence_path, yamlio.dump(dict(sorted(sequences.items()))).encode("utf-8"))]
-        chunks = [b"commit ", branch.encode(), b"\nmark :", str(commit_mark).encode(), b"\n"]
-        for who in (b"author ", b"committer "):
-            chunks.append(who + f"{ACTOR} <{ACTOR}@qdocs.local> {seconds} +0800\n".encode())
-        chunks.append(b"data %d\n" % len(message) + message)
-        if made == len(action.records):
-            chunks.append(f"from {head}\n".encode())
-        for path, data in files:
-            chunks.append(b"M 100644 inline " + path.encode("utf-8") + b"\ndata %d\n" % len(data) + data + b"\n")
-        chunks.append(b"\nget-mark :" + str(commit_mark).encode() + b"\n")
-        stream.write(b"".join(chunks))
-        stream.flush()
-        parent = importer.stdout.readline().decode().strip()
+        files.append((sequence_path, yamlio.dump(dict(sorted(sequences.items()))).encode("utf-8")))
+        parent, previous_hash, sequence, mark = _commit(stream, importer.stdout, branch, ACTOR, action.time, event,
+                                                        files, subject_line, trailer_values, parent, previous_hash,
+                                                        sequence, mark, first_from=head if made == len(action.records)
+                                                        else None)
+        for stage, signer in enumerate(signers.get(action.type_id, [])):
+            moment = _dt.datetime.fromisoformat(action.time) + _dt.timedelta(minutes=stage + 1)
+            entries, files = writer.sign(action, stage, signer, moment, previous_hash)
+            signatures += len(entries)
+            first_record = action.records[0].record
+            subject_line = (f"sign {first_record.id} rev A as {signer.meaning} by {signer.name} ({signer.full_name})"
+                            if len(ids) == 1 else
+                            f"sign {len(ids)} records as {signer.meaning} by {signer.name} ({signer.full_name})")
+            trailer_values = {"Action": "sign", "Type": [action.type_id], "Revision": "A", "Record": ids,
+                              "Meaning": signer.meaning, "Signer": signer.name}
+            event = {"action": "sign", "records": entries, "meaning": signer.meaning, "signer": signer.name,
+                     "key": signer.fingerprint}
+            parent, previous_hash, sequence, mark = _commit(stream, importer.stdout, branch, signer.name,
+                                                            moment.astimezone(zone).isoformat(), event, files,
+                                                            subject_line, trailer_values, parent, previous_hash,
+                                                            sequence, mark)
         if made % 50_000 < batch:
             log(f"  {made:,} records ({made / (time.monotonic() - started):.0f}/s)")
     stream.write(b"done\n")
@@ -185,7 +193,7 @@ def generate(out: Path, records: int, products: int, batch: int, seed: int = 16,
         _git(root, "gc", "--quiet")
     packed = time.monotonic()
     report: dict[str, Any] = {
-        "records": made, "products": products, "actions": sequence - chain.sequence, "root": str(root),
+        "records": made, "signatures": signatures, "products": products, "actions": sequence - chain.sequence, "root": str(root),
         "import_s": round(imported - started), "checkout_s": round(checked_out - imported),
         "gc_s": round(packed - checked_out) if gc else None,
     }
@@ -201,14 +209,120 @@ def generate(out: Path, records: int, products: int, batch: int, seed: int = 16,
     return report
 
 
+def _commit(stream: Any, answers: Any, branch: str, actor: str, time_text: str, event_body: dict[str, Any],
+            files: list[tuple[str, bytes]], subject_line: str, trailer_values: dict[str, Any], parent: str,
+            previous_hash: str, sequence: int, mark: int, first_from: str | None = None) -> tuple[str, str, int, int]:
+    """One action's commit on the fast-import stream, with its event and the chain head, as
+    ``Change.commit`` writes it; returns the new (commit, event hash, sequence, mark)."""
+    sequence += 1
+    mark += 1
+    event = {"seq": sequence, "site": SITE, "time": time_text, "actor": actor, "parent_commit": parent,
+             "prev": previous_hash, **event_body}
+    content = event_bytes(event)
+    event_hash = sha256_hex(content)
+    files = [*files, (event_path(SITE, sequence), content), (head_path(SITE), f"{sequence} {event_hash}\n".encode())]
+    message = trailers.message(subject_line, trailer_values, uuid.uuid4().hex).encode("utf-8")
+    moment = _dt.datetime.fromisoformat(time_text)
+    seconds, offset = int(moment.timestamp()), moment.strftime("%z")
+    email = f"{actor}@qdocs.local"
+    chunks = [b"commit ", branch.encode(), b"\nmark :", str(mark).encode(), b"\n"]
+    for who in (b"author ", b"committer "):
+        chunks.append(who + f"{actor} <{email}> {seconds} {offset}\n".encode())
+    chunks.append(b"data %d\n" % len(message) + message)
+    if first_from:
+        chunks.append(f"from {first_from}\n".encode())
+    for path, data in files:
+        chunks.append(b"M 100644 inline " + path.encode("utf-8") + b"\ndata %d\n" % len(data) + data + b"\n")
+    chunks.append(b"\nget-mark :" + str(mark).encode() + b"\n")
+    stream.write(b"".join(chunks))
+    stream.flush()
+    return answers.readline().decode().strip(), event_hash, sequence, mark
+
+
+class _Signer:
+    """One required signature of a type: its meaning, and the user (one per role) who gives it."""
+
+    def __init__(self, meaning: str, role: str, name: str, full_name: str, fingerprint: str, key: Any) -> None:
+        self.meaning, self.role, self.name, self.full_name = meaning, role, name, full_name
+        self.fingerprint, self.key = fingerprint, key
+
+
+def _enrol_signers(repository: Any) -> dict[str, list[_Signer]]:
+    """A user with a key for every role (added by the administrator, as an administrator
+    does), and for each type its required signatures in the order of their stages."""
+    from qdocs.trust.administration import add_user, register_key
+    from qdocs.trust.credentials import Credentials, forget_trust_state, trust_state, unlock
+    from qdocs.trust.state import ADMIN_ROLE
+
+    home = root_keys(repository.root)
+    admin = Credentials(ACTOR, PASSPHRASE, home)
+    catalog = repository.catalog
+    for role, label in catalog.roles.items():
+        if role != ADMIN_ROLE:
+            add_user(repository, admin, f"bench.{role}", f"{label.zh}（测试）", [role])
+            register_key(repository, admin, f"bench.{role}", PASSPHRASE)
+    forget_trust_state(repository)
+    state = trust_state(repository)
+    keys: dict[str, tuple[str, str, Any]] = {}
+    signers: dict[str, list[_Signer]] = {}
+    for record_type in catalog.types.values():
+        chosen = []
+        for requirement in sorted(record_type.signatures, key=lambda item: catalog.meanings[item.meaning].stage):
+            role = requirement.roles[0]
+            name = ACTOR if role == ADMIN_ROLE else f"bench.{role}"
+            if name not in keys:
+                user, registered, private_key = unlock(state, Credentials(name, PASSPHRASE, home))
+                keys[name] = (user.full_name, registered.fingerprint, private_key)
+            full_name, fingerprint, private_key = keys[name]
+            chosen.append(_Signer(requirement.meaning, role, name, full_name, fingerprint, private_key))
+        signers[record_type.id] = chosen
+    return signers
+
+
+def root_keys(root: Path) -> Path:
+    return Path(root).resolve() / ".git" / "qdocs" / "bench-keys"
+
+
+def _marker_time(stage: int) -> str:
+    return f"2091-03-{stage + 1:02d}T01:{stage:02d}:{stage:02d}Z"
+
+
+def _signed_states(repository: Any, templates: list[Template], signers: dict[str, list[_Signer]]
+                   ) -> dict[int, list[Template]]:
+    """For each template (by its position), the document after each of its signatures, as
+    qdocs renders it (signature times at marker values, replaced per record)."""
+    import copy
+
+    from qdocs.actions import render_document
+
+    cache = repository.templates
+    states: dict[int, list[Template]] = {}
+    for position, template in enumerate(templates):
+        record_type = repository.catalog.get(template.record.type)
+        record = copy.deepcopy(template.record)
+        chosen = signers.get(record.type, [])
+        rendered = []
+        for stage, signer in enumerate(chosen):
+            record.signatures.append({"meaning": signer.meaning, "signer": signer.name, "full_name": signer.full_name,
+                                      "role": signer.role, "time": _marker_time(stage), "comment": "",
+                                      "key": signer.fingerprint, "chain_head": "", "signature": ""})
+            record.status = "approved" if stage == len(chosen) - 1 else "in-review"
+            rendered.append(Template(copy.deepcopy(record), render_document(repository, cache, record_type, record),
+                                     template.markers))
+        states[position] = rendered
+    return states
+
+
 class _Made:
     """One generated record: the record, its two files' bytes and its event entry."""
 
-    __slots__ = ("record", "docx", "text", "entry", "counter_key", "number")
+    __slots__ = ("record", "docx", "text", "entry", "counter_key", "number", "position", "replacements")
 
-    def __init__(self, record: Record, docx: bytes, text: bytes, counter_key: str, number: int) -> None:
+    def __init__(self, record: Record, docx: bytes, text: bytes, counter_key: str, number: int, position: int,
+                 replacements: dict[str, str]) -> None:
         self.record, self.docx, self.text = record, docx, text
         self.counter_key, self.number = counter_key, number
+        self.position, self.replacements = position, replacements
         self.entry = {"record": record.id, "type": record.type, "revision": "A", "status": "draft",
                       "content": record.content_hash(), "record_sha256": hashlib.sha256(text).hexdigest(),
                       "docx_sha256": record.docx_sha256}
@@ -225,11 +339,13 @@ class _Writer:
     """Records as qdocs' create action makes them, from the marker templates."""
 
     def __init__(self, templates: list[Template], catalog_sha256: str, products: int, seed: int,
-                 first: _dt.datetime, last: _dt.datetime) -> None:
-        self.first, self.span = first, int((last - first).total_seconds())
-        self.by_type: dict[str, list[Template]] = {}
-        for template in templates:
-            self.by_type.setdefault(template.record.type, []).append(template)
+                 first: _dt.datetime, last: _dt.datetime, zone: _dt.tzinfo) -> None:
+        self.first, self.span, self.zone = first, int((last - first).total_seconds()), zone
+        self.templates = templates
+        self.states: dict[int, list[Template]] = {}
+        self.by_type: dict[str, list[int]] = {}
+        for position, template in enumerate(templates):
+            self.by_type.setdefault(template.record.type, []).append(position)
         self.type_ids = sorted(self.by_type)
         self.catalog_sha256 = catalog_sha256
         self.products = [f"{FAMILIES[number % len(FAMILIES)]}{100 + number // len(FAMILIES):04d}"
@@ -242,7 +358,9 @@ class _Writer:
         made = 0
         for number in range(count):
             size = min(batch, records - made)
-            moment = self.first + _dt.timedelta(seconds=self.span * number // count)
+            moment = (self.first + _dt.timedelta(seconds=self.span * number // count)).astimezone(self.zone)
+            if moment.hour == 23 and moment.minute >= 50:  # its signatures, minutes later, on the same day
+                moment -= _dt.timedelta(minutes=15)
             type_id = self.type_ids[number % len(self.type_ids)]
             time_text = moment.isoformat()
             yield _Action(type_id, time_text, [self._record(type_id, moment, time_text, number) for _ in range(size)])
@@ -259,7 +377,8 @@ class _Writer:
 
     def _record(self, type_id: str, moment: _dt.datetime, time_text: str, action: int) -> _Made:
         rng = self.rng
-        template = self.by_type[type_id][0 if rng.random() < 0.85 else 1]
+        position = self.by_type[type_id][0 if rng.random() < 0.85 else 1]
+        template = self.templates[position]
         source = template.record
         prefix = source.id.split("-")[0]
         counter_key = f"{prefix}-{moment.year}"
@@ -275,14 +394,8 @@ class _Writer:
                 replacements[match] = text_value(*template.markers[match], rng)
             else:
                 replacements[match] = (moment.date() - _dt.timedelta(days=rng.randint(0, 60))).isoformat()
-        pattern = re.compile("|".join(re.escape(key) for key in sorted(replacements, key=len, reverse=True)))
-        escaped = {key: escape(value) for key, value in replacements.items()}
-        members = dict(template.fixed)
-        for name, data in template.parts:
-            if name in template.varied:
-                members[name] = _deflated(pattern.sub(lambda found: escaped[found.group()],
-                                                      data.decode("utf-8")).encode("utf-8"))
-        document = _zip_bytes([(name, members[name]) for name, _ in template.parts])
+        pattern = _pattern(replacements)
+        document = _document(template, pattern, replacements)
         stamp = Stamp(time_text, ACTOR)
         record = Record(id=record_id, type=type_id, subject=subject, revision="A", status="draft",
                         data=_vary(source.data, pattern, replacements), template_sha256=source.template_sha256,
@@ -290,7 +403,52 @@ class _Writer:
                         created=stamp, changed=stamp,
                         revisions=[{"revision": "A", "time": time_text, "actor": ACTOR, "reason": "first issue"}],
                         path=f"{subject.folder()}/{record_id}")
-        return _Made(record, document, record.to_yaml().encode("utf-8"), counter_key, number)
+        return _Made(record, document, record.to_yaml().encode("utf-8"), counter_key, number, position, replacements)
+
+    def sign(self, action: _Action, stage: int, signer: _Signer, moment: _dt.datetime, chain_head: str
+             ) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
+        """Every record of ``action`` signed by ``signer`` (its ``stage``-th signature) at
+        ``moment``, as ``sign_records`` does: the event's entries and the files written."""
+        from qdocs.signatures import display_time, signature_payload
+
+        utc = moment.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        local = moment.astimezone(self.zone).isoformat()
+        entries, files = [], []
+        for item in action.records:
+            record = item.record
+            signature = {"meaning": signer.meaning, "signer": signer.name, "full_name": signer.full_name,
+                         "role": signer.role, "time": utc, "comment": "", "key": signer.fingerprint,
+                         "chain_head": chain_head}
+            signature["signature"] = base64.b64encode(signer.key.sign(signature_payload(record, signature))).decode()
+            record.signatures.append(signature)
+            states = self.states[item.position]
+            record.status = "approved" if stage == len(states) - 1 else "in-review"
+            record.changed = Stamp(local, signer.name)
+            item.replacements[display_time(_marker_time(stage), self.zone)] = display_time(utc, self.zone)
+            document = _document(states[stage], _pattern(item.replacements), item.replacements)
+            record.docx_sha256 = hashlib.sha256(document).hexdigest()
+            text = record.to_yaml().encode("utf-8")
+            files += [(f"{record.path}/record.docx", document), (f"{record.path}/record.yaml", text)]
+            entries.append({"record": record.id, "type": record.type, "revision": "A", "status": record.status,
+                            "content": record.content_hash(), "record_sha256": hashlib.sha256(text).hexdigest(),
+                            "docx_sha256": record.docx_sha256, "role": signer.role,
+                            "signature_sha256": sha256_hex(signature["signature"].encode())})
+        return entries, files
+
+
+def _pattern(replacements: dict[str, str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(key) for key in sorted(replacements, key=len, reverse=True)))
+
+
+def _document(template: Template, pattern: re.Pattern[str], replacements: dict[str, str]) -> bytes:
+    """The template's document with the replacements made in its XML (escaped as XML)."""
+    escaped = {key: escape(value) for key, value in replacements.items()}
+    members = dict(template.fixed)
+    for name, data in template.parts:
+        if name in template.varied:
+            members[name] = _deflated(pattern.sub(lambda found: escaped[found.group()],
+                                                  data.decode("utf-8")).encode("utf-8"))
+    return _zip_bytes([(name, members[name]) for name, _ in template.parts])
 
 
 def _vary(value: Any, pattern: re.Pattern[str], replacements: dict[str, str]) -> Any:
