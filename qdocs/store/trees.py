@@ -37,29 +37,33 @@ class UnsupportedTree(Exception):
 
 def blob_entry(path: Path) -> tuple[bytes, str] | None:
     """(mode, blob id) of a file as git would stage it; None when it is gone."""
+    found = _regular_file(path)
+    if found is None:
+        return None
+    mode, content = found
+    return mode, hashlib.sha1(f"blob {len(content)}\0".encode("ascii") + content).hexdigest()
+
+
+def stored_blob(root: Path, path: str) -> tuple[bytes, str] | None:
+    """(mode, blob id) of a work-tree file, its blob written to the object database (as
+    ``git update-index --add`` would); None when the file is gone."""
+    found = _regular_file(Path(root) / path)
+    if found is None:
+        return None
+    mode, content = found
+    return mode, write_object(Path(root) / ".git", "blob", content)
+
+
+def _regular_file(path: Path) -> tuple[bytes, bytes] | None:
+    """A file's git mode and content; None when it is gone, :class:`UnsupportedTree` when
+    it is not a regular file."""
     try:
         status = os.lstat(path)
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(status.st_mode):
         raise UnsupportedTree(f"{path} is not a regular file")
-    content = path.read_bytes()
-    digest = hashlib.sha1(f"blob {len(content)}\0".encode("ascii") + content).hexdigest()
-    return (b"100755" if status.st_mode & 0o100 else b"100644"), digest
-
-
-def stored_blob(root: Path, path: str) -> tuple[bytes, str] | None:
-    """(mode, blob id) of a work-tree file, its blob written to the object database (as
-    ``git update-index --add`` would); None when the file is gone."""
-    file = Path(root) / path
-    try:
-        status = os.lstat(file)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISREG(status.st_mode):
-        raise UnsupportedTree(f"{file} is not a regular file")
-    digest = write_object(Path(root) / ".git", "blob", file.read_bytes())
-    return (b"100755" if status.st_mode & 0o100 else b"100644"), digest
+    return (b"100755" if status.st_mode & 0o100 else b"100644"), path.read_bytes()
 
 
 def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, str] | None]) -> str:
