@@ -64,19 +64,55 @@ def test_a_git_command_that_uses_the_index_catches_it_up_first(large, catalog, r
     assert not staging.behind(repo_path) and _index_is_head(repo_path)
 
 
-def test_a_writer_that_needs_the_index_catches_it_up_first(large, catalog, repo_path):
-    """Every REFRESH_EVERY-th action git writes the tree from the index: had the index not
-    caught up, that commit would drop the records the actions before it made."""
+def test_a_writer_that_needs_the_index_catches_it_up_first(large, monkeypatch, catalog, repo_path):
+    """When git must write an action's tree from the index (a change qdocs' tree writer
+    declines), the index catches up first: else that commit would drop the records the
+    actions before it made."""
     repository = Repository.open(repo_path)
     values = example_values(catalog, "final-inspection")
     earlier = [create_record(repository, "final-inspection", {**values, "lot": f"L{n}"}, "qa") for n in range(3)]
     assert staging.behind(repo_path)
-    (repo_path / ".git" / "qdocs" / "trees-since-refresh").write_text(str(writer.REFRESH_EVERY - 1), encoding="ascii")
+
+    def declined(*arguments, **options):
+        raise writer.UnsupportedTree("left to git")
+
+    monkeypatch.setattr(writer, "build_tree", declined)
     last = create_record(repository, "final-inspection", {**values, "lot": "L9"}, "qa")
     in_head = _files_in_head(repo_path)
     for record in [*earlier, last]:
         assert f"{record.path}/record.yaml" in in_head and f"{record.path}/record.docx" in in_head
     assert not staging.behind(repo_path) and git(repo_path, "status", "--porcelain") == ""
+
+
+def test_an_action_does_not_wait_for_a_catch_up_at_work(large, catalog, repo_path):
+    """A catch-up holds qdocs' index lock (a second at a million records); an action in a
+    large repository does not touch git's index, so it goes on beside it."""
+    repository = Repository.open(repo_path)
+    values = example_values(catalog, "final-inspection")
+    create_record(repository, "final-inspection", values, "qa")
+    holder = _holding(repo_path / ".git" / "qdocs" / staging.INDEX_LOCK)
+    try:
+        started = time.monotonic()
+        record = create_record(repository, "final-inspection", {**values, "lot": "L7"}, "qa")
+        assert time.monotonic() - started < 10
+        assert f"{record.path}/record.yaml" in _files_in_head(repo_path)
+        assert staging.behind(repo_path)  # a reader that finds the lock taken leaves the index (and reads HEAD)
+        assert record.id in git(repo_path, "log", "-1", "--format=%B")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert staging.catch_up_when_free(repo_path, catch_up_runner)
+    assert _index_is_head(repo_path)
+
+
+def _holding(path: Path) -> subprocess.Popen:
+    """Another process holding the lock at ``path`` until killed."""
+    holder = subprocess.Popen(
+        ["python3", "-c", "import fcntl, os, sys, time; h = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+                          "fcntl.flock(h, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
 
 
 def test_a_crash_between_the_commit_and_its_note_is_recovered(large, monkeypatch, catalog, repo_path):
@@ -107,17 +143,15 @@ def test_a_catch_up_that_cannot_write_the_index_keeps_the_paths(large, catalog, 
     assert not staging.behind(repo_path) and _index_is_head(repo_path)
 
 
-def test_a_reader_leaves_the_index_to_a_writer_at_work(large, catalog, repo_path):
+def test_a_reader_leaves_the_index_to_a_catch_up_at_work(large, catalog, repo_path):
     repository = Repository.open(repo_path)
     create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "qa")
-    holder = subprocess.Popen(
-        ["python3", "-c", "import fcntl, os, sys, time; h = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
-                          "fcntl.flock(h, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)",
-         str(repo_path / ".git" / "qdocs" / "lock")], stdout=subprocess.PIPE, text=True)
+    holder = _holding(repo_path / ".git" / "qdocs" / staging.INDEX_LOCK)
     try:
-        assert holder.stdout.readline().strip() == "held"
-        assert not staging.catch_up_when_free(repo_path, catch_up_runner)  # a writer holds the repository
+        assert not staging.catch_up_when_free(repo_path, catch_up_runner)  # another holds the index lock
         assert staging.behind(repo_path)
+        listed = Git(repo_path).find_files("**/record.yaml")  # a reader does not wait for it
+        assert listed is not None
     finally:
         holder.kill()
         holder.wait()

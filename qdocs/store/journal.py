@@ -21,7 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import trailers
+from ..errors import RepositoryBusyError
+from . import staging, trailers
 from .runner import Git
 
 
@@ -75,7 +76,7 @@ def recover(git: Git, journal_path: Path) -> str | None:
 
     Returns a sentence for the user, or None when there was nothing to do.
     """
-    _remove_stale_git_locks(git.root / ".git")
+    _remove_stale_git_locks(git.root)
     journal = read_journal(journal_path)
     if journal is None:
         return None
@@ -115,14 +116,25 @@ def _head_has_operation(git: Git, operation: str) -> bool:
     return trailers.operation(message) == operation
 
 
-def _remove_stale_git_locks(git_dir: Path) -> None:
-    """git's own lock files left by a killed git; safe while we hold our lock,
-    since every qdocs git write happens under it."""
-    for name in ("index.lock", "HEAD.lock"):
+def _remove_stale_git_locks(root: Path) -> None:
+    """git's own lock files left by a killed git; safe while we hold the repository lock,
+    since every qdocs git write happens under it, but for git's index, which a catch-up
+    process may be writing (:mod:`.staging`): its ``index.lock`` is removed only under the
+    index lock, when no catch-up is at work."""
+    git_dir = root / ".git"
+    if (git_dir / "index.lock").exists():
         try:
-            os.unlink(git_dir / name)
-        except FileNotFoundError:
+            with staging.index_locked(root, wait=0):  # a catch-up at work: that index.lock is its own
+                try:
+                    os.unlink(git_dir / "index.lock")
+                except FileNotFoundError:
+                    pass
+        except RepositoryBusyError:
             pass
+    try:
+        os.unlink(git_dir / "HEAD.lock")
+    except FileNotFoundError:
+        pass
     heads = git_dir / "refs" / "heads"
     if heads.is_dir():
         for stale in heads.rglob("*.lock"):

@@ -14,11 +14,12 @@ commits carry the same moment as the records.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterator
 
 from .. import clock
 from ..errors import StorageError, ToolMissingError
@@ -75,7 +76,8 @@ def outcome(root: Path, *args: str, env: dict[str, str] | None = None,
 def start(root: Path, args: list[str], stdin: Any = DEVNULL, stdout: Any = PIPE,
           stderr: Any = DEVNULL) -> subprocess.Popen:
     """A git process left running (a reader fed through a pipe, or a lister writing to a file)."""
-    _index_current(root, args, None)
+    with _index_current(root, args, None):  # the index is only read by such a process
+        pass
     try:
         return subprocess.Popen(["git", *args], cwd=root, env=environment(), stdin=stdin, stdout=stdout,
                                 stderr=stderr)
@@ -116,24 +118,40 @@ def failure(args: tuple[str, ...] | list[str], returncode: int, stderr: bytes) -
 
 def _completed(root: Path, args: tuple[str, ...], input: bytes | None,
                env: dict[str, str] | None, timeout: float | None = None) -> subprocess.CompletedProcess:
-    _index_current(root, args, env)
-    try:
-        return subprocess.run(["git", *args], cwd=root, input=input, env=environment(env),
-                              stdout=PIPE, stderr=PIPE, check=False, timeout=timeout)
-    except FileNotFoundError:
-        raise ToolMissingError(GIT_MISSING) from None
+    with _index_current(root, args, env):
+        try:
+            return subprocess.run(["git", *args], cwd=root, input=input, env=environment(env),
+                                  stdout=PIPE, stderr=PIPE, check=False, timeout=timeout)
+        except FileNotFoundError:
+            raise ToolMissingError(GIT_MISSING) from None
 
 
-def _index_current(root: Path, args: tuple[str, ...] | list[str], env: dict[str, str] | None) -> None:
-    """Before a git command that uses the index, the paths qdocs committed without it are
-    brought into it (:mod:`.staging`); not for a command given an index file of its own."""
-    if (env and "GIT_INDEX_FILE" in env) or "GIT_INDEX_FILE" in os.environ:
+@contextlib.contextmanager
+def _index_current(root: Path, args: tuple[str, ...] | list[str], env: dict[str, str] | None) -> Iterator[None]:
+    """Around a git command that uses the index: qdocs' index lock held (a catch-up never
+    writes the index beside it), and first the paths qdocs committed without the index
+    brought into it (:mod:`.staging`).  Not for a command given an index file of its own."""
+    command = _subcommand(args)
+    if (env and "GIT_INDEX_FILE" in env) or "GIT_INDEX_FILE" in os.environ or command not in staging.INDEX_COMMANDS \
+            or not (Path(root) / ".git" / "qdocs").is_dir():
+        yield
         return
+    if command in staging.READING_COMMANDS:  # reads it: caught up if the lock is free, else HEAD is read meanwhile
+        if staging.behind(root):
+            staging.catch_up_when_free(root, _unhooked)
+        yield
+        return
+    with staging.index_locked(root):
+        if staging.behind(root):
+            staging.catch_up(root, _unhooked)
+        yield
+
+
+def _subcommand(args: tuple[str, ...] | list[str]) -> str | None:
     position = 0
     while position < len(args) and args[position].startswith("-"):
         position += 2 if args[position] in ("-c", "-C") else 1
-    if position < len(args) and args[position] in staging.INDEX_COMMANDS and staging.behind(root):
-        staging.catch_up_when_free(root, _unhooked)  # a writer at work: it reads HEAD meanwhile
+    return args[position] if position < len(args) else None
 
 
 def catch_up_runner(root: Path, *args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
@@ -194,8 +212,8 @@ class Git:
     def catch_up_index(self) -> bool:
         """Bring git's index up to date with what qdocs committed without it (:mod:`.staging`),
         so that plain ``git status`` shows a clean tree; True when nothing is left behind
-        (it waits for a writer at work, as long as a writer would)."""
-        return staging.catch_up_when_free(self.root, _unhooked, wait=120.0)
+        (it waits for a catch-up at work)."""
+        return staging.catch_up_when_free(self.root, _unhooked, wait=staging.INDEX_WAIT)
 
     def commit_exists(self, commit: str) -> bool:
         return self.status("cat-file", "-e", f"{commit}^{{commit}}") == 0

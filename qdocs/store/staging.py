@@ -16,8 +16,6 @@ and the index is caught up for all of them at once:
   (:data:`INDEX_COMMANDS`, checked by :mod:`.runner`, the one way qdocs runs git):
   listing the records, ``status``, a recovery's ``reset``/``checkout``/``clean``, a
   sync's merge; and by ``qdocs status``;
-* every ``REFRESH_EVERY``-th action (:mod:`.writer`), with the cache-tree refresh
-  it makes anyway.
 
 In a smaller repository the action updates the index itself, as git would.
 
@@ -32,23 +30,26 @@ repository runs ``qdocs status`` first.
 
 An action notes its paths after its commit has moved the branch (a crash in between
 leaves the journal, whose recovery resets those paths in the index to HEAD), so a
-noted path is always one HEAD already has.  git's index is written only under the
-repository's lock, as by any qdocs writer: a reader's catch-up that finds a writer at
-work leaves the index for later (its listing reads HEAD meanwhile).  A catch-up that
-fails (git's own ``index.lock`` held by another git process, a full disk) keeps the
-paths for the next one; the commits it followed stand.  A writer that needs the
-index itself (``git write-tree``, every ``REFRESH_EVERY``-th action) catches up first,
-or writes nothing.
+noted path is always one HEAD already has.  git's index is written by qdocs only under
+its index lock (:func:`index_locked`): a catch-up, and every git command qdocs runs
+that uses the index, hold it, so they never meet at git's own ``index.lock``; an
+action in a large repository does not touch the index and never waits for a catch-up.
+A catch-up that fails (git's ``index.lock`` held by a git process that is not qdocs',
+a full disk) keeps the paths for the next one; the commits it followed stand.  The
+catch-up process also brings the index's cache-tree up to date now and then
+(``git write-tree``), which ``git status`` and the listing's check of the index against
+HEAD use to skip unchanged folders.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..errors import RepositoryBusyError
 from .locking import RepositoryLock, held_here
@@ -59,13 +60,18 @@ INDEX_COMMANDS = frozenset({
     "diff-index", "ls-files", "merge", "mv", "read-tree", "rebase", "reset", "restore", "revert", "rm",
     "stash", "status", "switch", "update-index", "write-tree",
 })
+#: of those, the ones that only read it (``status`` writes it only when it can, and skips it otherwise)
+READING_COMMANDS = frozenset({"diff-files", "diff-index", "ls-files", "status"})
 PENDING = "index-behind"
 #: an index (with its shared part) at least this large is caught up after the action, not in it
 DEFER_FROM_BYTES = 4 * 2 ** 20
 RUNNING = "index-catch-up.lock"
-REPOSITORY_LOCK = "lock"
-#: how long the catch-up process waits for an action to let go of the repository
-CHILD_WAIT = 10.0
+INDEX_LOCK = "index-lock"
+#: how long a git command that uses the index waits for a catch-up at work (seconds: one takes
+#: about a second at 1,000,000 records)
+INDEX_WAIT = 120.0
+#: how long the catch-up process waits for another holder of the index lock
+CHILD_WAIT = 30.0
 _CHUNK = 2000
 
 Runner = Callable[..., "tuple[int, bytes, bytes]"]
@@ -115,22 +121,34 @@ def start_catch_up(root: Path) -> None:
         pass  # the next index command or the next refresh catches up
 
 
-def catch_up_when_free(root: Path, git: Runner, wait: float = 0.0) -> bool:
-    """:func:`catch_up` under the repository's lock (git's index is written only under it,
-    as by any qdocs writer): at once when this process holds it, else when it is free
-    within ``wait`` seconds.  False when it was not, or the catch-up failed."""
-    path = Path(root) / ".git" / "qdocs" / REPOSITORY_LOCK
+@contextlib.contextmanager
+def index_locked(root: Path, wait: float = INDEX_WAIT) -> Iterator[None]:
+    """Hold qdocs' lock on git's index (``.git/qdocs/index-lock``): every qdocs process that
+    writes git's index holds it, a catch-up as well as a git command that uses the index
+    (:mod:`.runner`), so that they never meet at git's own ``index.lock``.  An action in a
+    large repository does not write the index and never waits for it.  Re-entrant within a
+    process; :class:`RepositoryBusyError` after ``wait`` seconds."""
+    path = Path(root) / ".git" / "qdocs" / INDEX_LOCK
     if held_here(path):
-        return catch_up(root, git)
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
     lock = RepositoryLock(path, timeout=wait)
+    lock.acquire()
     try:
-        lock.acquire()
-    except RepositoryBusyError:
-        return False
-    try:
-        return catch_up(root, git)
+        yield
     finally:
         lock.release()
+
+
+def catch_up_when_free(root: Path, git: Runner, wait: float = 0.0) -> bool:
+    """:func:`catch_up` holding the index lock (:func:`index_locked`), once it is free
+    within ``wait`` seconds.  False when it was not, or the catch-up failed."""
+    try:
+        with index_locked(root, wait):
+            return catch_up(root, git)
+    except RepositoryBusyError:
+        return False
 
 
 def behind(root: Path) -> bool:
@@ -143,20 +161,21 @@ def behind(root: Path) -> bool:
 
 def catch_up(root: Path, git: Runner) -> bool:
     """Bring git's index to HEAD for every noted path; True when nothing is left behind.
-    The caller holds the repository's lock (:func:`catch_up_when_free`); ``git(root, *args,
-    input=...)`` runs git without coming back here (:func:`.runner.catch_up_runner`)."""
+    The caller holds the index lock (:func:`index_locked`); ``git(root, *args, input=...)``
+    runs git without coming back here (:func:`.runner.catch_up_runner`).  The list of noted
+    paths is locked only while it is read and while what was taken in is cut from its
+    front, so an action noting its paths never waits for git."""
     local = Path(root) / ".git" / "qdocs"
+    pending = local / PENDING
     if not behind(root):
         return True
     with _locked(local):
-        pending = local / PENDING
         try:
             noted = pending.read_bytes()
         except OSError:
             return True
-        paths = list(dict.fromkeys(item.decode("utf-8", "surrogateescape") for item in noted.split(b"\0") if item))
-        if not paths:
-            return True
+    paths = list(dict.fromkeys(item.decode("utf-8", "surrogateescape") for item in noted.split(b"\0") if item))
+    if paths:
         entries = bytearray()
         for start in range(0, len(paths), _CHUNK):
             chunk = paths[start:start + _CHUNK]
@@ -172,9 +191,15 @@ def catch_up(root: Path, git: Runner) -> bool:
         code, _, _ = git(root, "update-index", "-z", "--index-info", input=bytes(entries))
         if code != 0:
             return False
+    with _locked(local):
         try:
             with open(pending, "r+b") as handle:
-                handle.truncate(0)
+                rest = handle.read()[len(noted):]  # what actions noted meanwhile stays
+                handle.seek(0)
+                handle.write(rest)
+                handle.truncate(len(rest))
+                handle.flush()
+                os.fsync(handle.fileno())
         except OSError:
             return False
     return True

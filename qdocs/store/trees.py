@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from .commits import write_object
 from .objects import read_once
 
 _TREE_MODE = b"40000"
+_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.S)
 
 
 class UnsupportedTree(Exception):
@@ -70,20 +72,21 @@ def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, s
     """The id of the root tree of ``parent`` with ``changes`` applied (path → (mode, blob
     id), or None to remove).  The blobs must already be in the object database."""
     git_dir = root / ".git"
-    files_in: dict[str, list[tuple[bytes, tuple[bytes, str] | None]]] = {}
+    files_in: dict[str, list[tuple[bytes, tuple[bytes, bytes] | None]]] = {}
     subfolders: dict[str, set[str]] = {}
     for path, change in changes.items():
         parts = path.split("/")
         if any(part in ("", ".", "..", ".git") for part in parts):
             raise UnsupportedTree(f"path {path!r}")
-        files_in.setdefault("/".join(parts[:-1]), []).append((parts[-1].encode("utf-8"), change))
+        files_in.setdefault("/".join(parts[:-1]), []).append(
+            (parts[-1].encode("utf-8"), None if change is None else (change[0], bytes.fromhex(change[1]))))
         for depth in range(1, len(parts)):
             subfolders.setdefault("/".join(parts[:depth - 1]), set()).add("/".join(parts[:depth]))
     folders = sorted({"", *files_in, *subfolders})
     old = _read_trees(root, parent, folders) if parent else {}
     new_ids: dict[str, str | None] = {}
     for folder in sorted(folders, key=lambda name: name.count("/") + (name != ""), reverse=True):
-        entries = dict(old.get(folder) or {})
+        entries = old.get(folder) or {}
         for name, change in files_in.get(folder, ()):
             if name in entries and entries[name][0] == _TREE_MODE:
                 raise UnsupportedTree(f"{folder}/{name.decode()} replaces a folder")
@@ -98,7 +101,7 @@ def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, s
             if child_id is None:
                 entries.pop(name, None)
             else:
-                entries[name] = (_TREE_MODE, child_id)
+                entries[name] = (_TREE_MODE, bytes.fromhex(child_id))
         if not entries and folder:
             new_ids[folder] = None
         else:
@@ -106,20 +109,20 @@ def build_tree(root: Path, parent: str | None, changes: dict[str, tuple[bytes, s
     return new_ids[""] or write_object(git_dir, "tree", b"")
 
 
-def _tree_body(entries: dict[bytes, tuple[bytes, str]]) -> bytes:
+def _tree_body(entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
     """git's order: by name, a folder's name compared as if it ended in '/'."""
     ordered = sorted(entries.items(), key=lambda item: item[0] + (b"/" if item[1][0] == _TREE_MODE else b""))
-    return b"".join(mode + b" " + name + b"\0" + bytes.fromhex(object_id) for name, (mode, object_id) in ordered)
+    return b"".join(mode + b" " + name + b"\0" + object_id for name, (mode, object_id) in ordered)
 
 
-def _read_trees(root: Path, commit: str, folders: list[str]) -> dict[str, dict[bytes, tuple[bytes, str]] | None]:
+def _read_trees(root: Path, commit: str, folders: list[str]) -> dict[str, dict[bytes, tuple[bytes, bytes]] | None]:
     """Each folder's entries in ``commit`` (None where it has no such folder)."""
     names = [f"{commit}:{folder}" if folder else f"{commit}^{{tree}}" for folder in folders]
     try:
         found = read_once(root, names)
     except StorageError as error:
         raise UnsupportedTree(str(error)) from None
-    trees: dict[str, dict[bytes, tuple[bytes, str]] | None] = {}
+    trees: dict[str, dict[bytes, tuple[bytes, bytes]] | None] = {}
     for folder, answer in zip(folders, found):
         if answer is None:
             trees[folder] = None
@@ -130,12 +133,10 @@ def _read_trees(root: Path, commit: str, folders: list[str]) -> dict[str, dict[b
     return trees
 
 
-def _parse_tree(body: bytes) -> dict[bytes, tuple[bytes, str]]:
-    entries: dict[bytes, tuple[bytes, str]] = {}
-    position = 0
-    while position < len(body):
-        space = body.index(b" ", position)
-        nul = body.index(b"\0", space)
-        entries[body[space + 1:nul]] = (body[position:space], body[nul + 1:nul + 21].hex())
-        position = nul + 21
-    return entries
+def _parse_tree(body: bytes) -> dict[bytes, tuple[bytes, bytes]]:
+    """A tree's entries, name → (mode, raw object id), read in one pass of the regular
+    expression engine (a folder of 10,000 products is 250 KB; a loop here took 10 ms)."""
+    found = _ENTRY.findall(body)
+    if sum(len(mode) + len(name) + 22 for mode, name, _ in found) != len(body):
+        raise UnsupportedTree("a tree that does not read as git writes them")
+    return {name: (mode, object_id) for mode, name, object_id in found}

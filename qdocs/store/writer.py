@@ -82,12 +82,17 @@ def _note_for_the_index(git: Git, files: list[str]) -> None:
 def _tree_in_process(root: Path, files: list[str], parent: str | None, deferred: bool) -> str | None:
     """The commit's tree from the parent's trees along the changed paths (:mod:`.trees`);
     None when git must write it.  ``deferred``: the index is left behind (:mod:`.staging`),
-    so the blobs are stored here.  Every ``REFRESH_EVERY``-th action lets git write it for the side effects:
-    the index caught up, and its cache-tree brought up to date, which ``git status`` and
-    ``git diff-index`` (the listing's check of the index against HEAD) use to skip
-    unchanged folders."""
+    so the blobs are stored here.  Otherwise every ``REFRESH_EVERY``-th action lets git
+    write it for the side effect: the index's cache-tree brought up to date, which ``git
+    status`` and ``git diff-index`` (the listing's check of the index against HEAD) use
+    to skip unchanged folders."""
     if parent is None or _git_environment_set():
         return None
+    if deferred:  # the catch-up process refreshes the cache-tree (:mod:`.catchup`)
+        try:
+            return build_tree(root, parent, {path: stored_blob(root, path) for path in files})
+        except (UnsupportedTree, OSError, ValueError):
+            return None
     counter = root / ".git" / "qdocs" / "trees-since-refresh"
     try:
         count = int(counter.read_text(encoding="ascii") or 0) + 1
@@ -97,11 +102,7 @@ def _tree_in_process(root: Path, files: list[str], parent: str | None, deferred:
         _write_quietly(counter, "0")
         return None
     try:
-        if deferred:
-            changes = {path: stored_blob(root, path) for path in files}
-        else:  # git update-index stored them
-            changes = {path: blob_entry(root / path) for path in files}
-        tree = build_tree(root, parent, changes)
+        tree = build_tree(root, parent, {path: blob_entry(root / path) for path in files})  # update-index stored them
     except (UnsupportedTree, OSError, ValueError):
         return None
     _write_quietly(counter, str(count))
