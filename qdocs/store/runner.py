@@ -35,6 +35,8 @@ BASE_ENVIRONMENT = {
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
+#: housekeeping processes started by :func:`start_detached`, not yet seen end
+_detached: list[subprocess.Popen] = []
 
 
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -98,10 +100,12 @@ def finish(process: subprocess.Popen, errors: IO[bytes] | None, what: str) -> No
 
 
 def start_detached(root: Path, *args: str) -> None:
-    """A git process that outlives this one (housekeeping), its output dropped."""
+    """A git process that outlives this one (housekeeping), its output dropped; a long-lived
+    process (the server) reaps the ones that ended at its next call."""
+    _detached[:] = [process for process in _detached if process.poll() is None]
     try:
-        subprocess.Popen(["git", *args], cwd=root, env=environment(), stdin=DEVNULL, stdout=DEVNULL,
-                         stderr=DEVNULL, start_new_session=True)
+        _detached.append(subprocess.Popen(["git", *args], cwd=root, env=environment(), stdin=DEVNULL, stdout=DEVNULL,
+                                          stderr=DEVNULL, start_new_session=True))
     except OSError:
         pass
 

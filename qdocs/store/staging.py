@@ -73,6 +73,8 @@ INDEX_WAIT = 120.0
 #: how long the catch-up process waits for another holder of the index lock
 CHILD_WAIT = 30.0
 _CHUNK = 2000
+#: catch-up processes this process started and has not yet seen end
+_children: list[subprocess.Popen] = []
 
 Runner = Callable[..., "tuple[int, bytes, bytes]"]
 
@@ -111,14 +113,15 @@ def start_catch_up(root: Path) -> None:
     local = Path(root) / ".git" / "qdocs"
     if not behind(root) or try_lock(local / RUNNING, release=True) is None:
         return
+    _children[:] = [child for child in _children if child.poll() is None]  # a server reaps those that ended
     try:
         package_parent = str(Path(__file__).resolve().parents[2])  # qdocs importable, installed or not
         path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH", "")]))
-        subprocess.Popen([sys.executable, "-m", "qdocs.store.catchup", str(root)], cwd=root,
-                         env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        _children.append(subprocess.Popen(
+            [sys.executable, "-m", "qdocs.store.catchup", str(root)], cwd=root, env={**os.environ, "PYTHONPATH": path},
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
     except OSError:
-        pass  # the next index command or the next refresh catches up
+        pass  # the next index command or the next catch-up takes these paths
 
 
 @contextlib.contextmanager
