@@ -254,3 +254,27 @@ def test_a_read_error_on_intact_files_surfaces_instead_of_a_rebuild(pristine, tm
             index.search("pump", Filters(), 10)
         assert index.repository.notices == []
         assert [path.name for path in (repo / INDEX).iterdir() if path.is_dir()] == [generation]
+
+
+def test_a_failed_parallel_build_ends_instead_of_waiting_for_its_workers(tmp_path: Path):
+    """An indexing worker that fails (here at once, as on a full disk) leaves chunks nobody
+    will take: the command reports the failure and ends (it used to wait for ever)."""
+    script = tmp_path / "failing_build.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from qdocs.search import build\n"
+        "def failing(root, directory, date_fields, tasks, results):\n"
+        "    results.put(('error', 'OSError: [Errno 28] No space left on device'))\n"
+        "build._segment_worker = failing\n"
+        "sources = ['x' * 200] * 40_000  # far more than a pipe holds\n"
+        "try:\n"
+        "    build.build_segments(Path('.'), Path('.'), sources, {}, lambda done: None)\n"
+        "except Exception as error:\n"
+        "    print('refused:', error)\n", encoding="utf-8")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "refused: indexing failed: OSError: [Errno 28] No space left on device; nothing was changed" in done.stdout

@@ -127,6 +127,10 @@ def build_segments(root: Path, directory: Path, sources: list[RecordFiles], date
             if worker.is_alive() and len(segments) < len(workers):
                 worker.terminate()
             worker.join()
+        # chunks no worker took (it failed, say on a full disk) stay behind: without this the
+        # process waited for ever, at the queue's end, to hand them to nobody
+        tasks.cancel_join_thread()
+        tasks.close()
     return segments, problems
 
 
