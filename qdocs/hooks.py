@@ -36,6 +36,6 @@ def run_after_commit(repository: "Repository", record_ids: list[str]) -> None:
     """
     if not index_exists(repository.root):
         return
-    from .search.index import SearchIndex  # the search engine (Whoosh, numpy) loads only when an index exists
+    from .search.index import SearchIndex  # the search engine (tantivy) loads only when an index exists
 
     SearchIndex(repository).update_after_commit()  # type: ignore[arg-type]

@@ -130,10 +130,11 @@ _COMMAND = "qdocs --help imports every command module: a command loads its libra
 INNER_IMPORTS = {
     ("qdocs.syncing", "qdocs.mergeoutcomes"): "a sync with nothing to merge loads no rendering (~0.12 s)",
     ("qdocs.hooks", "qdocs.search.index"): "an action without a search index loads no search code (~0.1 s)",
-    ("qdocs.search.build", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
-    ("qdocs.search.damage", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
-    ("qdocs.search.index", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
-    ("qdocs.search.writing", "qdocs.search.engine"): "Whoosh and NumPy load only when the index is read or written",
+    ("qdocs.search.build", "qdocs.search.engine"): "tantivy loads only when the index is read or written",
+    ("qdocs.search.damage", "qdocs.search.engine"): "tantivy loads only when the index is read or written",
+    ("qdocs.search.generations", "qdocs.search.engine"): "tantivy loads only when the index is read or written",
+    ("qdocs.search.index", "qdocs.search.engine"): "tantivy loads only when the index is read or written",
+    ("qdocs.search.writing", "qdocs.search.engine"): "tantivy loads only when the index is read or written",
     ("qdocs.search.index", "qdocs.search.writing"): "a search with its index current loads no document reader "
                                                     "(lxml, ~12 ms)",
     ("qdocs.commands.admin", "qdocs.pdf.company"): _COMMAND + " (cryptography's X.509 and PKCS#12)",

@@ -18,12 +18,11 @@ in qdocs taken for damage and hidden by a rebuild.  Hence two steps.
 2. **Exceptions only raise suspicion.**  While the index is read, an exception
    counts as a sign of damage (:func:`suspected`) only if it is what reading a
    file that is not what was written raises: an ``OSError`` (a file gone or
-   unreadable), a decoding error (``EOFError``, ``struct.error``,
-   ``zlib.error``, ``pickle.UnpicklingError``, a ``ValueError`` such as a
-   ``UnicodeDecodeError``, the engine's own index and file-format errors), or a
-   ``KeyError``, ``IndexError``, ``AssertionError`` or bare ``Exception``
-   raised inside the engine's own code, whose decoders raise those on bad
-   input.  Everything else (``AttributeError``, ``TypeError``, ``NameError``,
+   unreadable), a ``ValueError`` (what tantivy's binding raises for its errors,
+   a stored field that is not JSON, a ``UnicodeDecodeError``), the engine's own
+   format errors (a panic of tantivy on what it read), or a ``KeyError``,
+   ``IndexError``, ``AssertionError`` or bare ``Exception`` raised inside the
+   engine's own Python code.  Everything else (``AttributeError``, ``TypeError``, ``NameError``,
    a ``KeyError`` in qdocs' code...) is a bug and propagates untouched.  A
    suspected error leads to a thorough check (every file hashed) under the
    index lock: if the files differ from the manifest the index is rebuilt; if
@@ -68,7 +67,7 @@ _QDOCS = os.path.dirname(qdocs.__file__) + os.sep
 
 def suspected(error: BaseException) -> bool:
     """Whether ``error``, raised while reading the index, may come from damaged files."""
-    from . import engine  # Whoosh: imported only where the index is read anyway
+    from . import engine  # tantivy: imported only where the index is read anyway
 
     if isinstance(error, (OSError, ValueError, *engine.FORMAT_ERRORS)):
         return True

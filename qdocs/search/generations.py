@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 import shutil
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Iterator
 from ..errors import RepositoryBusyError
 from ..store.locking import RepositoryLock
 from . import INDEX_FOLDER
-from .damage import IndexDamaged, IndexMissing, IndexUnreadable
+from .damage import IndexDamaged, IndexMissing, IndexOutdated, IndexUnreadable
 from .manifest import STATE_FILE, FileEntry, State, check, describe, read_state, write_atomically, write_state
 
 _BUILDING = "BUILDING"
@@ -68,7 +69,11 @@ class Generations:
         :mod:`.manifest`).  Files found intact under a new stamp (a copied or
         restored index) get it recorded when the lock is free, so that they are
         not hashed again at every search."""
+        from .engine import VERSION
+
         state = read_state(generation)
+        if state.engine != VERSION:
+            raise IndexOutdated(f"written by another version of the search engine ({state.engine or 'unknown'})")
         renewed = check(generation, state, thorough)
         if renewed:
             self._renew(generation, state, renewed)
@@ -85,28 +90,62 @@ class Generations:
             try:
                 latest = read_state(generation)
                 if _contents(latest) == _contents(state):
-                    write_state(generation, State(latest.commit, latest.toc, {**latest.files, **renewed}))
+                    write_state(generation, replace(latest, files={**latest.files, **renewed}))
             finally:
                 lock.release()
 
     @staticmethod
-    def record(generation: Path, commit: str | None, toc: int, names: list[str]) -> None:
-        """Name ``names`` (the engine's files of its commit ``toc``) as the content of
-        ``generation``, holding ``commit``; then remove the files no longer named.
-        Written only after the records changed up to ``commit`` are in the index."""
+    def record(generation: Path, commit: str | None, toc: int, names: list[str], pointer: str | None = None) -> None:
+        """Name ``names`` (the engine's files of its commit ``toc``; ``pointer`` the one of
+        them the engine rewrites in place) as the content of ``generation``, holding
+        ``commit``; then remove the files no longer named.  Written only after the
+        records changed up to ``commit`` are in the index."""
         try:
             known = read_state(generation).files
         except IndexUnreadable:
             known = {}
-        state = State(commit, toc, describe(generation, names, known))
+        text = (generation / pointer).read_text(encoding="utf-8") if pointer else None
+        from .engine import VERSION
+
+        state = State(commit, toc, describe(generation, names, known), (pointer, text) if pointer and text else None,
+                      VERSION)
         write_state(generation, state)
         Generations.tidy(generation, state)
+
+    @staticmethod
+    def roll_back(generation: Path) -> str | None:
+        """Undo an engine commit that ``state.json`` does not name (its writer was killed
+        in between): the engine's pointer file is put back as the state has it, and
+        the files of the undone commit go at the next :meth:`tidy`.  Only under the
+        lock; a state that cannot be read is left to the check that follows.  The
+        engine's own bookkeeping beside the index is put right here too.  Returns the
+        name of the file put back, if one was."""
+        from .engine import repair_bookkeeping
+
+        repair_bookkeeping(generation)
+        try:
+            state = read_state(generation)
+        except IndexUnreadable:
+            return None
+        if state.pointer is None:
+            return None
+        name, text = state.pointer
+        path = generation / name
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return None
+        except (OSError, ValueError):
+            pass
+        write_atomically(path, text)
+        return name
 
     @staticmethod
     def tidy(generation: Path, state: State) -> None:
         """Remove what ``state`` does not name: files a replaced commit used, or an
         interrupted writer left.  Only under the lock."""
-        keep = {*state.files, STATE_FILE, _BUILDING}
+        from .engine import ENGINE_FILES  # the engine's own bookkeeping, which it rewrites itself
+
+        keep = {*state.files, STATE_FILE, _BUILDING, *ENGINE_FILES}
         for entry in generation.iterdir():
             if entry.name in keep:
                 continue

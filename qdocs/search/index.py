@@ -27,7 +27,7 @@ from . import damage
 from ..errors import RepositoryBusyError, StorageError, UsageError
 from .damage import IndexMissing, IndexOutdated, IndexUnreadable
 from .generations import Generations
-from .manifest import State, read_state
+from .manifest import STATE_FILE, State, read_state
 from .model import Filters, Found, QuerySyntaxError
 from .source import changed_folders, list_records
 from .syntax import query_problem
@@ -224,10 +224,12 @@ class SearchIndex:
         the lock also finds the index already rebuilt by another process that met the
         same damage, or whole again once a writer that was replacing files is done.
         Returns how many records were indexed (all of them after a rebuild)."""
-        count = 0
+        count, restored = 0, None
         with self.generations.locked():
             try:
-                state = self.generations.verified(self.generations.current(), thorough=True)
+                generation = self.generations.current()
+                restored = self.generations.roll_back(generation)  # damaged, or a killed writer's commit
+                state = self.generations.verified(generation, thorough=True)
                 self._check_commit(state)
             except IndexUnreadable as found:
                 started = time.monotonic()
@@ -238,6 +240,10 @@ class SearchIndex:
                     f"search index not found: built it from {count} record(s) in {seconds:.1f} s"
                     if isinstance(found, IndexMissing) else
                     f"the search index was {found}; rebuilt it from {count} record(s) in {seconds:.1f} s")
+            else:
+                if restored:  # the engine's pointer, its copy in state.json checked by its checksum
+                    self.repository.notices.append(
+                        f"the search index was damaged ({restored} was not as {STATE_FILE} records it); put it back")
         return count + self._catch_up(None, contextlib.nullcontext, progress)
 
     def _catch_up(self, wait: float | None, guard: Callable[[], ContextManager[Any]],
@@ -247,6 +253,7 @@ class SearchIndex:
             return 0
         with self.generations.locked(wait):
             generation = self.generations.current()
+            self.generations.roll_back(generation)  # an engine commit its killed writer left unnamed
             state = self.generations.verified(generation)  # never write onto damaged files
             head = self.repository.git.head() or state.commit
             if state.commit == head:

@@ -2,13 +2,13 @@
 
 Written whenever the index is committed (under the index lock)::
 
-    {"format": 5, "commit": "<records commit indexed>", "toc": 3,
-     "files": {"_MAIN_3.toc": [size, "<sha256>", [inode, mtime_ns, ctime_ns]], ...},
+    {"format": 6, "commit": "<records commit indexed>", "toc": 3,
+     "files": {"meta.json": [size, "<sha256>", [inode, mtime_ns, ctime_ns]], ...},
      "checksum": "<sha256 of the above>"}
 
-``toc`` is the number of the engine's own commit (Whoosh's table of contents)
-the files make up; readers open exactly that one, never a newer one a writer
-is putting in place.  Hashing every byte at every search would cost about a
+``toc`` is the number of the engine's own commit (tantivy's operation stamp)
+the files make up; readers open that one once its files are checked, never a
+newer one a writer is putting in place.  Hashing every byte at every search would cost about a
 third of a second at 100,000 records (350 MB), so each entry also keeps the
 file's *stamp* when it was hashed: inode, modification time and change time.
 The kernel sets the change time on every write and no tool sets it back, so a
@@ -31,7 +31,7 @@ from pathlib import Path
 from .damage import IndexDamaged, IndexOutdated
 
 #: Bump when the schema, the analysis or this file changes: older indexes are rebuilt.
-FORMAT = 5
+FORMAT = 6
 STATE_FILE = "state.json"
 
 Stamp = tuple[int, int, int]
@@ -49,6 +49,12 @@ class State:
     commit: str | None  # the records' commit the index holds (None: a repository without commits)
     toc: int
     files: dict[str, FileEntry]
+    #: The engine's file naming its current commit (tantivy's ``meta.json``), which the
+    #: engine replaces in place when it commits, and its text as of ``toc``: a writer
+    #: killed after the engine's commit but before ``state.json`` is rolled back to it.
+    pointer: tuple[str, str] | None = None
+    #: The engine and version that wrote the files (another version's files are rebuilt).
+    engine: str = ""
 
 
 def read_state(generation: Path) -> State:
@@ -69,13 +75,19 @@ def read_state(generation: Path) -> State:
     if data.get("format") != FORMAT:
         raise IndexOutdated("of an older format")
     files = {name: FileEntry(size, digest, tuple(stamp)) for name, (size, digest, stamp) in data["files"].items()}
-    return State(data["commit"], data["toc"], files)
+    pointer = data.get("pointer")
+    return State(data["commit"], data["toc"], files, (pointer["name"], pointer["text"]) if pointer else None,
+                 str(data.get("engine", "")))
 
 
 def write_state(generation: Path, state: State) -> None:
     data = {"format": FORMAT, "commit": state.commit, "toc": state.toc,
             "files": {name: [entry.size, entry.digest, list(entry.stamp)]
                       for name, entry in sorted(state.files.items())}}
+    if state.engine:
+        data["engine"] = state.engine
+    if state.pointer:
+        data["pointer"] = {"name": state.pointer[0], "text": state.pointer[1]}
     data["checksum"] = _checksum(data)
     write_atomically(generation / STATE_FILE, json.dumps(data, indent=1))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..store.crashpoints import crash_point
-from .build import build_segments, read_documents, workers_for
+from .build import read_documents
 from .generations import Generations
 from .source import RecordFiles, list_records
 
@@ -26,12 +26,7 @@ def index_commit(repository: "Repository", generation: Path, commit: str | None,
 
     sources = list((list_records(repository.root, commit, folders) if commit else {}).values())
     total = len(sources)
-    if folders is None and workers_for(total) > 1:
-        segments, problems = build_segments(repository.root, generation, sources, date_fields(repository),
-                                            lambda done: progress(done, total) if progress else None)
-        engine.commit_segments(generation, segments)
-    else:
-        problems = _write_serially(repository, generation, sources, folders, progress)
+    problems = _write(repository, generation, sources, folders, progress)
     crash_point("index-commit")
     if problems:
         repository.notices.append(f"not searchable, cannot be read: {'; '.join(problems[:5])}"
@@ -40,8 +35,8 @@ def index_commit(repository: "Repository", generation: Path, commit: str | None,
     return total - len(problems)
 
 
-def _write_serially(repository: "Repository", generation: Path, sources: list[RecordFiles],
-                    folders: set[str] | None, progress: Progress | None) -> list[str]:
+def _write(repository: "Repository", generation: Path, sources: list[RecordFiles],
+           folders: set[str] | None, progress: Progress | None) -> list[str]:
     from . import engine
 
     writer = engine.Writer(generation, bulk=folders is None)
@@ -53,7 +48,7 @@ def _write_serially(repository: "Repository", generation: Path, sources: list[Re
                 problems.append(f"{folder} ({problem})")
                 writer.delete(folder)
             else:
-                writer.put(document)
+                writer.put_prepared(document)
             crash_point("index-write")
             if progress and (done % 50 == 0 or done == len(sources)):
                 progress(done, len(sources))

@@ -1,138 +1,281 @@
-"""Queries: Whoosh's query syntax, made strict, and what a query marks in a snippet."""
+"""The query syntax, read into a small tree of nodes.
+
+The syntax is the one qdocs has always documented (it began as Whoosh's): words
+(all of them must match), ``"phrases"``, ``AND``, ``OR``, ``NOT``, ``ANDNOT``,
+``ANDMAYBE`` and parentheses, ``field:value``, ``field:(a OR b)``,
+``field:"two words"``, wildcards ``pump*`` ``p?mp``, dates ``date:2026-03``,
+ranges ``created:[2026-03-01 TO 2026-03-31]`` (``{`` ``}`` exclude a bound, either
+bound may be left out), comparisons ``signed:>=2026-03-15``; ``*`` is every
+record.  ``AND`` binds tighter than ``OR`` (``a OR b c`` is ``a OR (b AND c)``).
+Ranges and comparisons are for the date fields only.
+
+:func:`qdocs.search.syntax.query_problem` has already turned away what is not
+well formed (unclosed quotes and groups, dangling operators, empty values); what
+is left to refuse here is what needs the fields: an unknown field, a date that
+is not a date, a range of a field that is not a date.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import re
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from typing import Union
 
-from whoosh import fields, qparser, query
-
-from ..analysis import CJK_CLASS, STOP_WORDS, cjk_text, single_cjk_character
-from ..model import Filters, QuerySyntaxError
-from ..snippets import Needles
-
-
-class Word(query.And):
-    """The terms one query word was analysed into (a Chinese word's n-grams, PUMP-X200's parts)."""
+from ..analysis import fold, terms
+from ..model import QuerySyntaxError
+from .schema import DATE_FIELDS, EXACT_FIELDS, QUERY_FIELDS, TEXT_FIELD, microseconds, stem
 
 
-class _Parser(qparser.QueryParser):
-    def multitoken_query(self, spec: str, texts: list[str], fieldname: str, termclass: Any,
-                         boost: float) -> query.Query:
-        return Word([termclass(fieldname, text) for text in texts], boost=boost)
+@dataclass(frozen=True)
+class Every:
+    """Every record."""
 
 
-def parse(schema: fields.Schema, text: str) -> query.Query:
-    """Whoosh query syntax; the default field is the record's text; unknown fields are errors."""
-    parser = _Parser("content", schema)
-    parser.replace_plugin(qparser.FieldsPlugin(remove_unknown=False))
-    parser.add_plugin(qparser.GtLtPlugin())
+@dataclass(frozen=True)
+class Nothing:
+    """No record (a word made only of stop words or punctuation)."""
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A word: the terms it was analysed into, all required (检验报告's trigrams,
+    PUMP-X200's two parts); for an exact field, the value as one term."""
+
+    field: str
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A quoted phrase: ``words`` in order as a query has them (Chinese as the n-grams
+    that find it, English stems), ``required`` the same without repeats."""
+
+    field: str
+    words: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A wildcard (``*`` any characters, ``?`` one), case-folded."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DateRange:
+    field: str
+    low: int | None  # microseconds, inclusive
+    high: int | None
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: "Node"
+
+
+@dataclass(frozen=True)
+class AndMaybe:
+    """``required ANDMAYBE optional``: the matches of ``required``, ranked higher where
+    ``optional`` matches too."""
+
+    required: "Node"
+    optional: "Node"
+
+
+Node = Union[Every, Nothing, Terms, Phrase, Pattern, DateRange, And, Or, Not, AndMaybe]
+
+_PIECE = re.compile(r'"[^"]*"|[()\[\]{}]|[^\s()\[\]{}"]+')
+_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(.*)$", re.DOTALL)
+_COMPARISON = re.compile(r"^(>=|<=|>|<)(.+)$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+
+
+def parse(text: str) -> Node:
+    """The tree of ``text``; :class:`QuerySyntaxError` names what cannot be searched."""
+    parser = _Parser([match.group() for match in _PIECE.finditer(text)])
+    node = parser.expression(TEXT_FIELD)
+    if parser.position < len(parser.pieces):
+        raise QuerySyntaxError(f"{parser.pieces[parser.position]!r} is not expected there")
+    return node
+
+
+@dataclass
+class _Parser:
+    pieces: list[str]
+    position: int = 0
+    _depth: int = field(default=0)
+
+    def peek(self) -> str | None:
+        return self.pieces[self.position] if self.position < len(self.pieces) else None
+
+    def take(self) -> str:
+        piece = self.pieces[self.position]
+        self.position += 1
+        return piece
+
+    def expression(self, default: str) -> Node:
+        """``a OR b OR c``, each side an :meth:`all_of`."""
+        alternatives = [self.all_of(default)]
+        while self.peek() == "OR":
+            self.take()
+            alternatives.append(self.all_of(default))
+        alternatives = [node for node in alternatives if not isinstance(node, Nothing)] or [Nothing()]
+        return alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
+
+    def all_of(self, default: str) -> Node:
+        """Items next to each other or joined by ``AND``; ``ANDNOT`` and ``ANDMAYBE``
+        apply to everything before them in the group."""
+        required: list[Node] = [self.unary(default)]
+        while self.peek() not in (None, "OR", ")"):
+            operator = self.peek()
+            if operator in ("AND", "ANDNOT", "ANDMAYBE"):
+                self.take()
+            following = self.unary(default)
+            if operator == "ANDNOT":
+                required.append(Not(following))
+            elif operator == "ANDMAYBE":
+                required = [AndMaybe(_all(required), following)]
+            else:
+                required.append(following)
+        return _all(required)
+
+    def unary(self, default: str) -> Node:
+        if self.peek() == "NOT":
+            self.take()
+            return Not(self.unary(default))
+        return self.item(default)
+
+    def item(self, default: str) -> Node:
+        piece = self.take()
+        if piece == "(":
+            node = self.expression(default)
+            self._closing(")")
+            return node
+        if piece in _OPERATORS or piece == ")":
+            raise QuerySyntaxError(f"{piece!r} is not expected there")
+        if piece.startswith('"'):
+            return phrase(default, piece[1:-1])
+        named = _FIELD.match(piece)
+        if named:
+            name, value = named.group(1), named.group(2)
+            if name not in QUERY_FIELDS:
+                raise QuerySyntaxError(f"unknown field {name!r}; fields: {', '.join(QUERY_FIELDS)}")
+            if value:
+                return value_of(name, value)
+            following = self.peek()
+            if following == "(":
+                self.take()
+                node = self.expression(name)
+                self._closing(")")
+                return node
+            if following is not None and following.startswith('"'):
+                self.take()
+                return phrase(name, following[1:-1])
+            if following in ("[", "{"):
+                return self.range(name)
+            raise QuerySyntaxError(f"{piece!r} has no value: write it right after the ':', e.g. status:void")
+        if piece in ("[", "{"):
+            self.position -= 1
+            return self.range(default)
+        return value_of(default, piece)
+
+    def range(self, name: str) -> Node:
+        opening = self.take()
+        bounds: list[str] = []
+        while self.peek() not in (None, "]", "}"):
+            bounds.append(self.take())
+        closing = self.take() if self.peek() is not None else None
+        if closing is None:
+            raise QuerySyntaxError(f"'{opening}' is not closed")
+        if name not in DATE_FIELDS:
+            raise QuerySyntaxError(f"a range needs a date field ({', '.join(DATE_FIELDS)}), not {name!r}")
+        upper = [bound.upper() for bound in bounds]
+        if upper.count("TO") != 1:
+            raise QuerySyntaxError(f"a range is written [FROM TO UNTIL], e.g. {name}:[2026-03-01 TO 2026-03-31]")
+        split = upper.index("TO")
+        low, high = " ".join(bounds[:split]) or None, " ".join(bounds[split + 1:]) or None
+        return DateRange(name, _bound(low, low=True, exclusive=opening == "{"),
+                         _bound(high, low=False, exclusive=closing == "}"))
+
+    def _closing(self, expected: str) -> None:
+        if self.peek() != expected:
+            raise QuerySyntaxError(f"'{ {')': '(', ']': '['}[expected]}' is not closed")
+        self.take()
+
+
+def value_of(name: str, value: str) -> Node:
+    """A word, a wildcard or (of a date field) a date, a comparison or ``*``."""
+    if value == "*":
+        return Every() if name == TEXT_FIELD else Pattern(name, "*") if name not in DATE_FIELDS \
+            else DateRange(name, None, None)
+    if name in DATE_FIELDS:
+        compared = _COMPARISON.match(value)
+        if compared:
+            operator, text = compared.groups()
+            if operator.startswith(">"):
+                return DateRange(name, _bound(text, low=True, exclusive=operator == ">"), None)
+            return DateRange(name, None, _bound(text, low=False, exclusive=operator == "<"))
+        return DateRange(name, _bound(value, low=True, exclusive=False), _bound(value, low=False, exclusive=False))
+    if "*" in value or "?" in value:
+        return Pattern(name, fold(value) if name != "type" and name != "path" else value)
+    if name != TEXT_FIELD:
+        return Terms(name, (fold(value) if name in EXACT_FIELDS else value,))
+    found = tuple(dict.fromkeys(term.text for term in terms(value, stem, query=True)))
+    return Terms(name, found) if found else Nothing()
+
+
+def phrase(name: str, text: str) -> Node:
+    if name in DATE_FIELDS:
+        return value_of(name, text.strip())
+    if name != TEXT_FIELD:
+        return Terms(name, (fold(text) if name in EXACT_FIELDS else text,))
+    words = tuple(term.text for term in terms(text, stem, query=True))
+    return Phrase(name, words, tuple(dict.fromkeys(words))) if words else Nothing()
+
+
+def _all(nodes: list[Node]) -> Node:
+    """``nodes`` all required; a word of stop words alone asks for nothing and is left out."""
+    nodes = [node for node in nodes if not isinstance(node, Nothing)
+             and not (isinstance(node, Not) and isinstance(node.child, Nothing))] or [Nothing()]
+    return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+
+
+def _bound(text: str | None, low: bool, exclusive: bool) -> int | None:
+    """The first (``low``) or last microsecond of the day, month or year ``text`` names;
+    excluding it means the microsecond after (or before) that period."""
+    if text is None:
+        return None
+    found = _DATE.match(text.strip())
     try:
-        parsed = parser.parse(text)
-    except QuerySyntaxError:
-        raise
-    except Exception as error:  # the parser raises bare exceptions
-        raise QuerySyntaxError(str(error)) from None
-    for part in walk(parsed):
-        if getattr(part, "error", None):
-            raise QuerySyntaxError(str(part.error))
-        name = getattr(part, "fieldname", None)
-        if name and name not in schema.names():
-            fields_list = ", ".join(sorted(name for name, field in schema.items()
-                                           if field.indexed and name != "fingerprint"))
-            raise QuerySyntaxError(f"unknown field {name!r}; fields: {fields_list}")
-    return parsed
-
-
-def widen_single_characters(parsed: query.Query, reader: Any) -> query.Query:
-    """A one-character CJK term finds the character anywhere: it becomes the terms of
-    up to two characters starting with it (see :mod:`qdocs.search.analysis`)."""
-    if isinstance(parsed, query.Term) and parsed.fieldname == "content" and single_cjk_character(parsed.text):
-        words = (raw.decode("utf-8") for raw in reader.expand_prefix("content", parsed.text))
-        found = [query.Term("content", word, boost=parsed.boost) for word in words if len(word) <= 2]
-        return query.Or(found) if found else query.NullQuery
-    return parsed if parsed.is_leaf() else parsed.apply(lambda child: widen_single_characters(child, reader))
-
-
-def restriction(filters: Filters) -> query.Query | None:
-    """The command's filter options (--type, --product, --lot, --status, --from, --to) as a query."""
-    parts: list[query.Query] = [query.Term(name, value) for name, value in (
-        ("type", filters.type), ("status", filters.status),
-        ("product", (filters.product or "").lower()), ("lot", (filters.lot or "").lower())) if value]
-    if filters.date_from or filters.date_to:
-        start = _dt.datetime.combine(filters.date_from, _dt.time.min) if filters.date_from else None
-        end = _dt.datetime.combine(filters.date_to, _dt.time.max) if filters.date_to else None
-        parts.append(query.DateRange("date", start, end))
-    return query.And(parts) if parts else None
-
-
-def walk(parsed: query.Query) -> Iterable[query.Query]:
-    yield parsed
-    if not parsed.is_leaf():
-        for child in parsed.children():
-            yield from walk(child)
-
-
-def needles(parsed: query.Query) -> Needles:
-    """What the query asks of the text field, for marking in snippets (not what it excludes)."""
-    found = Needles()
-    if isinstance(parsed, query.Not):
-        return found
-    if isinstance(parsed, Word):
-        if all(child.fieldname == "content" for child in parsed.subqueries):
-            _add_words(found, [child.text for child in parsed.subqueries])
-        return found
-    if isinstance(parsed, query.Phrase):
-        if parsed.fieldname == "content":
-            _add_words(found, list(parsed.words))
-        return found
-    if getattr(parsed, "fieldname", None) == "content":
-        if isinstance(parsed, (query.Prefix, query.Wildcard)) and not single_cjk_character(parsed.text):
-            found.wildcards.add(parsed.text + ("*" if isinstance(parsed, query.Prefix) else ""))
-        elif isinstance(parsed, (query.Term, query.Prefix)):
-            _add_words(found, [parsed.text])
-    if not parsed.is_leaf():
-        for child in parsed.children():
-            inner = needles(child)
-            found.exact |= inner.exact
-            found.stems |= inner.stems
-            found.wildcards |= inner.wildcards
-    return found
-
-
-def phrase_pattern(words: list[str]) -> re.Pattern:
-    """A quoted phrase as a pattern over the stored text: its words in order, next to
-    each other (only spaces, punctuation or dropped stop words between them); Chinese
-    n-grams joined back into the characters typed, English words by their stem."""
-    pieces: list[str] = []
-    for part in _joined(words):
-        if cjk_text(part):
-            pieces.append(re.escape(part))
+        if not found:
+            raise ValueError
+        year, month, day = int(found.group(1)), int(found.group(2) or 0), int(found.group(3) or 0)
+        first = _dt.datetime(year, month or 1, day or 1)
+        if day:
+            last = first + _dt.timedelta(days=1)
+        elif month:
+            last = first + _dt.timedelta(days=calendar.monthrange(year, month)[1])
         else:
-            stem = part[:-1] if part.endswith("i") and len(part) > 2 else part
-            pieces.append(rf"(?<![A-Za-z0-9]){re.escape(stem)}[A-Za-z0-9]*")
-    return re.compile(_GAP.join(pieces), re.IGNORECASE)
-
-
-_SEPARATOR = rf"[^A-Za-z0-9{CJK_CLASS}]*"
-_GAP = rf"{_SEPARATOR}(?:(?:{'|'.join(sorted(STOP_WORDS))}){_SEPARATOR}){{0,2}}?"
-
-
-def _joined(words: list[str]) -> list[str]:
-    """Chinese n-grams of one word joined back into the word; other words as they are."""
-    parts: list[str] = []
-    for word in words:
-        if cjk_text(word) and parts and cjk_text(parts[-1]):
-            if parts[-1].endswith(word[:-1]):
-                parts[-1] += word[-1]
-                continue
-            if word in parts[-1]:
-                continue
-        parts.append(word)
-    return parts
-
-
-def _add_words(found: Needles, words: list[str]) -> None:
-    for part in _joined(words):
-        (found.exact if cjk_text(part) else found.stems).add(part)
+            last = _dt.datetime(year + 1, 1, 1)
+    except (ValueError, OverflowError):
+        raise QuerySyntaxError(f"{text.strip()!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD, "
+                               "e.g. date:[2026-03-01 TO 2026-03-31]") from None
+    start, end = microseconds(first), microseconds(last) - 1
+    if low:
+        return end + 1 if exclusive else start
+    return start - 1 if exclusive else end
