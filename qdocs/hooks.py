@@ -7,7 +7,7 @@ search index where it is, and the next ``qdocs search`` brings it up to HEAD fir
 index names the commit it holds; the records changed since are found with ``git diff``).
 Keeping the index current inside each action cost more than the action itself: loading
 the search engine and writing a segment, 0.3 s on a small repository and about a second
-at 100,000 records, where Whoosh merges its segments; a batch of actions paid it each
+at 100,000 records, where the engine merged its segments; a batch of actions paid it each
 time.  ``qdocs index update`` brings the index up to date at once (a scheduled job after
 a large import, say).  The web server, where many people search and nobody should wait
 for another's change to be indexed, registers :func:`run_after_commit` on its writes

@@ -1,7 +1,7 @@
 """Search: ``qdocs search`` and its index, ``qdocs index rebuild`` and ``qdocs index status``.
 
-The index is a cache of the records (``.qdocs/index``); Whoosh is imported only when these
-commands run.
+The index is a cache of the records (``.qdocs/index``); the search engine is imported only
+when these commands run.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from qdocs.errors import UsageError
 @click.pass_context
 def search(context: click.Context, query: str, type_id: str | None, product: str | None, lot: str | None,
            status: str | None, date_from: str | None, date_to: str | None, limit: str, as_json: bool) -> None:
-    """Find records by their text and metadata (Whoosh query syntax). Exit 1 when none match.
+    """Find records by their text and metadata (query syntax below). Exit 1 when none match.
 
     \b
     Words, Chinese or English:  检验   泄漏 AND PUMP-X200   inspections (also inspected, inspect)

@@ -1,4 +1,4 @@
-"""Full-text search over the records, Chinese and English (Whoosh behind one module).
+"""Full-text search over the records, Chinese and English (tantivy behind one package).
 
 Import costs nothing until used: :func:`index_exists` only looks at the disk, so
 the after-commit hook of an unrelated command never loads the search engine.

@@ -91,7 +91,7 @@ def reading() -> Iterator[None]:
 
 def _raised_in_engine(error: BaseException, engine_source: str) -> bool:
     """Whether the innermost frame of ``error`` that is the engine's or qdocs' own
-    is the engine's (frames of the standard library and NumPy are looked through)."""
+    is the engine's (frames of the standard library are looked through)."""
     frames = []
     trace = error.__traceback__
     while trace is not None:

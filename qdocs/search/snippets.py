@@ -1,7 +1,7 @@
 """Snippets: where a record's text matches the query, with the matches marked.
 
 The engine's own highlighter analyses the whole text of every hit again (about
-5 ms a record in Whoosh), which would be most of a query's time.  Here the
+5 ms a record in Whoosh's), which would be most of a query's time.  Here the
 matches are found with regular expressions built once per query: Chinese words
 as they were typed (检验, also inside 出厂检验报告), English words by their stem
 (``inspections`` marks inspected and inspection), wildcards as patterns.

@@ -1,6 +1,6 @@
 """Checks of a query's shape before it is parsed.
 
-Whoosh's parser forgives everything: an unclosed quote or parenthesis, a
+A lenient parser (Whoosh's, which qdocs began with) forgives everything: an unclosed quote or parenthesis, a
 dangling ``AND`` or a field without a value (``type:``) silently becomes some
 other query.  A user who typed that
 meant something else, so qdocs names the problem instead (exit 2).
@@ -52,7 +52,7 @@ def query_problem(text: str) -> str | None:
 
 def _empty(piece: str, following: re.Match | None, adjacent: bool) -> str | None:
     """A field without a value (``type:``, ``type:()``), an empty phrase or group.
-    Whoosh reads ``type:`` as the word "type" and ``lot:""`` as an empty lot, so
+    A lenient parser reads ``type:`` as the word "type" and ``lot:""`` as an empty lot, so
     such a query would quietly search for something else."""
     if piece.startswith('"'):
         return None if piece.strip('"').strip() else 'the phrase "" is empty; put words between the quotes'

@@ -9,7 +9,7 @@ process (:class:`WorkerProcess`, started on first need with ``spawn``: a fresh i
 nothing of the server's threads copied), which hands back only what the pages show
 (:class:`Audit`, plain data); the server's threads go on serving meanwhile.  A small
 repository is audited in the request's own thread, as before.  The same holds for keeping
-the search index current after a commit (at 100,000 records Whoosh merging its segments
+the search index current after a commit (at 100,000 records the engine merging its segments
 takes about a second): a second worker does it once it is seen to be slow.
 """
 

@@ -20,26 +20,22 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import re
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 from ..analysis import fold, terms
 from ..model import QuerySyntaxError
 from .schema import DATE_FIELDS, EXACT_FIELDS, QUERY_FIELDS, TEXT_FIELD, microseconds, stem
 
 
-@dataclass(frozen=True)
-class Every:
+class Every(NamedTuple):
     """Every record."""
 
 
-@dataclass(frozen=True)
-class Nothing:
+class Nothing(NamedTuple):
     """No record (a word made only of stop words or punctuation)."""
 
 
-@dataclass(frozen=True)
-class Terms:
+class Terms(NamedTuple):
     """A word: the terms it was analysed into, all required (检验报告's trigrams,
     PUMP-X200's two parts); for an exact field, the value as one term."""
 
@@ -47,8 +43,7 @@ class Terms:
     texts: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Phrase:
+class Phrase(NamedTuple):
     """A quoted phrase: ``words`` in order as a query has them (Chinese as the n-grams
     that find it, English stems), ``required`` the same without repeats."""
 
@@ -57,38 +52,32 @@ class Phrase:
     required: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     """A wildcard (``*`` any characters, ``?`` one), case-folded."""
 
     field: str
     text: str
 
 
-@dataclass(frozen=True)
-class DateRange:
+class DateRange(NamedTuple):
     field: str
     low: int | None  # microseconds, inclusive
     high: int | None
 
 
-@dataclass(frozen=True)
-class And:
+class And(NamedTuple):
     children: tuple["Node", ...]
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(NamedTuple):
     children: tuple["Node", ...]
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(NamedTuple):
     child: "Node"
 
 
-@dataclass(frozen=True)
-class AndMaybe:
+class AndMaybe(NamedTuple):
     """``required ANDMAYBE optional``: the matches of ``required``, ranked higher where
     ``optional`` matches too."""
 
@@ -114,11 +103,9 @@ def parse(text: str) -> Node:
     return node
 
 
-@dataclass
 class _Parser:
-    pieces: list[str]
-    position: int = 0
-    _depth: int = field(default=0)
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces, self.position = pieces, 0
 
     def peek(self) -> str | None:
         return self.pieces[self.position] if self.position < len(self.pieces) else None
