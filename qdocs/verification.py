@@ -26,7 +26,7 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from cryptography.exceptions import InvalidSignature
 
@@ -36,13 +36,14 @@ from .events import sha256_hex
 from .findings import Finding
 from .outsidecheck import outside_findings
 from .pdf.attachments import attachment_problems
-from .queries import get_record, record_folders_with_names
+from .queries import get_record
 from .records import Record
 from .signatures import signature_payload
 from .trail import Trail
 from .trust.credentials import forget_trust_state, trust_state
 from .trust.state import CLOCK_SKEW, parse_moment
 from .trustcheck import sequence_findings, trust_findings
+from .verifyrecords import Checked, check_every_record
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -80,51 +81,38 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
     trail = Trail.load(repository, findings)
     findings.extend(trust_findings(repository, state, trail))
     authority = Authority(repository, state, trail)
+    signatures = 0
+    notes = []
     if record_ids:
-        records = [(get_record(repository, record_id), None) for record_id in record_ids]
+        records = [get_record(repository, record_id) for record_id in record_ids]
+        checked = []
+        for number, record in enumerate(records, start=1):
+            checked.append(Checked(record.id, record.path, len(record.signatures),
+                                   check_record(repository, trail, record, None, authority)))
+            if progress:
+                progress(number)
     else:
-        records = list(_every_record(repository))
-        present = {record.id for record, _ in records}
+        checked = check_every_record(
+            repository, lambda record, names: check_record(repository, trail, record, names, authority), progress)
+        present = {item.record_id for item in checked}
         for record_id, event in sorted(trail.last_event.items()):
             if record_id not in present:
                 findings.append(Finding(record_id, f"missing from the repository: its folder is gone "
                                                    f"(last action: {event['action']} by {event['actor']} at {event['time']})"))
-        findings.extend(sequence_findings(repository, ((record.id, record.path) for record, _ in records)))
+        findings.extend(sequence_findings(repository, ((item.record_id, item.path) for item in checked)))
         findings.extend(outside_findings(repository, migration_commit(repository, state)))
-    signatures = 0
-    notes = []
-    for number, (record, names) in enumerate(records, start=1):
-        signatures += len(record.signatures)
-        notes.extend(Finding(record.id, item.get("note", ""), severity="info", kind="merge")
-                     for item in trail.superseded.get(record.id, []))
-        findings.extend(check_record(repository, trail, record, names, authority))
-        if progress:
-            progress(number)
+    for item in checked:
+        signatures += item.signatures
+        notes.extend(Finding(item.record_id, entry.get("note", ""), severity="info", kind="merge")
+                     for entry in trail.superseded.get(item.record_id, []))
+        findings.extend(item.findings)
     findings.extend(check_checkpoints(repository, [*last_commit(repository), *local_checkpoints(repository),
                                                    *(checkpoints or [])]))
     root = None
     if state.root is not None:
         root = {"user": state.root["user"], "fingerprint": state.root["fingerprint"], "created": state.root["time"]}
-    return VerifyReport(findings, len(records), signatures, trail.event_count, root,
+    return VerifyReport(findings, len(checked), signatures, trail.event_count, root,
                         len(state.entries) + len(state.rejected), notes)
-
-
-def _every_record(repository: "Repository") -> Iterator[tuple[Record, list[str]]]:
-    """Each record folder's record (parsed through the record cache, with the sha256 of
-    its ``record.yaml``) and the names in the folder, read with as few system calls as
-    the check needs."""
-    cache = repository.record_cache
-    known = cache.known()
-    root = str(repository.root)
-    try:
-        for folder, names in record_folders_with_names(repository):
-            with open(f"{root}/{folder}/record.yaml", "rb") as handle:
-                raw, digest = cache.parse(f"{folder}/record.yaml", handle.read(), known)
-            record = Record.from_dict(raw, folder)
-            record.yaml_sha256 = digest
-            yield record, names
-    finally:
-        cache.flush()
 
 
 def check_record(repository: "Repository", trail: Any, record: Record, names: list[str] | None = None,

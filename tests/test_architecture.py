@@ -106,6 +106,7 @@ LAYER_OF = {
     "qdocs.audit.textreport": "features",
     "qdocs.audit.verified": "features",
     "qdocs.verification": "features",
+    "qdocs.verifyrecords": "features",  # verify's record checks, on every core
     "qdocs.trustcheck": "features",
     "qdocs.outsidecheck": "features",
     "qdocs.trail": "features",
