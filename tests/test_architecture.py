@@ -18,7 +18,7 @@ OTHER_PROGRAMS = {
 }
 #: what the store may import besides its own modules: base utilities, and the event-chain files
 #: (``qdocs.events``, store layer: every transaction appends to the chain)
-STORE_MAY_IMPORT = {"qdocs.clock", "qdocs.errors", "qdocs.yamlio", "qdocs.timezones", "qdocs.events"}
+STORE_MAY_IMPORT = {"qdocs.clock", "qdocs.errors", "qdocs.yamlio", "qdocs.yamlcodec", "qdocs.timezones", "qdocs.events"}
 #: the layers, lowest first: a module imports only modules of its own layer or of a lower one
 LAYERS = ["base", "store", "records", "actions", "features", "web", "commands"]
 
@@ -32,6 +32,7 @@ LAYER_OF = {
     "qdocs.clock": "base",
     "qdocs.errors": "base",
     "qdocs.yamlio": "base",
+    "qdocs.yamlcodec": "base",  # behind yamlio, with PyYAML
     "qdocs.jsonio": "base",
     "qdocs.timezones": "base",
     "qdocs.progress": "base",
@@ -129,6 +130,10 @@ LAYER_OF = {
 #: (importing module, imported module): why
 _COMMAND = "qdocs --help imports every command module: a command loads its library when it runs"
 INNER_IMPORTS = {
+    ("qdocs.yamlio", "qdocs.yamlcodec"): "PyYAML (~10 ms) loads only for a command that reads or writes YAML",
+    ("qdocs.repository", "qdocs.catalog"): "a search with its index current loads no catalog, forms or templates",
+    ("qdocs.repository", "qdocs.forms"): "a search with its index current loads no catalog, forms or templates",
+    ("qdocs.repository", "qdocs.rendering"): "a search with its index current loads no catalog, forms or templates",
     ("qdocs.syncing", "qdocs.mergeoutcomes"): "a sync with nothing to merge loads no rendering (~0.12 s)",
     ("qdocs.hooks", "qdocs.search.index"): "an action without a search index loads no search code (~0.1 s)",
     ("qdocs.search.build", "qdocs.search.engine"): "tantivy loads only when the index is read or written",

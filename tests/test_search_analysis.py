@@ -87,3 +87,15 @@ def test_words_next_to_each_other_are_grouped_in_twos_and_threes():
     # numbers are not grouped and part groups; a phrase with one is checked against the text
     assert word_groups("H 32.1 m at 2900 rpm, pump X200", _stem) == {"rpm pump": 1, "pump x200": 1, "rpm pump x200": 1}
     assert phrase_groups(["32.1", "m"]) is None and phrase_groups(["pump", "x200"]) == ["pump x200"]
+
+
+def test_cjk_check_without_a_pattern_agrees_with_the_cjk_class():
+    import re
+
+    from qdocs.search.analysis import CJK_CLASS, cjk_text
+
+    pattern = re.compile(rf"[{CJK_CLASS}]+")
+    for point in range(0x2F00, 0xFFFF):
+        character = chr(point)
+        assert cjk_text(character) == bool(pattern.fullmatch(character)), hex(point)
+    assert cjk_text("出厂检验") and not cjk_text("检验a") and not cjk_text("")

@@ -44,8 +44,9 @@ CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 #: A letter or digit of a non-CJK word (a regular-expression class).
 WORD_CLASS = rf"[^\W_{CJK_CLASS}]"
 _PIECES = re.compile(rf"(?P<cjk>[{CJK_CLASS}]+)|(?P<word>{WORD_CLASS}+(?:\.{WORD_CLASS}+)*)")
-_CJK_ONLY = re.compile(rf"^[{CJK_CLASS}]+$")
-_WORD_ONLY = re.compile(rf"^{WORD_CLASS}+(?:\.{WORD_CLASS}+)*$")
+#: The CJK ranges of :data:`CJK_CLASS` as code points, for checks without another pattern
+#: (each pattern with these classes costs milliseconds to compile, in every search process).
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF))
 #: Between the words of a group term ("mechan seal"); no word holds one.
 GROUP_SEPARATOR = " "
 
@@ -116,7 +117,7 @@ def phrase_groups(words: list[str]) -> list[str] | None:
     more (those then hold the words in order, to be checked against the text).
     None when the phrase is not made of words with letters only (Chinese is found by
     its n-grams, numbers are not grouped)."""
-    if len(words) < 2 or not all(_WORD_ONLY.match(word) and _has_letter(word) for word in words):
+    if len(words) < 2 or not all(_word_only(word) and _has_letter(word) for word in words):
         return None
     if len(words) <= 3:
         return [GROUP_SEPARATOR.join(words)]
@@ -164,11 +165,17 @@ def _has_letter(word: str) -> bool:
 
 def single_cjk_character(text: str) -> bool:
     """A one-character CJK term, which search widens to the terms starting with it."""
-    return len(text) == 1 and bool(_CJK_ONLY.match(text))
+    return len(text) == 1 and cjk_text(text)
 
 
 def cjk_text(text: str) -> bool:
-    return bool(_CJK_ONLY.match(text))
+    return bool(text) and all(any(low <= ord(character) <= high for low, high in _CJK_RANGES) for character in text)
+
+
+def _word_only(text: str) -> bool:
+    """Whether ``text`` is one word as :func:`terms` reads words (letters and digits, inner dots)."""
+    match = _PIECES.fullmatch(text)
+    return match is not None and match.lastgroup == "word"
 
 
 def fold(text: str) -> str:
