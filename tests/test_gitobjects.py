@@ -178,3 +178,15 @@ def test_the_index_cache_tree_is_brought_up_to_date_now_and_then(repo_path: Path
     assert git(repo_path, "status", "--porcelain") == ""
     assert git(repo_path, "diff-index", "--cached", "HEAD") == ""
     subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=repo_path, check=True, capture_output=True)
+
+
+def test_head_of_a_packed_repository_is_read_from_packed_refs_without_a_process(tmp_path: Path, monkeypatch):
+    repository = _plain_repository(tmp_path / "r")
+    repository.run("add", "a.txt")
+    repository.run("-c", "user.name=qa", "-c", "user.email=qa@qdocs.local", "commit", "-qm", "first")
+    subprocess.run(["git", "-C", str(tmp_path / "r"), "branch", "other"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path / "r"), "pack-refs", "--all"], check=True)
+    assert not (tmp_path / "r" / ".git" / "refs" / "heads" / "main").exists()
+    expected = git(tmp_path / "r", "rev-parse", "HEAD").strip()
+    monkeypatch.setattr(Git, "run", lambda *arguments, **options: pytest.fail("ran git for HEAD"))
+    assert Git(tmp_path / "r").head() == expected

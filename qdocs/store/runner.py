@@ -208,6 +208,10 @@ class Git:
                         return value
                 elif not (git_dir / "packed-refs").exists():
                     return None  # a branch with no commit yet
+                else:  # packed by git gc: "<id> <ref>" lines (after a "# pack-refs" header)
+                    value = _packed_ref(git_dir / "packed-refs", head[5:])
+                    if value is not None:
+                        return value
         except (OSError, UnicodeDecodeError):
             pass
         output = self.run("rev-parse", "--verify", "-q", "HEAD", check=False).decode().strip()
@@ -245,3 +249,17 @@ class Git:
 
 
 _HEX = frozenset("0123456789abcdef")
+
+
+def _packed_ref(path: Path, name: str) -> str | None:
+    """The commit id ``packed-refs`` gives the ref ``name``, or None (then git answers)."""
+    wanted = f" {name}"
+    with open(path, encoding="ascii") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if line.endswith(wanted) and not line.startswith(("#", "^")):
+                value = line[:-len(wanted)]
+                if len(value) == 40 and all(character in _HEX for character in value):
+                    return value
+                return None
+    return None
