@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark qdocs search: corpus, rebuild, queries, against bare Whoosh and SQLite FTS5.
+"""Benchmark qdocs search: corpus, rebuild, queries, and SQLite FTS5 over the same text.
 
 One run per corpus size (default 10,000 and 100,000 records), all figures from
 the same run:
@@ -22,12 +22,6 @@ latency   200 varied queries as auditors ask them (Chinese words, parts of
           boolean, phrases, months, broad words, wildcards) through
           ``SearchIndex.search`` in this process, top 20 with snippets and
           counts per type: p50/p95.
-bare      the same queries on the same index through Whoosh's own API doing
-          the same job (parse, top 20, counts per type with ``groupedby``,
-          highlights), its searcher kept open as qdocs keeps its own: the ratio
-          qdocs / bare, over the queries where both return the same records (each
-          query first answered in full by both and the sets of ids compared; the
-          others are counted by kind, not timed).  Also Whoosh's top 20 alone.
 process   ``qdocs search QUERY`` as a process: median and worst of 10 queries,
           after one warm-up process (timed and reported on its own).
 fts5      SQLite FTS5 with the trigram tokenizer over the same text (taken from
@@ -46,7 +40,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -79,7 +72,7 @@ from qdocs.subjects import SCOPES, Subject  # noqa: E402
 from qdocs.trust.genesis import Enrollment  # noqa: E402
 
 TARGETS = {"rebuild_records_per_s": 200, "rebuild_peak_mib_100k": 500, "latency_p95_ms_100k": 50,
-           "process_s": 0.5, "qdocs_over_bare": 1.3}
+           "process_s": 0.5}
 STATUS_LABELS = {"draft": "草稿 draft", "in-review": "审批中 in review", "approved": "已批准 approved"}
 
 
@@ -498,82 +491,25 @@ def qdocs_query(index: Any, text: str) -> Any:
     return index.search(text, Filters(), 20)
 
 
-class BareWhoosh:
-    """Whoosh's own API on the same index, its searcher kept open as qdocs keeps
-    its own: the same job (parse, top 20, counts per type with ``groupedby``,
-    highlights) or the top 20 alone."""
-
-    def __init__(self, directory: Path) -> None:
-        from whoosh import index as whoosh_index
-        from whoosh.qparser import GtLtPlugin, QueryParser
-
-        self.index = whoosh_index.open_dir(str(directory))
-        self.searcher = self.index.searcher()
-        self.parser = QueryParser("content", self.index.schema)
-        self.parser.add_plugin(GtLtPlugin())
-
-    def ids(self, text: str) -> set[str]:
-        """Every record Whoosh finds for ``text`` (the check before timing)."""
-        return {hit["id"] for hit in self.searcher.search(self.parser.parse(text), limit=None)}
-
-    def query(self, text: str, full: bool) -> Any:
-        parsed = self.parser.parse(text)
-        if not full:
-            return [hit["id"] for hit in self.searcher.search(parsed, limit=20)]
-        found = self.searcher.search(parsed, limit=20, groupedby="type")
-        return [(hit["id"], hit.highlights("content")) for hit in found[:20]], found.groups("type")
-
-
 def measure_queries(root: Path, queries: list[tuple[str, str]]) -> dict[str, Any]:
-    """qdocs' queries in process (p50/p95 of all 200), and side by side with bare Whoosh on the
-    queries where both return the same records: each query is first answered by both in full
-    and the sets of ids compared; a query Whoosh's own parser reads otherwise (a phrase: the
-    index keeps word groups, not positions; Chinese runs its parser does not split) or fails
-    on is reported, not timed."""
+    """qdocs' queries in process: p50/p95 of all 200, and p95 by kind.  (The comparison with a
+    bare engine on the same records is ``bench_search_scale.py``: FTS5 given qdocs' terms.)"""
     from qdocs.search.index import SearchIndex
 
     index = SearchIndex(Repository.open(root))
-    bare = BareWhoosh(index.generations.current())
     for _, text in queries[:10]:  # warm the file cache and imports
         qdocs_query(index, text)
-        with contextlib.suppress(Exception):
-            bare.query(text, True)
-    comparable: set[str] = set()
-    different: dict[str, int] = {}
-    for kind, text in queries:
-        try:
-            same = bare.ids(text) == qdocs_ids(index, text)
-        except Exception:  # noqa: BLE001 - Whoosh cannot run it on this index (a phrase needs positions)
-            same = False
-        if same:
-            comparable.add(text)
-        else:
-            different[kind] = different.get(kind, 0) + 1
-    timings: dict[str, list[float]] = {"qdocs": [], "bare_same_job": [], "bare_top20": []}
-    paired: dict[str, list[tuple[float, float]]] = {"bare_same_job": [], "bare_top20": []}
+    timings: list[float] = []
     per_kind: dict[str, list[float]] = {}
     hits = 0
-    for kind, text in queries:  # interleaved, so drift hits every side alike
+    for kind, text in queries:
         started = time.perf_counter()
         found = qdocs_query(index, text)
         elapsed = time.perf_counter() - started
-        timings["qdocs"].append(elapsed)
+        timings.append(elapsed)
         per_kind.setdefault(kind, []).append(elapsed)
         hits += found.total > 0
-        if text not in comparable:
-            continue
-        for name, full in (("bare_same_job", True), ("bare_top20", False)):
-            started = time.perf_counter()
-            bare.query(text, full)
-            timings[name].append(time.perf_counter() - started)
-            paired[name].append((elapsed, timings[name][-1]))
-    result = {name: summary(values) for name, values in timings.items() if values}
-    result["queries"], result["queries_with_results"] = len(queries), hits
-    result["bare_same_records"] = sum(1 for _, text in queries if text in comparable)
-    result["bare_different_or_cannot_run_by_kind"] = dict(sorted(different.items()))
-    for name, pairs in paired.items():
-        if pairs:
-            result[f"qdocs_over_{name}"] = round(sum(ours for ours, _ in pairs) / sum(theirs for _, theirs in pairs), 2)
+    result: dict[str, Any] = {"qdocs": summary(timings), "queries": len(queries), "queries_with_results": hits}
     result["p95_ms_by_kind"] = {kind: summary(values)["p95_ms"] for kind, values in sorted(per_kind.items())}
     return result
 
@@ -657,7 +593,8 @@ def measure_fts5(root: Path, directory: Path, queries: list[tuple[str, str]], wo
     queries of :data:`SAME_MEANING` must agree (a query of another kind means something else
     to each: English words are stemmed by qdocs and matched as substrings by the trigrams),
     and only the queries where both found the same records are timed, paired."""
-    from whoosh import index as whoosh_index
+    import tantivy
+
     from qdocs.search.index import SearchIndex
 
     database = workdir / "fts5.sqlite"
@@ -666,9 +603,11 @@ def measure_fts5(root: Path, directory: Path, queries: list[tuple[str, str]], wo
     connection.execute("CREATE VIRTUAL TABLE records USING fts5(id UNINDEXED, type UNINDEXED, content, "
                        "tokenize='trigram')")
     started = time.monotonic()
-    with whoosh_index.open_dir(str(directory)).reader() as reader:
-        connection.executemany("INSERT INTO records VALUES (?, ?, ?)",
-                               ((fields["id"], fields["type"], fields["content"]) for _, fields in reader.iter_docs()))
+    searcher = tantivy.Index.open(str(directory)).searcher()
+    stored = (json.loads(searcher.doc(address).get_first("stored")) for _, address in
+              searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1), count=False).hits)
+    connection.executemany("INSERT INTO records VALUES (?, ?, ?)",
+                           ((fields["id"], fields["type"], fields.get("content", "")) for fields in stored))
     connection.commit()
     build_seconds = time.monotonic() - started
     index = SearchIndex(Repository.open(root))
@@ -724,7 +663,7 @@ def run_size(size: int, workdir: Path, keep: bool) -> dict[str, Any]:
 
     directory = SearchIndex(Repository.open(root)).generations.current()
     queries = make_queries(random.Random(size))
-    log(f"{size}: 200 queries in process (qdocs, bare Whoosh)")
+    log(f"{size}: 200 queries in process")
     latency = measure_queries(root, queries)
     log(f"{size}: qdocs search as a process")
     process = measure_process(root, queries)
