@@ -296,9 +296,9 @@ def test_a_failed_parallel_build_ends_instead_of_waiting_for_its_workers(tmp_pat
         "def failing(root, date_fields, tasks, results):\n"
         f"    {failure}\n"
         "build._worker = failing\n"
-        "sources = ['x' * 200] * 40_000  # far more than a pipe holds\n"
+        "chunks = iter([['x' * 200] * 32] * 1_250)  # far more than a pipe holds\n"
         "try:\n"
-        "    list(build._in_workers(Path('.'), sources, {}, 2))\n"
+        "    list(build._in_workers(Path('.'), chunks, {}, 2))\n"
         "except Exception as error:\n"
         "    print('refused:', error)\n", encoding="utf-8")
     import subprocess

@@ -12,11 +12,13 @@ stops the job with one message and nothing changed.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import multiprocessing
 import os
 import queue
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..errors import StorageError
 from .documents import ReadBlob, record_document
@@ -36,20 +38,30 @@ def workers_for(count: int) -> int:
     return 1 if count < PARALLEL_THRESHOLD else max(1, os.cpu_count() or 1)
 
 
-def read_documents(root: Path, sources: list[RecordFiles], date_fields: DateFields) -> Iterator[Outcome]:
-    """One outcome per source (in the order of the sources when read here, in the order
-    the workers finish when read in worker processes), its document prepared for the engine."""
-    workers = workers_for(len(sources))
+def read_documents(root: Path, sources: Iterable[RecordFiles], date_fields: DateFields,
+                   count: int) -> Iterator[Outcome]:
+    """One outcome per source (``count`` of them; in the order of the sources when read
+    here, in the order the workers finish when read in worker processes), its document
+    prepared for the engine.  ``sources`` is read as the work goes (a listing of a million
+    records need never be held whole)."""
+    chunks = _chunks(sources)
+    workers = workers_for(count)
     if workers < 2:
         cache = RecordCache(root)
         try:
             with ObjectReader(root) as reader:
-                for start in range(0, len(sources), CHUNK):
-                    yield from read_chunk(sources[start:start + CHUNK], reader, cache, date_fields)
+                for chunk in chunks:
+                    yield from read_chunk(chunk, reader, cache, date_fields)
         finally:
             cache.close()
         return
-    yield from _in_workers(root, sources, date_fields, workers)
+    yield from _in_workers(root, chunks, date_fields, workers)
+
+
+def _chunks(sources: Iterable[RecordFiles]) -> Iterator[list[RecordFiles]]:
+    iterator = iter(sources)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
 
 
 def read_chunk(chunk: list[RecordFiles], reader: ObjectReader, cache: RecordCache,
@@ -77,17 +89,33 @@ def read_one(source: RecordFiles, read: ReadBlob, cache: RecordCache, parsed: di
         return source.folder, None, f"{type(error).__name__}: {error}"
 
 
-def _in_workers(root: Path, sources: list[RecordFiles], date_fields: DateFields, count: int) -> Iterator[Outcome]:
+def _in_workers(root: Path, chunks: Iterator[list[RecordFiles]], date_fields: DateFields,
+                count: int) -> Iterator[Outcome]:
+    """The chunks read by ``count`` worker processes, handed out as they ask for more: a few
+    chunks ahead per worker, never the whole job (its listing stays where it is)."""
     context = _context()
     tasks, results = context.Queue(), context.Queue(maxsize=count * 4)
-    for start in range(0, len(sources), CHUNK):
-        tasks.put(sources[start:start + CHUNK])
+    gc.freeze()  # the parent's objects as they are: a worker's collector does not copy their pages
     workers = [context.Process(target=_worker, args=(root, date_fields, tasks, results)) for _ in range(count)]
     for worker in workers:
-        tasks.put(None)
         worker.start()
-    finished = 0
+    gc.unfreeze()
+    ahead, finished, exhausted = 0, 0, False
+
+    def hand_out() -> None:
+        nonlocal ahead, exhausted
+        while not exhausted and ahead < count * 3:
+            chunk = next(chunks, None)
+            if chunk is None:
+                exhausted = True
+                for _ in workers:
+                    tasks.put(None)  # no more work: each worker ends
+                return
+            tasks.put(chunk)
+            ahead += 1
+
     try:
+        hand_out()
         while finished < len(workers):
             try:
                 kind, payload = results.get(timeout=1.0)
@@ -101,6 +129,8 @@ def _in_workers(root: Path, sources: list[RecordFiles], date_fields: DateFields,
             if kind == "done":
                 finished += 1
                 continue
+            ahead -= 1
+            hand_out()
             yield from payload
     finally:
         for worker in workers:

@@ -12,16 +12,21 @@ from pathlib import Path
 from typing import Iterable
 
 from ..records import RECORD_ID
-from ..store.listing import RecordFiles, changed_paths
+from ..store.listing import RecordFiles, RecordListing, changed_paths
 from ..store.listing import list_records as _list_records
 from ..subjects import SCOPES
 
-__all__ = ["RecordFiles", "changed_folders", "list_records", "record_folder"]
+__all__ = ["RecordFiles", "RecordListing", "changed_folders", "list_records", "record_folder", "record_listing"]
 
 
 def list_records(git_root: Path, commit: str, folders: Iterable[str] | None = None) -> dict[str, RecordFiles]:
     """Record folder → files, for every record in ``commit`` (or only under ``folders``)."""
     return _list_records(git_root, commit, list(SCOPES), folders)
+
+
+def record_listing(git_root: Path, commit: str) -> RecordListing:
+    """Every record in ``commit``, a record at a time (see :class:`RecordListing`)."""
+    return RecordListing(git_root, commit, list(SCOPES))
 
 
 def record_folder(path: str) -> str | None:

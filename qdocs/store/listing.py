@@ -9,6 +9,8 @@ what a record's subject is.  Two listings, one per need:
 * :func:`list_records`: every file of every record of a commit, with blob ids
   (``git ls-tree``): what the search index reads, and its fingerprint of each
   record tells a stale index entry without reading any document;
+  :class:`RecordListing` gives the same a record at a time, for a reader of every
+  record (an index rebuild), which then never holds them all;
 * :func:`list_record_yamls`: only the ``record.yaml`` blobs, of HEAD read from
   git's index (one file, checked against HEAD by ``git diff-index`` at the same
   time) or of any commit (``git ls-tree``): what the audit reads, 150,000 records
@@ -25,7 +27,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from . import runner
 from .runner import Git
@@ -33,7 +35,7 @@ from .runner import Git
 _CHUNK = 500
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordFiles:
     """Where one record's files are in a commit."""
 
@@ -66,31 +68,113 @@ def list_records(root: Path, commit: str, under: Sequence[str],
     wanted = None if folders is None else sorted(set(folders))
     chunks = [list(under)] if wanted is None else [wanted[start:start + _CHUNK]
                                                    for start in range(0, len(wanted), _CHUNK)]
-    entries: list[tuple[str, str]] = []  # (path, blob)
+    records: dict[str, RecordFiles] = {}
     for chunk in chunks:
-        if not chunk:
-            continue
-        output = runner.run(root, "ls-tree", "-r", "-z", commit, "--", *chunk)
-        for entry in output.split(b"\0"):
-            meta, _, raw_path = entry.partition(b"\t")
-            if meta[7:11] == b"blob":  # "100644 blob <id>"
-                entries.append((raw_path.decode("utf-8"), meta[12:].decode("ascii")))
-    records = {path[:-12]: RecordFiles(path[:-12], yaml_blob=blob)
-               for path, blob in entries if path.endswith("/record.yaml")}
-    for path, blob in entries:
-        folder, _, name = path.rpartition("/")
-        record = records.get(folder)
-        if record is not None:
-            if name == "record.docx":
-                record.docx_blob = blob
-            elif name == "attachments.yaml":
-                record.attachment_list = blob
-            continue
-        folder, _, subfolder = folder.rpartition("/")
-        record = records.get(folder)
-        if record is not None and subfolder == "attachments" and name.lower().endswith(".pdf"):
-            record.attachments.append((name, blob))
+        if chunk:
+            output = runner.run(root, "ls-tree", "-r", "-z", commit, "--", *chunk)
+            records.update((record.folder, record) for record in _grouped(_blob_entries(output.split(b"\0"))))
     return records
+
+
+class RecordListing:
+    """Every record of ``commit`` under ``under``, as :func:`list_records` gives them, read a
+    record at a time from git's listing kept in a temporary file: at 1,000,000 records the
+    listing is 2,000,000 entries, about a gigabyte as Python objects.  :attr:`count` is known
+    at once (one pass over the listing's bytes).  Close it (or use ``with``)."""
+
+    _BLOCK = 1 << 20
+    _END = b"/record.yaml\0"
+
+    def __init__(self, root: Path, commit: str, under: Sequence[str]) -> None:
+        self._file = tempfile.TemporaryFile()
+        try:
+            with tempfile.TemporaryFile() as errors:
+                lister = runner.start(Path(root), ["ls-tree", "-r", "-z", commit, "--", *under], stdout=self._file,
+                                      stderr=errors)
+                runner.finish(lister, errors, "list the records")
+            self.count = self._count()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _count(self) -> int:
+        """How many ``record.yaml`` entries the listing holds (an entry may span two blocks)."""
+        self._file.seek(0)
+        count, tail = 0, b""
+        while block := self._file.read(self._BLOCK):
+            joined = tail + block
+            count += joined.count(self._END)
+            tail = joined[-(len(self._END) - 1):]  # too short to hold a whole entry's end again
+        return count
+
+    def __iter__(self) -> Iterator[RecordFiles]:
+        return _grouped(self._entries())
+
+    def _entries(self) -> Iterator[tuple[str, str]]:
+        """(path, blob id) of every blob listed, in git's order (all of a folder together)."""
+        self._file.seek(0)
+        rest = b""
+        while True:
+            block = self._file.read(self._BLOCK)
+            entries = (rest + block).split(b"\0")
+            rest = entries.pop() if block else b""
+            yield from _blob_entries(entries)
+            if not block:
+                return
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "RecordListing":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _blob_entries(entries: Iterable[bytes]) -> Iterator[tuple[str, str]]:
+    """(path, blob id) of each ``git ls-tree -z`` entry that is a blob."""
+    for entry in entries:
+        meta, _, raw_path = entry.partition(b"\t")
+        if meta[7:11] == b"blob":  # "100644 blob <id>"
+            yield raw_path.decode("utf-8"), meta[12:].decode("ascii")
+
+
+def _grouped(entries: Iterable[tuple[str, str]]) -> Iterator[RecordFiles]:
+    """The records among ``entries`` (in git's order, where a folder's files are together):
+    a folder holding ``record.yaml``, with its document, attachment list and PDFs under
+    ``attachments/``, in the order of their ``record.yaml``.  Other files neither start nor
+    end a record; folders inside one another are gathered together until the listing
+    leaves them (a stray folder inside a record may be listed before its files)."""
+    pending: dict[str, RecordFiles] = {}
+    order: list[RecordFiles] = []  # those with a record.yaml, as it was met
+    top = ""
+    for path, blob in entries:
+        place, _, name = path.rpartition("/")
+        if name in ("record.yaml", "record.docx", "attachments.yaml"):
+            owner = place
+        elif place.endswith("/attachments") and name.lower().endswith(".pdf"):
+            owner = place[:-len("/attachments")]
+        else:
+            continue
+        if not (owner == top or owner.startswith(top + "/") or top.startswith(owner + "/")):
+            yield from order
+            pending, order, top = {}, [], owner
+        elif top.startswith(owner + "/"):
+            top = owner
+        current = pending.get(owner)
+        if current is None:
+            current = pending[owner] = RecordFiles(owner)
+        if owner != place:
+            current.attachments.append((name, blob))
+        elif name == "record.yaml":
+            current.yaml_blob = blob
+            order.append(current)
+        elif name == "record.docx":
+            current.docx_blob = blob
+        else:
+            current.attachment_list = blob
+    yield from order
 
 
 def list_record_yamls(root: Path, under: Sequence[str], commit: str | None = None,
