@@ -441,18 +441,33 @@ def summary(seconds: list[float]) -> dict[str, float]:
 def tree_rss(pid: int) -> int:
     """Memory of a process and all its descendants: the sum of their proportional set
     sizes (PSS), so pages the worker processes share with their parent count once."""
-    total, pending = 0, [pid]
+    return tree_memory(pid)[0]
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(PSS, anonymous PSS) of a process and all its descendants.  The difference is files
+    mapped into memory (git's pack windows, the search engine's segment files): pages of the
+    page cache, which the kernel can drop and read again, unlike a process's own memory."""
+    total, anonymous, pending = 0, 0, [pid]
     while pending:
         current = pending.pop()
         try:
             with open(f"/proc/{current}/smaps_rollup") as handle:
-                total += next(int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:"))
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss_Anon:"):
+                        anonymous += int(line.split()[1]) * 1024
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     pending.extend(int(child) for child in handle.read().split())
         except (OSError, StopIteration):
             continue
-    return total
+    return total, anonymous
+
+
+#: The peak anonymous PSS of the last :func:`run_with_peak` (bytes).
+last_anonymous_peak = [0]
 
 
 def run_with_peak(command: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float, int]:
@@ -465,10 +480,14 @@ def run_with_peak(command: list[str], env: dict[str, str] | None = None) -> tupl
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = [0]
 
+    last_anonymous_peak[0] = 0
+
     def sample() -> None:
         while process.poll() is None:
             began = time.perf_counter()
-            peak[0] = max(peak[0], tree_rss(process.pid))
+            total, anonymous = tree_memory(process.pid)
+            peak[0] = max(peak[0], total)
+            last_anonymous_peak[0] = max(last_anonymous_peak[0], anonymous)
             time.sleep(max(0.05, 20 * (time.perf_counter() - began)))
 
     sampler = threading.Thread(target=sample)
