@@ -29,7 +29,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import tantivy
 
@@ -64,10 +64,17 @@ _MANAGED = ".managed.json"
 def search(directory: Path, toc: int, text: str, filters: Filters, limit: int) -> Found:
     """The best ``limit`` records (BM25), with snippets and counts per type."""
     parsed = parse(text)
-    try:
+    with _panics_as_failures():
         return _search(directory, toc, parsed, filters, limit)
+
+
+@contextlib.contextmanager
+def _panics_as_failures() -> Iterator[None]:
+    """A panic of tantivy (pyo3's ``PanicException``, a BaseException) as :class:`EngineFailure`."""
+    try:
+        yield
     except BaseException as error:
-        if type(error).__name__ == "PanicException":  # pyo3's, a BaseException: tantivy gave up on its files
+        if type(error).__name__ == "PanicException":
             raise EngineFailure(str(error)) from None
         raise
 
@@ -151,13 +158,9 @@ def _restriction(compiler: Compiler, filters: Filters) -> list[Any]:
 
 def indexed_fingerprints(directory: Path, toc: int) -> dict[str, str]:
     """path → fingerprint of every indexed record, from the term dictionary (no stored text read)."""
-    try:
+    with _panics_as_failures():
         _, searcher = _searcher(directory, toc)
         pairs = searcher.terms_with_prefix("pathprint", "", filter_query=tantivy.Query.all_query())
-    except BaseException as error:
-        if type(error).__name__ == "PanicException":
-            raise EngineFailure(str(error)) from None
-        raise
     found = {}
     for term, count in pairs:
         if count:
