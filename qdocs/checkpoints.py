@@ -12,6 +12,10 @@ Each copy also remembers the last commit qdocs made in it (``.git/qdocs/last-com
 written by the store after every commit: :mod:`qdocs.store.lastcommit`), so a tail
 dropped after the last checkpoint is noticed by the copy that made it (and by every
 copy that had pulled it).
+
+A full ``qdocs verify`` that finds nothing keeps the commit and chain heads it checked in
+``.git/qdocs/verified`` (local, replaced each time): ``qdocs verify --since verified``
+starts from there (:mod:`qdocs.verifysince`), and every verify checks it like a checkpoint.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
     from .repository import Repository
 
 _MAGIC = "qdocs checkpoint"
+#: the last full verify of this copy that found nothing (one JSON object)
+VERIFIED_FILE = "verified"
+VERIFIED = "last clean verify"
 
 
 @dataclass
@@ -56,13 +63,20 @@ class Checkpoint:
                 "trust": {site: {"seq": sequence, "hash": digest} for site, (sequence, digest) in self.trust.items()}}
 
 
-def take_checkpoint(repository: "Repository", output: Path | None = None) -> Checkpoint:
+def current_point(repository: "Repository") -> Checkpoint | None:
+    """The commit and every chain's head now, as a checkpoint (None before the first commit)."""
     commit = repository.git.head()
     if not commit:
+        return None
+    return Checkpoint(commit, clock.now(repository.time_zone).isoformat(),
+                      {site: _pair(read_head(repository.root, site)) for site in chain_sites(repository.root)},
+                      {site: read_trust_head(repository.root, site) for site in trust_sites(repository.root)})
+
+
+def take_checkpoint(repository: "Repository", output: Path | None = None) -> Checkpoint:
+    point = current_point(repository)
+    if point is None:
         raise UsageError(f"{repository.root} has no commit yet")
-    point = Checkpoint(commit, clock.now(repository.time_zone).isoformat(),
-                       {site: _pair(read_head(repository.root, site)) for site in chain_sites(repository.root)},
-                       {site: read_trust_head(repository.root, site) for site in trust_sites(repository.root)})
     local = repository.root / ".git" / "qdocs" / LOCAL_FILE
     try:
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -75,26 +89,59 @@ def take_checkpoint(repository: "Repository", output: Path | None = None) -> Che
     return point
 
 
-def read_checkpoint(path: Path) -> Checkpoint:
+def read_checkpoint(path: Path, option: str = "--checkpoint") -> Checkpoint:
     """A checkpoint file as ``qdocs checkpoint -o`` wrote it (or its JSON)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise UsageError(f"--checkpoint {path}: cannot read: {error.strerror}") from None
+        raise UsageError(f"{option} {path}: cannot read: {error.strerror}") from None
     if text.lstrip().startswith("{"):
         try:
             return _from_json(json.loads(text), str(path))
         except (ValueError, KeyError, TypeError):
-            raise UsageError(f"--checkpoint {path}: not a qdocs checkpoint") from None
+            raise UsageError(f"{option} {path}: not a qdocs checkpoint") from None
     lines = [line.split() for line in text.splitlines() if line.strip()]
     if not lines or " ".join(lines[0][:2]) != _MAGIC or len(lines) < 2 or lines[1][0] != "commit":
-        raise UsageError(f"--checkpoint {path}: not a qdocs checkpoint (it starts with '{_MAGIC}')")
+        raise UsageError(f"{option} {path}: not a qdocs checkpoint (it starts with '{_MAGIC}')")
     point = Checkpoint(lines[1][1], lines[0][2] if len(lines[0]) > 2 else "", source=str(path))
     for words in lines[2:]:
         if len(words) != 4 or words[0] not in ("events", "trust") or not words[2].isdigit():
-            raise UsageError(f"--checkpoint {path}: unreadable line {' '.join(words)!r}")
+            raise UsageError(f"{option} {path}: unreadable line {' '.join(words)!r}")
         getattr(point, words[0])[words[1]] = (int(words[2]), words[3])
     return point
+
+
+def record_verified(repository: "Repository", point: Checkpoint) -> None:
+    """Keep ``point`` as the last clean full verify (written whole, then renamed: never half)."""
+    folder = repository.root / ".git" / "qdocs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f"{VERIFIED_FILE}.partial"
+        partial.write_text(json.dumps({**point.to_json(), "label": VERIFIED}) + "\n", encoding="utf-8")
+        partial.replace(folder / VERIFIED_FILE)
+    except OSError:
+        pass  # bookkeeping of this copy: the verify's answer stands without it
+
+
+def last_verified(repository: "Repository") -> list[Checkpoint]:
+    """The last clean full verify of this copy, as a checkpoint (none yet: empty)."""
+    try:
+        raw = json.loads((repository.root / ".git" / "qdocs" / VERIFIED_FILE).read_text(encoding="utf-8"))
+        return [_from_json(raw, f".git/qdocs/{VERIFIED_FILE}")]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def since_point(repository: "Repository", given: str) -> Checkpoint:
+    """What ``verify --since`` starts from: ``verified`` (the last clean full verify of this
+    copy) or a checkpoint file."""
+    if given == "verified":
+        found = last_verified(repository)
+        if not found:
+            raise UsageError("--since verified: no full qdocs verify of this copy has found nothing yet; "
+                             "run qdocs verify first, or give a checkpoint file")
+        return found[0]
+    return read_checkpoint(Path(given), "--since")
 
 
 def local_checkpoints(repository: "Repository") -> list[Checkpoint]:

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .findings import Finding
 from .outsidecheck import outside_findings
-from .records import Record
+from .records import RECORD_ID, Record
 from .trail import Trail
 from .trust.credentials import forget_trust_state, trust_state
 from .trust.state import CLOCK_SKEW, parse_moment
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
     from .repository import Repository
     from .trust.state import TrustState
 
-_RECORD_ID = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<site>[A-Z0-9]{1,8})-(?P<year>\d{4})-(?P<number>\d{4,})$")
 RECORD_FILES = ("record.yaml", "record.docx", "attachments.yaml")
 
 
@@ -129,7 +127,7 @@ def numbering_findings(repository: "Repository", added: Iterable[str],
     """Each counter moved by exactly the records added under it, numbered without a gap."""
     numbers: dict[tuple[str, str], list[int]] = {}
     for record_id in added:
-        match = _RECORD_ID.match(record_id)
+        match = RECORD_ID.match(record_id)
         if match:
             numbers.setdefault((match["site"], f"{match['prefix']}-{match['year']}"), []).append(int(match["number"]))
     sites = set(counters_before) | {site for site, _ in numbers} | set(repository.registered_sites())

@@ -60,6 +60,17 @@ def outside_findings(repository: "Repository", since: str | None = None) -> list
     return [Finding(path, message, kind="outside-qdocs") for path, message in known]
 
 
+def outside_findings_between(repository: "Repository", start: str, migrated_at: str | None = None) -> list[Finding]:
+    """:func:`outside_findings` for the commits after ``start`` only (a checkpoint's commit;
+    those before it were read then), none cached."""
+    if not repository.git.head():
+        return []
+    excluded = [f"^{start}"] + ([f"^{migrated_at}"] if migrated_at else [])
+    output = repository.git.run("log", "--no-merges", "--format=%x00%H%x01%s", "--name-status", "--no-renames",
+                                "HEAD", *excluded, "--", *_WATCHED, check=False).decode("utf-8", "replace")
+    return [Finding(path, message, kind="outside-qdocs") for path, message in _unjustified(output)]
+
+
 def _unjustified(output: str) -> list[tuple[str, str]]:
     findings = []
     for block in output.split("\0")[1:]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .events import GENESIS, chain_sites, iter_event_files, read_head, sha256_hex
+from .events import GENESIS, chain_sites, event_path, iter_event_files, read_head, sha256_hex
 from .findings import Finding
 from .store.history import added_and_changed, is_ancestor
 
@@ -35,15 +36,23 @@ class Trail:
         events: list[dict[str, Any]] = []
         for site in chain_sites(repository.root):
             events.extend(_read_chain(repository, site, findings))
-        _check_against_git(repository, events, findings)
-        events.sort(key=lambda event: (_moment(event["time"]), event["site"], event["seq"]))
-        for event in events:
-            trail._apply(event)
-        trail._set_aside_superseded()
-        trail.event_count = len(events)
+        added, changed = event_commits(repository)
+        check_against_git(events, added, changed, findings)
+        trail.take(events)
         return trail
 
-    def _set_aside_superseded(self) -> None:
+    def take(self, events: list[dict[str, Any]],
+             older: Callable[[str, dict[str, Any]], set[str]] | None = None) -> None:
+        """Apply checked events in the order they happened (every site's, by time).
+        ``older(record, item)``: more hashes to set aside for a superseded event this trail
+        does not hold (:mod:`qdocs.verifysince` starts from a checkpoint)."""
+        events.sort(key=lambda event: (_moment(event["time"]), event["site"], event["seq"]))
+        for event in events:
+            self._apply(event)
+        self._set_aside_superseded(older)
+        self.event_count += len(events)
+
+    def _set_aside_superseded(self, older: Callable[[str, dict[str, Any]], set[str]] | None = None) -> None:
         """Events a sync's merge superseded (:mod:`qdocs.mergeoutcomes`) stay in the chain but
         no longer say what a record holds: they leave the record's events, their notes stay."""
         for record_id, events in self.record_events.items():
@@ -52,6 +61,8 @@ class Trail:
                 if event["action"] == "merge":
                     for item in event.get("superseded") or []:
                         dropped.add(item.get("event"))
+                        if older is not None and item.get("event") not in self.hashes:
+                            dropped |= older(record_id, item)
                         self.superseded.setdefault(record_id, []).append(item)
             if dropped:
                 kept = [event for event in events if event["hash"] not in dropped]
@@ -97,10 +108,30 @@ class Trail:
 
 
 def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) -> list[dict[str, Any]]:
+    return _follow(repository.root, site, iter_event_files(repository.root, site), 0, GENESIS, findings)
+
+
+def read_chain_after(root: Path, site: str, sequence: int, digest: str, findings: list["Finding"]) -> list[dict[str, Any]]:
+    """A site's events after its event ``sequence`` (whose hash is ``digest``), checked as the
+    whole chain is: numbering, links, hashes, the head file; earlier files are not read."""
+    def files() -> Iterator[tuple[str, bytes]]:
+        number = sequence + 1
+        while True:
+            path = event_path(site, number)
+            try:
+                with open(root / path, "rb") as handle:
+                    yield path, handle.read()
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            number += 1
+    return _follow(root, site, files(), sequence, digest, findings)
+
+
+def _follow(root: Path, site: str, files: Iterable[tuple[str, bytes]], start: int, previous: str,
+            findings: list["Finding"]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
-    previous = GENESIS
     where = f"event chain {site}"
-    for path, content in iter_event_files(repository.root, site):
+    for path, content in files:
         try:
             event = json.loads(content)
         except ValueError:
@@ -108,7 +139,7 @@ def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) 
             return events
         event["_path"] = path
         event["hash"] = sha256_hex(content)
-        expected_sequence = len(events) + 1
+        expected_sequence = start + len(events) + 1
         if event.get("seq") != expected_sequence or not path.endswith(f"{expected_sequence:08d}.json"):
             findings.append(Finding(where, f"event {expected_sequence} is missing (found {path}): "
                                            "an action was dropped from the trail"))
@@ -118,15 +149,17 @@ def _read_chain(repository: "Repository", site: str, findings: list["Finding"]) 
                                                                    f"{expected_sequence - 1}: the chain is broken"))
         previous = event.get("hash", "")
         events.append(event)
-    head = read_head(repository.root, site)
-    if head.sequence != len(events) or head.hash != previous:
-        findings.append(Finding(where, f"the chain head ({head.sequence}) does not match its last event ({len(events)})"))
+    head = read_head(root, site)
+    last = start + len(events)
+    if head.sequence != last or head.hash != previous:
+        findings.append(Finding(where, f"the chain head ({head.sequence}) does not match its last event ({last})"))
     return events
 
 
-def _check_against_git(repository: "Repository", events: list[dict[str, Any]], findings: list["Finding"]) -> None:
-    """Each event file was added by a commit made on the commit the event names, and never changed."""
-    added, changed = event_commits(repository)
+def check_against_git(events: list[dict[str, Any]], added: dict[str, list[str]], changed: list[str],
+                      findings: list["Finding"]) -> None:
+    """Each event file was added by a commit made on the commit the event names, and never
+    changed (``added``, ``changed``: :func:`event_commits` or :func:`qdocs.store.history.added_and_changed`)."""
     for path in sorted(set(changed)):
         findings.append(Finding("event chain", f"{path} was changed or deleted after it was committed"))
     for event in events:

@@ -9,12 +9,13 @@ checks that nothing around it was changed by hand.
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import yamlio
 from .findings import Finding
 from .forms import FORMS_FOLDER, FORMS_VIEW, view_text
+from .records import RECORD_ID
+from .store.history import added_and_changed
 from .trail import event_commits
 from .trust.log import ROOT_PATH, TRUST_FOLDER
 from .users import image_path, user_view_text
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from .trail import Trail
     from .trust.state import TrustState
 
-_RECORD_ID = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<site>[A-Z0-9]{1,8})-(?P<year>\d{4})-(?P<number>\d{4,})$")
 
 
 def trust_findings(repository: "Repository", state: "TrustState", trail: "Trail") -> list[Finding]:
@@ -38,6 +38,89 @@ def trust_findings(repository: "Repository", state: "TrustState", trail: "Trail"
     findings.extend(_log_against_events(state, trail))
     findings.extend(_views(repository, state))
     findings.extend(_pending_forms(repository, state))
+    return findings
+
+
+def trust_findings_since(repository: "Repository", state: "TrustState", trail: "Trail", start: str,
+                         changes: list[tuple[str, str]]) -> list[Finding]:
+    """:func:`trust_findings` for what changed after the commit ``start`` (a checkpoint's):
+    ``changes`` are (status, path) from ``start`` to HEAD; ``trail`` holds the events since."""
+    findings = list(state.findings)
+    if state.root is None:
+        return trust_findings(repository, state, trail)
+    for status, path in changes:
+        if path == ROOT_PATH:
+            findings.append(Finding(ROOT_PATH, "was changed after the checkpoint: the root was replaced", kind="trust"))
+        elif path.startswith(f"{TRUST_FOLDER}/") and status != "A":
+            findings.append(Finding(path, "was changed or deleted after the checkpoint", kind="trust"))
+    added, changed = added_and_changed(repository.git, TRUST_FOLDER, start)
+    findings.extend(Finding(path, "was changed or deleted after it was committed", kind="trust")
+                    for path in sorted(set(changed) - {ROOT_PATH}))
+    before = set(repository.git.text("ls-tree", "-r", "--name-only", start, "--", TRUST_FOLDER, check=False).split())
+    folder = repository.root / TRUST_FOLDER
+    for path in sorted(folder.glob("*/*.json")) if folder.is_dir() else []:
+        relative = path.relative_to(repository.root).as_posix()
+        if relative not in added and relative not in before:
+            findings.append(Finding(relative, "was never committed", kind="trust"))
+    new = {entry.hash: entry for entry in (*state.entries, *state.rejected) if entry.path in added}
+    known = {entry.hash for entry in (*state.entries, *state.rejected)}
+    for digest, entry in sorted(new.items(), key=lambda item: item[1].path):
+        if digest not in trail.trust_events:
+            findings.append(Finding(entry.label, "has no event in the event chain: it was added outside qdocs",
+                                    kind="trust"))
+    for digest, event in sorted(trail.trust_events.items(), key=lambda item: (item[1]["site"], item[1]["seq"])):
+        if digest not in known:
+            findings.append(Finding(f"event chain {event['site']}", f"event {event['seq']} ({event['action']}) names "
+                                                                    "a trust entry that is missing", kind="trust"))
+    findings.extend(_views(repository, state))
+    findings.extend(_pending_forms(repository, state))
+    return findings
+
+
+def sequence_findings_since(repository: "Repository", start: str, added_ids: Iterable[tuple[str, str]],
+                            changes: list[tuple[str, str]]) -> list[Finding]:
+    """:func:`sequence_findings` for the numbers given after the commit ``start``: each counter
+    that moved went up by exactly the records added since, with no number given twice."""
+    findings: list[Finding] = []
+    used: dict[tuple[str, str, str], dict[int, list[str]]] = {}
+    for record_id, folder in added_ids:
+        match = RECORD_ID.match(record_id)
+        if match:
+            key = (match["site"], match["prefix"], match["year"])
+            used.setdefault(key, {}).setdefault(int(match["number"]), []).append(folder)
+    sites = {site for site, _, _ in used} | {path.rsplit("/", 1)[-1].removesuffix(".yaml") for _, path in changes
+                                              if path.startswith(".qdocs/sequences/")}
+    before: dict[tuple[str, str, str], int] = {}
+    now: dict[tuple[str, str, str], int] = {}
+    for site in sorted(sites):
+        path = repository.sequence_path(site)
+        earlier = repository.git.show_bytes(start, path)
+        for target, counters in ((before, yamlio.load(earlier.decode("utf-8")) if earlier else {}),
+                                 (now, repository.read_sequences(site))):
+            for counter, value in (counters or {}).items():
+                prefix, _, year = str(counter).rpartition("-")
+                target[(site, prefix, year)] = int(value)
+    for key in sorted(set(used) | {key for key in set(before) | set(now) if before.get(key) != now.get(key)}):
+        site, prefix, year = key
+        numbers = used.get(key, {})
+        first, counter = before.get(key, 0), now.get(key, 0)
+        where = f".qdocs/sequences/{site}.yaml"
+        for number, folders in sorted(numbers.items()):
+            if len(folders) > 1 or number <= first:
+                given = len(folders) + (number <= first)
+                findings.append(Finding(f"{prefix}-{site}-{year}-{number:04d}", f"the number is used by {given} "
+                                        f"records ({', '.join(folders)}{' and one before the checkpoint' if number <= first else ''})",
+                                        kind="sequence"))
+        highest = max([first, *numbers])
+        if counter != highest:
+            findings.append(Finding(where, f"counter {prefix}-{year} is {counter} but the highest number used is "
+                                           f"{highest}", kind="sequence"))
+        missing = sorted(set(range(first + 1, highest + 1)) - set(numbers))
+        if missing:
+            shown = ", ".join(f"{prefix}-{site}-{year}-{number:04d}" for number in missing[:5])
+            findings.append(Finding(where, f"numbers never used below {highest}: {shown}"
+                                           f"{' …' if len(missing) > 5 else ''} (a gap in the numbering)",
+                                    kind="sequence"))
     return findings
 
 
@@ -61,7 +144,7 @@ def sequence_findings(repository: "Repository", record_ids: Iterable[tuple[str, 
     findings: list[Finding] = []
     used: dict[tuple[str, str, str], dict[int, list[str]]] = {}
     for record_id, folder in record_ids:
-        match = _RECORD_ID.match(record_id)
+        match = RECORD_ID.match(record_id)
         if match:
             key = (match["site"], match["prefix"], match["year"])
             used.setdefault(key, {}).setdefault(int(match["number"]), []).append(folder)

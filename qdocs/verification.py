@@ -23,7 +23,6 @@ match; they are reported as notes (information), not findings.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -31,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from cryptography.exceptions import InvalidSignature
 
 from .authority import Authority
-from .checkpoints import check_checkpoints, last_commit, local_checkpoints
+from .checkpoints import (check_checkpoints, current_point, last_commit, last_verified, local_checkpoints,
+                          record_verified)
 from .events import sha256_hex
 from .findings import Finding
 from .outsidecheck import outside_findings
@@ -59,6 +59,8 @@ class VerifyReport:
     trust_entries: int = 0
     #: information, not findings: actions a sync's merge set aside (:mod:`qdocs.mergeoutcomes`)
     notes: list[Finding] = field(default_factory=list)
+    #: ``verify --since``: the checkpoint it started from and what it did not read (None: everything was read)
+    since: dict[str, Any] | None = None
 
     @property
     def clean(self) -> bool:
@@ -69,13 +71,14 @@ class VerifyReport:
                 "signatures_checked": self.signatures_checked, "events_checked": self.events_checked,
                 "trust_entries_checked": self.trust_entries,
                 "findings": [finding.to_json() for finding in self.findings],
-                "notes": [note.to_json() for note in self.notes]}
+                "notes": [note.to_json() for note in self.notes], "since": self.since}
 
 
 def verify_repository(repository: "Repository", record_ids: list[str] | None = None,
                       progress: Callable[[int], None] | None = None,
                       checkpoints: list[Any] | None = None) -> VerifyReport:
     findings: list[Finding] = []
+    start = current_point(repository) if not record_ids else None
     forget_trust_state(repository)
     state = trust_state(repository)
     trail = Trail.load(repository, findings)
@@ -106,8 +109,10 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
         notes.extend(Finding(item.record_id, entry.get("note", ""), severity="info", kind="merge")
                      for entry in trail.superseded.get(item.record_id, []))
         findings.extend(item.findings)
-    findings.extend(check_checkpoints(repository, [*last_commit(repository), *local_checkpoints(repository),
-                                                   *(checkpoints or [])]))
+    findings.extend(check_checkpoints(repository, [*last_commit(repository), *last_verified(repository),
+                                                   *local_checkpoints(repository), *(checkpoints or [])]))
+    if start is not None and not findings and repository.git.head() == start.commit:
+        record_verified(repository, start)  # where verify --since verified starts
     root = None
     if state.root is not None:
         root = {"user": state.root["user"], "fingerprint": state.root["fingerprint"], "created": state.root["time"]}

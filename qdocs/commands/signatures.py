@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from qdocs.commands.passphrases import passphrase
-from qdocs.commands.shared import echo_json, json_option, open_repository, progress
+from qdocs.commands.shared import echo_json, json_option, open_repository, progress, progress_once_known
+from qdocs.errors import UsageError
 
 
 @click.command()
@@ -49,9 +50,13 @@ def sign(context: click.Context, record_ids: tuple[str, ...], signer: str, meani
 @click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
               help="A checkpoint kept outside the repository (qdocs checkpoint -o): report it if it is no longer "
                    "in the history (repeatable).")
+@click.option("--since", metavar="CHECKPOINT",
+              help="Check only what changed after a checkpoint: a file (qdocs checkpoint -o) or 'verified' "
+                   "(the last full verify of this copy that found nothing).")
 @json_option()
 @click.pass_context
-def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
+def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files: tuple[Path, ...],
+           since: str | None, as_json: bool) -> None:
     """Check documents, signatures, the trust chain (who may do what), the forms, the numbering
     and the event chains. Exit 1 on findings.
 
@@ -64,19 +69,33 @@ def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files
     \b
       qdocs verify
       qdocs verify --checkpoint 2026-12-01.checkpoint
+      qdocs verify --since verified
+      qdocs verify --since 2026-12-01.checkpoint
       qdocs verify FIR-S1-2026-0001 --json
     """
-    from qdocs.checkpoints import read_checkpoint
+    from qdocs.checkpoints import read_checkpoint, since_point
     from qdocs.verification import verify_repository
 
+    if since and record_ids:
+        raise UsageError("give record ids or --since, not both")
     repository = open_repository(context)
     points = [read_checkpoint(path) for path in checkpoint_files]
-    total = len(record_ids) or sum(1 for _ in repository.git.find_files("**/record.yaml"))
-    update, finish = progress(total, "verifying")
-    try:
-        report = verify_repository(repository, list(record_ids) or None, update, points)
-    finally:
-        finish()
+    if since:
+        from qdocs.verifysince import verify_since
+
+        anchor = since_point(repository, since)
+        report_progress, finish = progress_once_known(lambda total: "verifying changes")
+        try:
+            report = verify_since(repository, anchor, report_progress, points)
+        finally:
+            finish()
+    else:
+        total = len(record_ids) or sum(1 for _ in repository.git.find_files("**/record.yaml"))
+        update, finish = progress(total, "verifying")
+        try:
+            report = verify_repository(repository, list(record_ids) or None, update, points)
+        finally:
+            finish()
     if as_json:
         echo_json(report.to_json())
     else:
@@ -87,6 +106,9 @@ def verify(context: click.Context, record_ids: tuple[str, ...], checkpoint_files
             click.echo(str(finding))
         for note in report.notes:
             click.echo(f"note: {note}")
+        if report.since:
+            click.echo(f"since checkpoint {report.since['commit'][:12]} of {report.since['time'] or '?'}: "
+                       f"{report.since['not_read']}")
         click.echo(f"{report.records_checked} record(s), {report.signatures_checked} signature(s), "
                    f"{report.events_checked} event(s), {report.trust_entries} trust entr"
                    f"{'y' if report.trust_entries == 1 else 'ies'} checked: "
