@@ -61,7 +61,7 @@ class Trail:
                 if event["action"] == "merge":
                     for item in event.get("superseded") or []:
                         dropped.add(item.get("event"))
-                        if older is not None and item.get("event") not in self.hashes:
+                        if older is not None:  # an event before the trail's first: the signature it gave
                             dropped |= older(record_id, item)
                         self.superseded.setdefault(record_id, []).append(item)
             if dropped:

@@ -45,10 +45,10 @@ from .store.objects import read_once
 from .trail import Trail, check_against_git, read_chain_after
 from .trust.credentials import forget_trust_state, trust_state
 from .trustcheck import sequence_findings_since, trust_findings_since
+from .verification import VerifyReport, check_record, migration_commit
 
 if TYPE_CHECKING:
     from .repository import Repository
-    from .verification import VerifyReport
 
 #: what the report says it left out
 NOT_READ = ("records git shows unchanged since the checkpoint were not read again "
@@ -57,9 +57,7 @@ NOT_READ = ("records git shows unchanged since the checkpoint were not read agai
 
 def verify_since(repository: "Repository", anchor: Checkpoint,
                  progress: Callable[[int, int], None] | None = None,
-                 checkpoints: list[Checkpoint] | None = None) -> "VerifyReport":
-    from .verification import VerifyReport, check_record, migration_commit
-
+                 checkpoints: list[Checkpoint] | None = None) -> VerifyReport:
     findings = check_checkpoints(repository, [*last_commit(repository), *last_verified(repository),
                                               *local_checkpoints(repository), anchor, *(checkpoints or [])])
     since = {"commit": anchor.commit, "time": anchor.time, "source": anchor.source or anchor.label,

@@ -108,6 +108,7 @@ LAYER_OF = {
     "qdocs.audit.verified": "features",
     "qdocs.verification": "features",
     "qdocs.verifyrecords": "features",  # verify's record checks, on every core
+    "qdocs.verifysince": "features",  # verify of what changed after a checkpoint
     "qdocs.trustcheck": "features",
     "qdocs.outsidecheck": "features",
     "qdocs.trail": "features",
@@ -190,6 +191,7 @@ INNER_IMPORTS = {
     ("qdocs.commands.signatures", "qdocs.checkpoints"): _COMMAND,
     ("qdocs.commands.signatures", "qdocs.signing"): _COMMAND,
     ("qdocs.commands.signatures", "qdocs.verification"): _COMMAND,
+    ("qdocs.commands.signatures", "qdocs.verifysince"): _COMMAND,
     ("qdocs.commands.web", "qdocs.web.server"): _COMMAND + " (Flask, waitress and the whole library)",
     ("qdocs.commands.web", "qdocs.web.settings"): _COMMAND,
 }

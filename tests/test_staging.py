@@ -7,6 +7,7 @@ a small repository behaves as a large one.
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -156,3 +157,25 @@ def test_a_reader_leaves_the_index_to_a_catch_up_at_work(large, catalog, repo_pa
         holder.kill()
         holder.wait()
     assert staging.catch_up_when_free(repo_path, catch_up_runner)
+
+
+def test_a_record_just_made_is_found_while_a_catch_up_is_at_work(large, catalog, repo_path):
+    """``qdocs new`` then at once ``qdocs sign ID`` in a large repository: the catch-up of git's
+    index is at work, so the index does not have the record yet; finding it waits for the
+    catch-up instead of saying there is no such record."""
+    from qdocs.queries import find_record_path
+
+    repository = Repository.open(repo_path)
+    record = create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "qa")
+    holder = _holding(repo_path / ".git" / "qdocs" / staging.INDEX_LOCK)
+    assert staging.behind(repo_path)
+    assert Git(repo_path).find_files(f"**/{record.id}/record.yaml") == []  # the index does not have it yet
+    released = threading.Timer(1.0, lambda: (holder.kill(), holder.wait()))
+    released.start()
+    try:
+        assert find_record_path(Repository.open(repo_path), record.id) == record.path
+    finally:
+        released.cancel()
+        holder.kill()
+        holder.wait()
+    assert not staging.behind(repo_path)

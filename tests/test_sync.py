@@ -412,7 +412,13 @@ def _shared_record(sites, catalog, tmp_path: Path) -> str:
     record_id = new_signed_record(sites["S1"], catalog, tmp_path / "data")
     assert qdocs(sites["S1"], "sync").exit_code == 0
     assert qdocs(sites["S2"], "sync").exit_code == 0
+    for repo in sites.values():  # what verify --since starts from in _all_agree_and_verify
+        assert qdocs(repo, "checkpoint", "-o", str(_shared_checkpoint(repo))).exit_code == 0
     return record_id
+
+
+def _shared_checkpoint(repo: Path) -> Path:
+    return repo.parent / f"{repo.name}-shared.checkpoint"
 
 
 def _show(repo: Path, record_id: str) -> dict:
@@ -432,6 +438,12 @@ def _all_agree_and_verify(sites, record_id: str) -> list[str]:
         assert verified.exit_code == 0 and report["clean"], (site, verified.output)
         assert git(repo, "status", "--porcelain") == ""
         notes = [note["message"] for note in report["notes"] if note["record"] == record_id]
+        if _shared_checkpoint(repo).exists():  # what changed since the record was shared: the same answer
+            since = qdocs(repo, "verify", "--json", "--since", str(_shared_checkpoint(repo)))
+            changed = json.loads(since.output)
+            assert since.exit_code == 0 and changed["clean"], (site, since.output)
+            assert [note["message"] for note in changed["notes"] if note["record"] == record_id] == notes
+            assert changed["records_checked"] == 1
     return notes
 
 
@@ -511,6 +523,25 @@ def test_the_same_revision_signed_at_two_sites_keeps_the_earlier_of_two_like_sig
     assert item["note"].startswith("signature of qc-manager (approved) on revision A was given at S2 while "
                                    "the revision was already signed as approved by qc-manager")
     assert _all_agree_and_verify(sites, record_id) == [item["note"]]
+
+
+def test_verify_since_a_checkpoint_taken_before_the_merge_that_set_a_signature_aside(sites, catalog,
+                                                                                     tmp_path: Path):
+    """The signature a merge sets aside was given before the checkpoint; the merge comes after it."""
+    record_id = _shared_record(sites, catalog, tmp_path)
+    assert qdocs(sites["S1"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
+    assert qdocs(sites["S1"], "sync").exit_code == 0
+    assert qdocs(sites["S2"], "sign", record_id, "--as", "qc-manager", "--meaning", "approved",
+                 "--comment", "second").exit_code == 0
+    point = tmp_path / "s2-before-merge.checkpoint"
+    assert qdocs(sites["S2"], "checkpoint", "-o", str(point)).exit_code == 0
+    assert qdocs(sites["S2"], "sync").exit_code == 0
+    full = json.loads(qdocs(sites["S2"], "verify", "--json").output)
+    since = qdocs(sites["S2"], "verify", "--json", "--since", str(point))
+    changed = json.loads(since.output)
+    assert since.exit_code == 0 and changed["clean"] and full["clean"], since.output
+    assert [note["message"] for note in changed["notes"]] == [note["message"] for note in full["notes"]] != []
+    assert changed["records_checked"] == 1
 
 
 def test_signatures_of_one_revision_given_at_two_sites_are_both_kept_where_they_fit(sites, catalog,
