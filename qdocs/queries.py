@@ -39,9 +39,10 @@ def find_record_path(repository: "Repository", record_id: str) -> str:
     if known and known.rsplit("/", 1)[-1] == record_id and (repository.root / known / "record.yaml").is_file():
         return known
     matches = repository.git.find_files(f"**/{record_id}/record.yaml")
-    if not matches and repository.git.index_behind():
-        # a record the last action made while git's index is caught up beside it (a large
-        # repository, :mod:`qdocs.store.staging`): wait for the catch-up, then look again
+    if not matches:
+        # perhaps a record the last action made while git's index is caught up beside it (a
+        # large repository, :mod:`qdocs.store.staging`; the catch-up may already have taken
+        # the noted paths): wait until no catch-up is at work, then look again
         repository.git.catch_up_index()
         matches = repository.git.find_files(f"**/{record_id}/record.yaml")
     if not matches:

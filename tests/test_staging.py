@@ -50,6 +50,31 @@ def test_an_action_leaves_the_index_and_the_catch_up_process_brings_it(large, mo
     while staging.behind(repo_path) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not staging.behind(repo_path)
+
+
+def test_a_record_just_made_is_found_while_the_catch_up_that_took_its_paths_is_at_work(large, catalog, repo_path):
+    """The catch-up takes the noted paths first (nothing is noted any more), then writes the
+    index: finding the record waits for the index lock it holds, not for the note."""
+    from qdocs.queries import find_record_path
+
+    repository = Repository.open(repo_path)
+    record = create_record(repository, "final-inspection", example_values(catalog, "final-inspection"), "qa")
+    pending = repo_path / ".git" / "qdocs" / staging.PENDING
+    noted = pending.read_bytes()
+    pending.write_bytes(b"")  # taken by the catch-up ...
+    holder = _holding(repo_path / ".git" / "qdocs" / staging.INDEX_LOCK)  # ... which is at work
+
+    def finish() -> None:
+        pending.write_bytes(noted)  # what the catch-up writes comes in with the lock's release
+        holder.kill()
+        holder.wait()
+
+    released = threading.Timer(1.0, finish)
+    released.start()
+    try:
+        assert find_record_path(Repository.open(repo_path), record.id) == record.path
+    finally:
+        released.join()
     assert _index_is_head(repo_path)
     assert git(repo_path, "status", "--porcelain") == ""
     subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=repo_path, check=True, capture_output=True)

@@ -223,10 +223,6 @@ class Git:
         (it waits for a catch-up at work)."""
         return staging.catch_up_when_free(self.root, _unhooked, wait=staging.INDEX_WAIT)
 
-    def index_behind(self) -> bool:
-        """Whether git's index still lacks paths qdocs committed (:mod:`.staging`)."""
-        return staging.behind(self.root)
-
     def commit_exists(self, commit: str) -> bool:
         return self.status("cat-file", "-e", f"{commit}^{{commit}}") == 0
 
