@@ -152,11 +152,16 @@ def _record_folders(changes: list[tuple[str, str]]) -> tuple[dict[str, str], dic
                 folder = "/".join(parts[:index + 1])
                 if status == "D" and path == f"{folder}/record.yaml":
                     deleted[parts[index]] = folder
+                elif status == "D":  # a file of the folder deleted: the record is checked (unless it went too)
+                    folders.setdefault(parts[index], folder)
                 else:
                     folders[parts[index]] = folder
                 break
-    for record_id in deleted:
-        folders.pop(record_id, None)
+    for record_id, folder in list(deleted.items()):
+        if folders.get(record_id, folder) == folder:
+            folders.pop(record_id, None)  # the folder is gone (what else changed in it went with it)
+        else:
+            del deleted[record_id]  # it moved: checked where it is now
     return folders, deleted
 
 

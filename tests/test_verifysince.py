@@ -262,3 +262,22 @@ def test_bad_since(anchored, tmp_path: Path):
     garbage.write_text("hello\n", encoding="utf-8")
     result = run("verify", "--since", str(garbage))
     assert result.exit_code == 2 and "not a qdocs checkpoint" in result.output
+
+
+def test_which_records_changed_is_read_from_the_paths_git_names():
+    from qdocs.verifysince import _record_folders
+
+    folders, deleted = _record_folders([
+        ("M", "lot/P1/L1/FIR-S1-2026-0001/record.yaml"), ("M", "lot/P1/L1/FIR-S1-2026-0001/record.docx"),
+        ("A", "lot/P1/L2/FIR-S1-2026-0002/attachments/report.pdf"),
+        ("D", "lot/P1/L3/FIR-S1-2026-0003/record.docx"),  # only the document: the record is checked
+        ("D", "lot/P1/L4/FIR-S1-2026-0004/record.docx"), ("D", "lot/P1/L4/FIR-S1-2026-0004/record.yaml"),
+        ("D", "lot/P1/L5/FIR-S1-2026-0005/record.docx"), ("D", "lot/P1/L5/FIR-S1-2026-0005/record.yaml"),
+        ("A", "lot/P1/L6/FIR-S1-2026-0005/record.docx"), ("A", "lot/P1/L6/FIR-S1-2026-0005/record.yaml"),
+        ("M", ".qdocs/sequences/S1.yaml"), ("M", "README.md"), ("A", "product/P1/notes.txt"),
+    ])
+    assert folders == {"FIR-S1-2026-0001": "lot/P1/L1/FIR-S1-2026-0001",
+                       "FIR-S1-2026-0002": "lot/P1/L2/FIR-S1-2026-0002",
+                       "FIR-S1-2026-0003": "lot/P1/L3/FIR-S1-2026-0003",
+                       "FIR-S1-2026-0005": "lot/P1/L6/FIR-S1-2026-0005"}  # moved: checked where it is
+    assert deleted == {"FIR-S1-2026-0004": "lot/P1/L4/FIR-S1-2026-0004"}
