@@ -62,16 +62,7 @@ def trust_findings_since(repository: "Repository", state: "TrustState", trail: "
         relative = path.relative_to(repository.root).as_posix()
         if relative not in added and relative not in before:
             findings.append(Finding(relative, "was never committed", kind="trust"))
-    new = {entry.hash: entry for entry in (*state.entries, *state.rejected) if entry.path in added}
-    known = {entry.hash for entry in (*state.entries, *state.rejected)}
-    for digest, entry in sorted(new.items(), key=lambda item: item[1].path):
-        if digest not in trail.trust_events:
-            findings.append(Finding(entry.label, "has no event in the event chain: it was added outside qdocs",
-                                    kind="trust"))
-    for digest, event in sorted(trail.trust_events.items(), key=lambda item: (item[1]["site"], item[1]["seq"])):
-        if digest not in known:
-            findings.append(Finding(f"event chain {event['site']}", f"event {event['seq']} ({event['action']}) names "
-                                                                    "a trust entry that is missing", kind="trust"))
+    findings.extend(_log_against_events(state, trail, set(added)))
     findings.extend(_views(repository, state))
     findings.extend(_pending_forms(repository, state))
     return findings
@@ -81,46 +72,18 @@ def sequence_findings_since(repository: "Repository", start: str, added_ids: Ite
                             changes: list[tuple[str, str]]) -> list[Finding]:
     """:func:`sequence_findings` for the numbers given after the commit ``start``: each counter
     that moved went up by exactly the records added since, with no number given twice."""
-    findings: list[Finding] = []
-    used: dict[tuple[str, str, str], dict[int, list[str]]] = {}
-    for record_id, folder in added_ids:
-        match = RECORD_ID.match(record_id)
-        if match:
-            key = (match["site"], match["prefix"], match["year"])
-            used.setdefault(key, {}).setdefault(int(match["number"]), []).append(folder)
+    used = _numbers_used(added_ids)
     sites = {site for site, _, _ in used} | {path.rsplit("/", 1)[-1].removesuffix(".yaml") for _, path in changes
                                               if path.startswith(".qdocs/sequences/")}
     before: dict[tuple[str, str, str], int] = {}
     now: dict[tuple[str, str, str], int] = {}
     for site in sorted(sites):
-        path = repository.sequence_path(site)
-        earlier = repository.git.show_bytes(start, path)
-        for target, counters in ((before, yamlio.load(earlier.decode("utf-8")) if earlier else {}),
-                                 (now, repository.read_sequences(site))):
-            for counter, value in (counters or {}).items():
-                prefix, _, year = str(counter).rpartition("-")
-                target[(site, prefix, year)] = int(value)
+        earlier = repository.git.show_bytes(start, repository.sequence_path(site))
+        _counters(before, site, yamlio.load(earlier.decode("utf-8")) if earlier else {})
+        _counters(now, site, repository.read_sequences(site))
+    findings: list[Finding] = []
     for key in sorted(set(used) | {key for key in set(before) | set(now) if before.get(key) != now.get(key)}):
-        site, prefix, year = key
-        numbers = used.get(key, {})
-        first, counter = before.get(key, 0), now.get(key, 0)
-        where = f".qdocs/sequences/{site}.yaml"
-        for number, folders in sorted(numbers.items()):
-            if len(folders) > 1 or number <= first:
-                given = len(folders) + (number <= first)
-                findings.append(Finding(f"{prefix}-{site}-{year}-{number:04d}", f"the number is used by {given} "
-                                        f"records ({', '.join(folders)}{' and one before the checkpoint' if number <= first else ''})",
-                                        kind="sequence"))
-        highest = max([first, *numbers])
-        if counter != highest:
-            findings.append(Finding(where, f"counter {prefix}-{year} is {counter} but the highest number used is "
-                                           f"{highest}", kind="sequence"))
-        missing = sorted(set(range(first + 1, highest + 1)) - set(numbers))
-        if missing:
-            shown = ", ".join(f"{prefix}-{site}-{year}-{number:04d}" for number in missing[:5])
-            findings.append(Finding(where, f"numbers never used below {highest}: {shown}"
-                                           f"{' …' if len(missing) > 5 else ''} (a gap in the numbering)",
-                                    kind="sequence"))
+        findings.extend(_numbering(key, used.get(key, {}), now.get(key, 0), before.get(key, 0)))
     return findings
 
 
@@ -141,37 +104,55 @@ def integrity_findings(repository: "Repository", state: "TrustState", trail: "Tr
 
 def sequence_findings(repository: "Repository", record_ids: Iterable[tuple[str, str]]) -> list[Finding]:
     """Every counter equals the highest number used, and every number up to it is used once."""
+    used = _numbers_used(record_ids)
+    counters: dict[tuple[str, str, str], int] = {}
+    for site in repository.registered_sites() + sorted({site for site, _, _ in used}):
+        _counters(counters, site, repository.read_sequences(site))
     findings: list[Finding] = []
+    for key in sorted(set(used) | set(counters)):
+        findings.extend(_numbering(key, used.get(key, {}), counters.get(key, 0)))
+    return findings
+
+
+def _numbers_used(record_ids: Iterable[tuple[str, str]]) -> dict[tuple[str, str, str], dict[int, list[str]]]:
+    """(site, prefix, year) -> number -> the folders of the records that have it."""
     used: dict[tuple[str, str, str], dict[int, list[str]]] = {}
     for record_id, folder in record_ids:
         match = RECORD_ID.match(record_id)
         if match:
             key = (match["site"], match["prefix"], match["year"])
             used.setdefault(key, {}).setdefault(int(match["number"]), []).append(folder)
-    counters: dict[tuple[str, str, str], int] = {}
-    for site in repository.registered_sites() + sorted({site for site, _, _ in used}):
-        for counter, value in repository.read_sequences(site).items():
-            prefix, _, year = counter.rpartition("-")
-            counters[(site, prefix, year)] = value
-    for key in sorted(set(used) | set(counters)):
-        site, prefix, year = key
-        numbers = used.get(key, {})
-        counter = counters.get(key, 0)
-        where = f".qdocs/sequences/{site}.yaml"
-        for number, folders in sorted(numbers.items()):
-            if len(folders) > 1:
-                findings.append(Finding(f"{prefix}-{site}-{year}-{number:04d}", f"the number is used by "
-                                        f"{len(folders)} records ({', '.join(folders)})", kind="sequence"))
-        highest = max(numbers, default=0)
-        if counter != highest:
-            findings.append(Finding(where, f"counter {prefix}-{year} is {counter} but the highest number used is "
-                                           f"{highest}", kind="sequence"))
-        missing = sorted(set(range(1, highest + 1)) - set(numbers))
-        if missing:
-            shown = ", ".join(f"{prefix}-{site}-{year}-{number:04d}" for number in missing[:5])
-            findings.append(Finding(where, f"numbers never used below {highest}: {shown}"
-                                           f"{' …' if len(missing) > 5 else ''} (a gap in the numbering)",
-                                    kind="sequence"))
+    return used
+
+
+def _counters(target: dict[tuple[str, str, str], int], site: str, counters: dict[str, Any] | None) -> None:
+    for counter, value in (counters or {}).items():
+        prefix, _, year = str(counter).rpartition("-")
+        target[(site, prefix, year)] = int(value)
+
+
+def _numbering(key: tuple[str, str, str], numbers: dict[int, list[str]], counter: int, first: int = 0) -> list[Finding]:
+    """One counter against the numbers used above ``first`` (a checkpoint's value of it; the
+    numbers up to it were checked then, so a number among them given again is given twice)."""
+    site, prefix, year = key
+    where = f".qdocs/sequences/{site}.yaml"
+    findings = []
+    for number, folders in sorted(numbers.items()):
+        given = len(folders) + (1 if number <= first else 0)
+        if given > 1:
+            earlier = " and one before the checkpoint" if number <= first else ""
+            findings.append(Finding(f"{prefix}-{site}-{year}-{number:04d}", f"the number is used by {given} records "
+                                    f"({', '.join(folders)}{earlier})", kind="sequence"))
+    highest = max([first, *numbers])
+    if counter != highest:
+        findings.append(Finding(where, f"counter {prefix}-{year} is {counter} but the highest number used is "
+                                       f"{highest}", kind="sequence"))
+    missing = sorted(set(range(first + 1, highest + 1)) - set(numbers))
+    if missing:
+        shown = ", ".join(f"{prefix}-{site}-{year}-{number:04d}" for number in missing[:5])
+        findings.append(Finding(where, f"numbers never used below {highest}: {shown}"
+                                       f"{' …' if len(missing) > 5 else ''} (a gap in the numbering)",
+                                kind="sequence"))
     return findings
 
 
@@ -202,12 +183,15 @@ def _log_against_git(repository: "Repository") -> list[Finding]:
     return findings
 
 
-def _log_against_events(state: "TrustState", trail: "Trail") -> list[Finding]:
-    """Every trust entry has its event in a site's chain (so later signatures cover it), and
-    every such event names an entry that exists."""
+def _log_against_events(state: "TrustState", trail: "Trail", paths: set[str] | None = None) -> list[Finding]:
+    """Every trust entry (of ``paths``, when given: those added since a checkpoint, whose events
+    the trail holds) has its event in a site's chain (so later signatures cover it), and every
+    such event names an entry that exists."""
     findings = []
     known = {entry.hash: entry for entry in (*state.entries, *state.rejected)}
     for digest, entry in sorted(known.items(), key=lambda item: item[1].path):
+        if paths is not None and entry.path not in paths:
+            continue
         if digest not in trail.trust_events:
             findings.append(Finding(entry.label, "has no event in the event chain: it was added outside qdocs",
                                     kind="trust"))
