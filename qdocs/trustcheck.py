@@ -51,7 +51,7 @@ def trust_findings_since(repository: "Repository", state: "TrustState", trail: "
     for status, path in changes:
         if path == ROOT_PATH:
             findings.append(Finding(ROOT_PATH, "was changed after the checkpoint: the root was replaced", kind="trust"))
-        elif path.startswith(f"{TRUST_FOLDER}/") and status != "A":
+        elif path.startswith(f"{TRUST_FOLDER}/") and path.endswith(".json") and status != "A":  # an entry
             findings.append(Finding(path, "was changed or deleted after the checkpoint", kind="trust"))
     added, changed = added_and_changed(repository.git, TRUST_FOLDER, start)
     findings.extend(Finding(path, "was changed or deleted after it was committed", kind="trust")

@@ -121,6 +121,19 @@ def inspected_final_inspection(run, catalog, repo_path: Path, folder: Path):
     repository = Repository.open(repo_path)
     return repository, get_record(repository, record_id)
 
+def record_folder(repo: Path, record_id: str) -> Path:
+    """The folder of a record in the work tree."""
+    from qdocs.queries import get_record
+
+    return repo / get_record(Repository.open(repo), record_id).path
+
+
+def commit_outside_qdocs(repo: Path, message: str) -> None:
+    """Everything changed in the work tree committed with plain git, by someone else."""
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=mallory", "-c", "user.email=m@x", "commit", "-q", "-m", message)
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 

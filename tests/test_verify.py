@@ -11,10 +11,9 @@ import pytest
 
 from qdocs import yamlio
 from qdocs.events import canonical_json
-from qdocs.queries import get_record
 from qdocs.repository import Repository
 from qdocs.trust.administration import trust_state
-from tests.conftest import git, write_example
+from tests.conftest import commit_outside_qdocs, git, record_folder, write_example
 
 
 @pytest.fixture
@@ -42,15 +41,6 @@ def _findings(run) -> list[str]:
     return [f"{finding['record']}: {finding['message']}" for finding in report["findings"]]
 
 
-def _folder(repo_path: Path, record_id: str) -> Path:
-    return repo_path / get_record(Repository.open(repo_path), record_id).path
-
-
-def _commit_all(repo_path: Path, message: str) -> None:
-    git(repo_path, "add", "-A")
-    git(repo_path, "-c", "user.name=mallory", "-c", "user.email=m@x", "commit", "-q", "-m", message)
-
-
 def test_untouched_repository_is_clean(signed):
     run, _ = signed
     assert _findings(run) == []
@@ -66,7 +56,7 @@ def test_the_summary_is_printed_on_stdout_after_the_findings(signed, repo_path: 
     head, summary = clean.stdout.splitlines()
     assert head.startswith(f"root of trust: {root['fingerprint']} (admin, ")
     assert summary == "3 record(s), 6 signature(s), 47 event(s), 37 trust entries checked: clean"
-    path = _folder(repo_path, ids[0]) / "record.docx"
+    path = record_folder(repo_path, ids[0]) / "record.docx"
     path.write_bytes(path.read_bytes() + b"x")
     found = run("verify")
     assert found.exit_code == 1 and found.stderr == ""
@@ -80,7 +70,7 @@ def test_the_summary_is_printed_on_stdout_after_the_findings(signed, repo_path: 
 
 def test_a_byte_of_the_document_changed(signed, repo_path: Path):
     run, ids = signed
-    path = _folder(repo_path, ids[0]) / "record.docx"
+    path = record_folder(repo_path, ids[0]) / "record.docx"
     content = bytearray(path.read_bytes())
     content[len(content) // 2] ^= 0x01
     path.write_bytes(bytes(content))
@@ -91,9 +81,9 @@ def test_a_byte_of_the_document_changed(signed, repo_path: Path):
 
 def test_a_field_of_the_metadata_changed(signed, repo_path: Path):
     run, ids = signed
-    path = _folder(repo_path, ids[0]) / "record.yaml"
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("conclusion: pass", "conclusion: fail"), encoding="utf-8")
-    _commit_all(repo_path, "fix typo")
+    commit_outside_qdocs(repo_path, "fix typo")
     findings = _findings(run)
     assert any(ids[0] in f and "record.yaml differs from what its last action wrote" in f for f in findings)
     assert any(ids[0] in f and "does not verify" in f for f in findings)
@@ -101,8 +91,8 @@ def test_a_field_of_the_metadata_changed(signed, repo_path: Path):
 
 def test_a_signature_copied_from_another_record(signed, repo_path: Path):
     run, ids = signed
-    source = yamlio.load((_folder(repo_path, ids[1]) / "record.yaml").read_text(encoding="utf-8"))
-    path = _folder(repo_path, ids[0]) / "record.yaml"
+    source = yamlio.load((record_folder(repo_path, ids[1]) / "record.yaml").read_text(encoding="utf-8"))
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
     target = yamlio.load(path.read_text(encoding="utf-8"))
     target["signatures"][1] = source["signatures"][1]
     path.write_text(yamlio.dump(target), encoding="utf-8")
@@ -112,7 +102,7 @@ def test_a_signature_copied_from_another_record(signed, repo_path: Path):
 
 def test_a_signature_removed(signed, repo_path: Path):
     run, ids = signed
-    path = _folder(repo_path, ids[0]) / "record.yaml"
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
     record = yamlio.load(path.read_text(encoding="utf-8"))
     record["signatures"] = record["signatures"][:1]
     record["status"] = "in-review"
@@ -128,7 +118,7 @@ def test_a_signature_with_an_unregistered_key(signed, repo_path: Path):
     from qdocs.signatures import signature_payload
 
     run, ids = signed
-    path = _folder(repo_path, ids[0]) / "record.yaml"
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
     record = Record.from_yaml(path.read_text(encoding="utf-8"))
     forged = dict(record.signatures[1])
     forged["key"] = "ed25519:" + "f" * 32
@@ -150,7 +140,7 @@ def test_a_registered_public_key_swapped(signed, repo_path: Path):
     other = Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     user["keys"][0]["public_key"] = base64.b64encode(other).decode()
     path.write_text(yamlio.dump(user), encoding="utf-8")
-    _commit_all(repo_path, "update key")
+    commit_outside_qdocs(repo_path, "update key")
     findings = _findings(run)
     assert any(".qdocs/users/qc-manager.yaml" in f and "a key was swapped outside qdocs" in f for f in findings)
 
@@ -193,9 +183,9 @@ def test_a_commit_dropped_before_a_later_signature(signed, repo_path: Path):
 
 def test_a_record_folder_deleted(signed, repo_path: Path):
     run, ids = signed
-    folder = _folder(repo_path, ids[2])
+    folder = record_folder(repo_path, ids[2])
     git(repo_path, "rm", "-q", "-r", str(folder.relative_to(repo_path)))
-    _commit_all(repo_path, "clean up")
+    commit_outside_qdocs(repo_path, "clean up")
     findings = _findings(run)
     assert any(f.startswith(ids[2]) and "missing from the repository" in f for f in findings)
 

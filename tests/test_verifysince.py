@@ -13,9 +13,7 @@ from typing import Callable
 import pytest
 
 from qdocs import yamlio
-from qdocs.queries import get_record
-from qdocs.repository import Repository
-from tests.conftest import git, write_example
+from tests.conftest import commit_outside_qdocs, git, record_folder, write_example
 
 
 @pytest.fixture
@@ -41,6 +39,7 @@ def anchored(signing, catalog, repo_path: Path, tmp_path: Path):
     assert run("sign", later, "--as", "inspector", "--meaning", "inspected").exit_code == 0
     assert run("revise", survey, "--set", "survey_period=2026-02 & <复核>", "--reason", "new figures").exit_code == 0
     assert run("sign", survey, "--as", "rd-engineer", "--meaning", "prepared").exit_code == 0
+    assert run("users", "add", "zhao.liu", "--full-name", "赵六", "--role", "inspector", "--as", "admin").exit_code == 0
     ids.append(later)
     return run, ids
 
@@ -56,28 +55,19 @@ def _messages(report: dict) -> list[str]:
     return [f"{finding['record']}: {finding['message']}" for finding in report["findings"]]
 
 
-def _folder(repo_path: Path, record_id: str) -> Path:
-    return repo_path / get_record(Repository.open(repo_path), record_id).path
-
-
-def _commit_all(repo_path: Path, message: str) -> None:
-    git(repo_path, "add", "-A")
-    git(repo_path, "-c", "user.name=mallory", "-c", "user.email=m@x", "commit", "-q", "-m", message)
-
-
 def test_what_changed_since_the_anchor_is_checked_and_clean(anchored, repo_path: Path):
     run, ids = anchored
     report = _report(run, "--since", "verified")
     assert report["clean"], report["findings"]
     assert report["records_checked"] == 2  # the new inspection and the revised survey, nothing else
     assert report["signatures_checked"] == 2
-    assert report["events_checked"] == 4  # create, sign, revise, sign
+    assert report["events_checked"] == 5  # create, sign, revise, sign, the user added
     assert report["since"]["source"] == ".git/qdocs/verified"
     assert "not read again" in report["since"]["not_read"]
     text = run("verify", "--since", "verified")
     assert text.exit_code == 0
     assert "since checkpoint" in text.stdout and "not read again" in text.stdout
-    assert text.stdout.splitlines()[-1].startswith("2 record(s), 2 signature(s), 4 event(s)")
+    assert text.stdout.splitlines()[-1].startswith("2 record(s), 2 signature(s), 5 event(s)")
     full = _report(run)
     assert full["clean"] and full["records_checked"] == 4 and full["since"] is None
     again = _report(run, "--since", "verified")  # the clean full verify moved the anchor to HEAD
@@ -95,7 +85,7 @@ def test_a_checkpoint_file_is_an_anchor_too(anchored, repo_path: Path, tmp_path:
 
 
 def _byte_of_document(repo_path: Path, ids: list[str]) -> str:
-    path = _folder(repo_path, ids[0]) / "record.docx"
+    path = record_folder(repo_path, ids[0]) / "record.docx"
     content = bytearray(path.read_bytes())
     content[len(content) // 2] ^= 0x01
     path.write_bytes(bytes(content))
@@ -103,13 +93,13 @@ def _byte_of_document(repo_path: Path, ids: list[str]) -> str:
 
 
 def _field_of_metadata(repo_path: Path, ids: list[str]) -> str:
-    path = _folder(repo_path, ids[0]) / "record.yaml"
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("conclusion: pass", "conclusion: fail"), encoding="utf-8")
     return f"{ids[0]}: record.yaml differs from what its last action wrote"
 
 
 def _signature_removed(repo_path: Path, ids: list[str]) -> str:
-    path = _folder(repo_path, ids[1]) / "record.yaml"
+    path = record_folder(repo_path, ids[1]) / "record.yaml"
     record = yamlio.load(path.read_text(encoding="utf-8"))
     record["signatures"] = record["signatures"][:1]
     record["status"] = "in-review"
@@ -118,8 +108,8 @@ def _signature_removed(repo_path: Path, ids: list[str]) -> str:
 
 
 def _signature_copied(repo_path: Path, ids: list[str]) -> str:
-    source = yamlio.load((_folder(repo_path, ids[1]) / "record.yaml").read_text(encoding="utf-8"))
-    path = _folder(repo_path, ids[3]) / "record.yaml"  # made after the anchor, signed inspected only
+    source = yamlio.load((record_folder(repo_path, ids[1]) / "record.yaml").read_text(encoding="utf-8"))
+    path = record_folder(repo_path, ids[3]) / "record.yaml"  # made after the anchor, signed inspected only
     target = yamlio.load(path.read_text(encoding="utf-8"))
     target["signatures"].append(source["signatures"][1])
     target["status"] = "approved"
@@ -133,7 +123,7 @@ def _unregistered_key(repo_path: Path, ids: list[str]) -> str:
     from qdocs.records import Record
     from qdocs.signatures import signature_payload
 
-    path = _folder(repo_path, ids[0]) / "record.yaml"
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
     record = Record.from_yaml(path.read_text(encoding="utf-8"))
     forged = dict(record.signatures[1])
     forged["key"] = "ed25519:" + "f" * 32
@@ -158,7 +148,7 @@ def _public_key_swapped(repo_path: Path, ids: list[str]) -> str:
 
 
 def _folder_deleted(repo_path: Path, ids: list[str]) -> str:
-    folder = _folder(repo_path, ids[2])
+    folder = record_folder(repo_path, ids[2])
     git(repo_path, "rm", "-q", "-r", str(folder.relative_to(repo_path)))
     return f"{ids[2]}: missing from the repository"
 
@@ -200,7 +190,7 @@ TAMPERINGS: dict[str, Callable[[Path, list[str]], str]] = {
 def test_a_tampering_committed_after_the_anchor_is_found_by_both(anchored, repo_path: Path, tampering: str):
     run, ids = anchored
     expected = TAMPERINGS[tampering](repo_path, ids)
-    _commit_all(repo_path, "tidy up")
+    commit_outside_qdocs(repo_path, "tidy up")
     since, full = _messages(_report(run, "--since", "verified")), _messages(_report(run))
     assert any(expected in message for message in since), since
     assert any(expected in message for message in full), full
@@ -226,7 +216,7 @@ def test_history_rewritten_before_the_anchor(anchored, repo_path: Path):
 def test_a_work_tree_edit_never_committed_is_left_to_the_full_verify(anchored, repo_path: Path):
     """The limit --since states: files git shows unchanged are not opened."""
     run, ids = anchored
-    path = _folder(repo_path, ids[0]) / "record.docx"
+    path = record_folder(repo_path, ids[0]) / "record.docx"
     path.write_bytes(path.read_bytes() + b"x")
     since = _report(run, "--since", "verified")
     assert since["clean"] and "never committed is found by a full qdocs verify" in since["since"]["not_read"]
@@ -239,7 +229,7 @@ def test_the_anchor_is_recorded_only_by_a_clean_full_verify(signing, catalog, re
     assert result.exit_code == 2 and "no full qdocs verify of this copy has found nothing yet" in result.output
     record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path))
                     ).output.strip()
-    path = _folder(repo_path, record_id) / "record.docx"
+    path = record_folder(repo_path, record_id) / "record.docx"
     path.write_bytes(path.read_bytes() + b"x")
     assert run("verify").exit_code == 1
     assert not (repo_path / ".git" / "qdocs" / "verified").exists()
