@@ -15,7 +15,9 @@ and the index is caught up for all of them at once:
 * before any git command qdocs runs that reads or writes the index
   (:data:`INDEX_COMMANDS`, checked by :mod:`.runner`, the one way qdocs runs git):
   listing the records, ``status``, a recovery's ``reset``/``checkout``/``clean``, a
-  sync's merge; and by ``qdocs status``;
+  sync's merge; and by ``qdocs status``; a reader that finds the lock taken reads the index as
+  it is, except a lookup of one record by its id that the index does not have, which waits for
+  the catch-up at work (``qdocs new`` then at once ``qdocs sign`` of the record it made);
 
 In a smaller repository the action updates the index itself, as git would.
 
