@@ -95,15 +95,15 @@ def verify_since(repository: "Repository", anchor: Checkpoint,
     total = len(folders)
     for number, (record_id, folder) in enumerate(sorted(folders.items()), start=1):
         try:
-            text = (repository.root / folder / "record.yaml").read_text(encoding="utf-8")
-            record = Record.from_yaml(text, folder)
+            content = (repository.root / folder / "record.yaml").read_bytes()  # hashed as it is, byte for byte
+            record = Record.from_yaml(content.decode("utf-8"), folder)
         except FileNotFoundError:
             findings.append(Finding(record_id, f"missing from the repository: {folder}/record.yaml is gone"))
             continue
         except Exception as error:  # a damaged record.yaml is a finding, whatever the parser raises
             findings.append(Finding(record_id, f"{folder}/record.yaml cannot be read ({type(error).__name__})"))
             continue
-        record.yaml_sha256 = sha256_hex(text.encode("utf-8"))
+        record.yaml_sha256 = sha256_hex(content)
         findings.extend(check_record(repository, trail, record, None, authority))
         signatures += len(record.signatures)
         notes.extend(Finding(record_id, entry.get("note", ""), severity="info", kind="merge")
@@ -173,7 +173,10 @@ def _baseline(repository: "Repository", anchor: Checkpoint, folders: dict[str, s
         if answer is None:
             continue
         content = answer[1]
-        record = Record.from_yaml(content.decode("utf-8"), folders[names[name]])
+        try:
+            record = Record.from_yaml(content.decode("utf-8"), folders[names[name]])
+        except Exception:  # unreadable then: the record is checked as one made since (its actions must be there)
+            continue
         record.yaml_sha256 = sha256_hex(content)
         found[names[name]] = record
     return found

@@ -177,7 +177,16 @@ def _counter_moved(repo_path: Path, ids: list[str]) -> str:
     return ".qdocs/sequences/S1.yaml: was changed in commit"
 
 
+def _line_ends_changed(repo_path: Path, ids: list[str]) -> str:
+    path = record_folder(repo_path, ids[0]) / "record.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    with open(repo_path / ".gitattributes", "a", encoding="utf-8") as handle:
+        handle.write("*.yaml -text\n")
+    return f"{ids[0]}: record.yaml differs from what its last action wrote"
+
+
 TAMPERINGS: dict[str, Callable[[Path, list[str]], str]] = {
+    "line ends of the metadata": _line_ends_changed,
     "a byte of a document": _byte_of_document, "a field of the metadata": _field_of_metadata,
     "a signature removed": _signature_removed, "a signature copied onto a new record": _signature_copied,
     "a signature with an unregistered key": _unregistered_key, "a public key swapped": _public_key_swapped,
