@@ -84,22 +84,22 @@ def test_sign_approve_release_search_and_download_in_a_browser(demo_repo: Path, 
     assert second.get_by_label("批准 Approved by").is_checked()
     second.get_by_label("口令 Passphrase").fill("demo-passphrase")
     second.get_by_role("button", name="签署 Sign").click()
-    assert "已批准 Approved" in second.locator("h1").inner_text()
+    playwright_api.expect(second.locator("h1")).to_contain_text("已批准 Approved")
     _shot(second, "record")
 
     second.get_by_role("link", name="放行看板 Release board").click()
     row = second.locator("table.board tbody tr", has_text="L2026-031")
-    assert row.get_by_role("link", name="可放行 May ship").is_visible()
-    assert row.locator("a.cell.ok").count() == 11
+    playwright_api.expect(row.get_by_role("link", name="可放行 May ship")).to_be_visible()  # the board's page, waited for
+    playwright_api.expect(row.locator("a.cell.ok")).to_have_count(11)
     _shot(second, "board")
     row.get_by_role("link", name="L2026-031").click()
-    assert "可放行 May ship" in second.locator("h1").inner_text()
+    playwright_api.expect(second.locator("h1")).to_contain_text("可放行 May ship")
     _shot(second, "lot")
 
     page.get_by_role("link", name="搜索 Search").click()
     page.get_by_label("查询 Query").fill("密封")
     page.get_by_role("button", name="搜索 Search").click()
-    assert page.locator("ol.results li").count() >= 1
+    playwright_api.expect(page.locator("ol.results li").first).to_be_visible()
     assert page.locator("ol.results mark").first.inner_text() == "密封"
     _shot(page, "search")
 

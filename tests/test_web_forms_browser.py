@@ -60,7 +60,7 @@ def test_fill_a_form_with_a_table_see_its_problems_restore_a_draft_and_create_on
     page.locator("#create").click()  # model and conclusion left out, quantity not a number
 
     errors = page.locator(".field-error")
-    assert errors.count() == 3, errors.all_inner_texts()
+    playwright_api.expect(errors).to_have_count(3)  # the page the server answers the post with (waited for)
     assert {errors.nth(number).get_attribute("data-for") for number in range(3)} == {
         "field.model", "field.quantity", "field.conclusion"}
     assert page.locator("#field\\.quantity").input_value() == "二十 twenty"
