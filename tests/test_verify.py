@@ -19,19 +19,24 @@ from tests.conftest import commit_outside_qdocs, git, record_folder, write_examp
 @pytest.fixture
 def signed(signing, catalog, repo_path: Path, tmp_path: Path):
     """Two approved final inspections and one approved market survey."""
-    run = signing
+    return signing, approved_records(signing, catalog, tmp_path)
+
+
+def approved_records(run, catalog, folder: Path) -> list[str]:
+    """Made and signed through ``run`` (the ``signing`` fixture): two final inspections (lots L1
+    and L2) inspected and approved, and a market survey prepared and approved; their ids."""
     ids = []
     for lot in ("L1", "L2"):
-        record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path)),
+        record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", folder)),
                         "--lot", lot).output.strip()
         assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
         assert run("sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
         ids.append(record_id)
-    survey = run("new", "market-survey", "--data", str(write_example(catalog, "market-survey", tmp_path))).output.strip()
-    run("sign", survey, "--as", "rd-engineer", "--meaning", "prepared")
-    run("sign", survey, "--as", "rd-manager", "--meaning", "approved")
+    survey = run("new", "market-survey", "--data", str(write_example(catalog, "market-survey", folder))).output.strip()
+    assert run("sign", survey, "--as", "rd-engineer", "--meaning", "prepared").exit_code == 0
+    assert run("sign", survey, "--as", "rd-manager", "--meaning", "approved").exit_code == 0
     ids.append(survey)
-    return run, ids
+    return ids
 
 
 def _findings(run) -> list[str]:
@@ -112,13 +117,19 @@ def test_a_signature_removed(signed, repo_path: Path):
 
 
 def test_a_signature_with_an_unregistered_key(signed, repo_path: Path):
+    run, ids = signed
+    forge_with_an_unregistered_key(record_folder(repo_path, ids[0]) / "record.yaml")
+    findings = _findings(run)
+    assert any(ids[0] in f and "made with a key that is not registered" in f for f in findings)
+
+
+def forge_with_an_unregistered_key(path: Path) -> None:
+    """The record's second signature replaced by one made, as qdocs would, with a key nobody registered."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from qdocs.records import Record
     from qdocs.signatures import signature_payload
 
-    run, ids = signed
-    path = record_folder(repo_path, ids[0]) / "record.yaml"
     record = Record.from_yaml(path.read_text(encoding="utf-8"))
     forged = dict(record.signatures[1])
     forged["key"] = "ed25519:" + "f" * 32
@@ -126,8 +137,6 @@ def test_a_signature_with_an_unregistered_key(signed, repo_path: Path):
     raw = yamlio.load(path.read_text(encoding="utf-8"))
     raw["signatures"][1] = forged
     path.write_text(yamlio.dump(raw), encoding="utf-8")
-    findings = _findings(run)
-    assert any(ids[0] in f and "made with a key that is not registered" in f for f in findings)
 
 
 def test_a_registered_public_key_swapped(signed, repo_path: Path):

@@ -14,6 +14,7 @@ import pytest
 
 from qdocs import yamlio
 from tests.conftest import commit_outside_qdocs, git, record_folder, write_example
+from tests.test_verify import approved_records, forge_with_an_unregistered_key
 
 
 @pytest.fixture
@@ -22,17 +23,8 @@ def anchored(signing, catalog, repo_path: Path, tmp_path: Path):
     anchor ``verified``), then, after it: a third inspection signed ``inspected`` and the survey
     revised and prepared again."""
     run = signing
-    ids = []
-    for lot in ("L1", "L2"):
-        record_id = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path)),
-                        "--lot", lot).output.strip()
-        assert run("sign", record_id, "--as", "inspector", "--meaning", "inspected").exit_code == 0
-        assert run("sign", record_id, "--as", "qc-manager", "--meaning", "approved").exit_code == 0
-        ids.append(record_id)
-    survey = run("new", "market-survey", "--data", str(write_example(catalog, "market-survey", tmp_path))).output.strip()
-    assert run("sign", survey, "--as", "rd-engineer", "--meaning", "prepared").exit_code == 0
-    assert run("sign", survey, "--as", "rd-manager", "--meaning", "approved").exit_code == 0
-    ids.append(survey)
+    ids = approved_records(run, catalog, tmp_path)
+    survey = ids[2]
     assert run("verify").exit_code == 0  # clean: the anchor
     later = run("new", "final-inspection", "--data", str(write_example(catalog, "final-inspection", tmp_path)),
                 "--lot", "L3").output.strip()
@@ -118,19 +110,7 @@ def _signature_copied(repo_path: Path, ids: list[str]) -> str:
 
 
 def _unregistered_key(repo_path: Path, ids: list[str]) -> str:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from qdocs.records import Record
-    from qdocs.signatures import signature_payload
-
-    path = record_folder(repo_path, ids[0]) / "record.yaml"
-    record = Record.from_yaml(path.read_text(encoding="utf-8"))
-    forged = dict(record.signatures[1])
-    forged["key"] = "ed25519:" + "f" * 32
-    forged["signature"] = base64.b64encode(Ed25519PrivateKey.generate().sign(signature_payload(record, forged))).decode()
-    raw = yamlio.load(path.read_text(encoding="utf-8"))
-    raw["signatures"][1] = forged
-    path.write_text(yamlio.dump(raw), encoding="utf-8")
+    forge_with_an_unregistered_key(record_folder(repo_path, ids[0]) / "record.yaml")
     return "made with a key that is not registered"
 
 
