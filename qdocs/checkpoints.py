@@ -169,6 +169,12 @@ def last_commit(repository: "Repository") -> list[Checkpoint]:
         return []
 
 
+def kept_checkpoints(repository: "Repository") -> list[Checkpoint]:
+    """Every checkpoint this copy keeps of itself: its last commit, its last clean verify, and
+    those ``qdocs checkpoint`` took; every verify checks them."""
+    return [*last_commit(repository), *last_verified(repository), *local_checkpoints(repository)]
+
+
 def check_checkpoints(repository: "Repository", points: list[Checkpoint]) -> list[Finding]:
     """A checkpoint whose commit is no longer in the history, or whose chain entries changed."""
     findings = []

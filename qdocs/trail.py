@@ -61,8 +61,8 @@ class Trail:
                 if event["action"] == "merge":
                     for item in event.get("superseded") or []:
                         dropped.add(item.get("event"))
-                        if older is not None:  # an event before the trail's first: the signature it gave
-                            dropped |= older(record_id, item)
+                        if older is not None and all(held["hash"] != item.get("event") for held in events):
+                            dropped |= older(record_id, item)  # an event before the trail's first
                         self.superseded.setdefault(record_id, []).append(item)
             if dropped:
                 kept = [event for event in events if event["hash"] not in dropped]

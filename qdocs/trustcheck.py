@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from .trust.state import TrustState
 
 
-
 def trust_findings(repository: "Repository", state: "TrustState", trail: "Trail") -> list[Finding]:
     findings = list(state.findings)
     if state.root is None:
@@ -45,15 +44,14 @@ def trust_findings_since(repository: "Repository", state: "TrustState", trail: "
                          changes: list[tuple[str, str]]) -> list[Finding]:
     """:func:`trust_findings` for what changed after the commit ``start`` (a checkpoint's):
     ``changes`` are (status, path) from ``start`` to HEAD; ``trail`` holds the events since."""
-    findings = list(state.findings)
     if state.root is None:
         return trust_findings(repository, state, trail)
-    for status, path in changes:
-        if path == ROOT_PATH:
-            findings.append(Finding(ROOT_PATH, "was changed after the checkpoint: the root was replaced", kind="trust"))
-        elif path.startswith(f"{TRUST_FOLDER}/") and path.endswith(".json") and status != "A":  # an entry
-            findings.append(Finding(path, "was changed or deleted after the checkpoint", kind="trust"))
+    findings = list(state.findings)
+    if any(path == ROOT_PATH for _, path in changes):
+        findings.append(Finding(ROOT_PATH, "was changed after the checkpoint: the root was replaced", kind="trust"))
     added, changed = added_and_changed(repository.git, TRUST_FOLDER, start)
+    changed += [path for status, path in changes  # also what git's log of the commits since would not show
+                if path.startswith(f"{TRUST_FOLDER}/") and path.endswith(".json") and status != "A"]
     findings.extend(Finding(path, "was changed or deleted after it was committed", kind="trust")
                     for path in sorted(set(changed) - {ROOT_PATH}))
     before = set(repository.git.text("ls-tree", "-r", "--name-only", start, "--", TRUST_FOLDER, check=False).split())

@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from cryptography.exceptions import InvalidSignature
 
 from .authority import Authority
-from .checkpoints import (check_checkpoints, current_point, last_commit, last_verified, local_checkpoints,
-                          record_verified)
+from .checkpoints import check_checkpoints, current_point, kept_checkpoints, record_verified
 from .events import sha256_hex
 from .findings import Finding
 from .outsidecheck import outside_findings
@@ -109,8 +108,7 @@ def verify_repository(repository: "Repository", record_ids: list[str] | None = N
         notes.extend(Finding(item.record_id, entry.get("note", ""), severity="info", kind="merge")
                      for entry in trail.superseded.get(item.record_id, []))
         findings.extend(item.findings)
-    findings.extend(check_checkpoints(repository, [*last_commit(repository), *last_verified(repository),
-                                                   *local_checkpoints(repository), *(checkpoints or [])]))
+    findings.extend(check_checkpoints(repository, [*kept_checkpoints(repository), *(checkpoints or [])]))
     if start is not None and not findings and repository.git.head() == start.commit:
         record_verified(repository, start)  # where verify --since verified starts
     root = None

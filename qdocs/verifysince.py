@@ -35,7 +35,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable
 
 from .authority import Authority
-from .checkpoints import Checkpoint, check_checkpoints, last_commit, last_verified, local_checkpoints
+from .checkpoints import Checkpoint, check_checkpoints, kept_checkpoints
 from .events import GENESIS, chain_sites, event_path, sha256_hex
 from .findings import Finding
 from .outsidecheck import outside_findings_between
@@ -58,8 +58,7 @@ NOT_READ = ("records git shows unchanged since the checkpoint were not read agai
 def verify_since(repository: "Repository", anchor: Checkpoint,
                  progress: Callable[[int, int], None] | None = None,
                  checkpoints: list[Checkpoint] | None = None) -> VerifyReport:
-    findings = check_checkpoints(repository, [*last_commit(repository), *last_verified(repository),
-                                              *local_checkpoints(repository), anchor, *(checkpoints or [])])
+    findings = check_checkpoints(repository, [*kept_checkpoints(repository), anchor, *(checkpoints or [])])
     since = {"commit": anchor.commit, "time": anchor.time, "source": anchor.source or anchor.label,
              "not_read": NOT_READ}
     forget_trust_state(repository)
@@ -126,14 +125,13 @@ def _changes(repository: "Repository", start: str) -> list[tuple[str, str]]:
 
 def _events_since(repository: "Repository", anchor: Checkpoint, changes: list[tuple[str, str]],
                   findings: list[Finding]) -> list[dict[str, Any]]:
-    for status, path in changes:
-        if path.startswith(".qdocs/events/") and path.endswith(".json") and status != "A":
-            findings.append(Finding("event chain", f"{path} was changed or deleted after the checkpoint", kind="chain"))
     events: list[dict[str, Any]] = []
     for site in sorted(set(chain_sites(repository.root)) | set(anchor.events)):
         sequence, digest = anchor.events.get(site, (0, GENESIS))
         events.extend(read_chain_after(repository.root, site, sequence, digest, findings))
     added, changed = added_and_changed(repository.git, ".qdocs/events", anchor.commit)
+    changed += [path for status, path in changes  # also what git's log of the commits since would not show
+                if path.startswith(".qdocs/events/") and path.endswith(".json") and status != "A"]
     check_against_git(events, added, changed, findings)
     return events
 
