@@ -444,20 +444,28 @@ def tree_rss(pid: int) -> int:
     return tree_memory(pid)[0]
 
 
-def tree_memory(pid: int) -> tuple[int, int]:
+def tree_memory(pid: int, parts: dict[str, list[int]] | None = None) -> tuple[int, int]:
     """(PSS, anonymous PSS) of a process and all its descendants.  The difference is files
     mapped into memory (git's pack windows, the search engine's segment files): pages of the
-    page cache, which the kernel can drop and read again, unlike a process's own memory."""
+    page cache, which the kernel can drop and read again, unlike a process's own memory.
+    ``parts``, when given, receives each process's ``[PSS, anonymous PSS]`` by "pid name"."""
     total, anonymous, pending = 0, 0, [pid]
     while pending:
         current = pending.pop()
         try:
+            own = [0, 0]
             with open(f"/proc/{current}/smaps_rollup") as handle:
                 for line in handle:
                     if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
+                        own[0] = int(line.split()[1]) * 1024
                     elif line.startswith("Pss_Anon:"):
-                        anonymous += int(line.split()[1]) * 1024
+                        own[1] = int(line.split()[1]) * 1024
+            total, anonymous = total + own[0], anonymous + own[1]
+            if parts is not None:
+                with open(f"/proc/{current}/cmdline", "rb") as handle:
+                    words = handle.read().split(b"\0")
+                name = " ".join(word.decode(errors="replace").rsplit("/", 1)[-1] for word in words[:4])
+                parts[f"{current} {name}"] = own
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     pending.extend(int(child) for child in handle.read().split())
@@ -468,6 +476,10 @@ def tree_memory(pid: int) -> tuple[int, int]:
 
 #: The peak anonymous PSS of the last :func:`run_with_peak` (bytes).
 last_anonymous_peak = [0]
+#: At the last run's peak: each process's [PSS, anonymous PSS] in MiB, and when ("at_s").
+last_peak_parts: dict[str, list[float]] = {}
+#: The last run's (seconds, PSS MiB, anonymous PSS MiB), one sample every 30 s.
+last_timeline: list[tuple[float, int, int]] = []
 
 
 def run_with_peak(command: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float, int]:
@@ -481,13 +493,23 @@ def run_with_peak(command: list[str], env: dict[str, str] | None = None) -> tupl
     peak = [0]
 
     last_anonymous_peak[0] = 0
+    last_peak_parts.clear()
+    last_timeline.clear()
 
     def sample() -> None:
         while process.poll() is None:
             began = time.perf_counter()
-            total, anonymous = tree_memory(process.pid)
+            parts: dict[str, list[int]] = {}
+            total, anonymous = tree_memory(process.pid, parts)
+            if total > peak[0]:
+                last_peak_parts.clear()
+                last_peak_parts.update({name: [round(value / 2 ** 20, 1) for value in values]
+                                        for name, values in parts.items()})
+                last_peak_parts["at_s"] = [round(time.monotonic() - started, 1)]
             peak[0] = max(peak[0], total)
             last_anonymous_peak[0] = max(last_anonymous_peak[0], anonymous)
+            if not last_timeline or time.monotonic() - started - last_timeline[-1][0] >= 30:
+                last_timeline.append((round(time.monotonic() - started, 1), round(total / 2 ** 20), round(anonymous / 2 ** 20)))
             time.sleep(max(0.05, 20 * (time.perf_counter() - began)))
 
     sampler = threading.Thread(target=sample)
@@ -507,6 +529,8 @@ def measure_rebuild(root: Path) -> dict[str, Any]:
     return {"records": count, "seconds": round(seconds, 1), "records_per_s": round(count / seconds, 1),
             "peak_tree_pss_mib": round(peak / 2 ** 20, 1),
             "peak_tree_anonymous_pss_mib": round(last_anonymous_peak[0] / 2 ** 20, 1),  # the rest: mapped files
+            "at_peak_pss_and_anonymous_mib_by_process": dict(last_peak_parts),
+            "timeline_s_pss_anonymous_mib": list(last_timeline),
             "output": done.stdout.strip()}
 
 
