@@ -53,3 +53,36 @@ def test_the_count_finds_every_record_across_read_blocks(tmp_path: Path, monkeyp
     monkeypatch.setattr(RecordListing, "_BLOCK", 7)  # entries and their ends split between blocks
     with RecordListing(tmp_path / "r", commit, ["lot"]) as listing:
         assert listing.count == 59 and len(list(listing)) == 59
+
+
+def test_listings_bound_the_pack_git_maps_and_keep_their_answers(tmp_path: Path, monkeypatch):
+    """Every listing of a whole commit reads all its trees: git is told to map at most a
+    window of the pack (at 1,000,000 records it mapped the whole pack, 1.8 GiB)."""
+    from qdocs.store import listing, runner
+    from qdocs.store.objects import LISTING_OPTIONS
+
+    files = {"lot/P1/L1/FIR-S1-2026-0001/record.yaml": b"a", "lot/P1/L1/FIR-S1-2026-0001/record.docx": b"b"}
+    commit = _commit(tmp_path / "r", files)
+    seen: list[list[str]] = []
+    started, ran = runner.start, runner.run
+    monkeypatch.setattr(runner, "start", lambda root, args, **kw: (seen.append(list(args)), started(root, args, **kw))[1])
+    monkeypatch.setattr(runner, "run", lambda root, *args, **kw: (seen.append(list(args)), ran(root, *args, **kw))[1])
+    whole = list_records(tmp_path / "r", commit, ["lot"])
+    with RecordListing(tmp_path / "r", commit, ["lot"]) as one_at_a_time:
+        assert [record.folder for record in one_at_a_time] == list(whole) == ["lot/P1/L1/FIR-S1-2026-0001"]
+    head, yamls = listing.list_record_yamls(tmp_path / "r", ["lot"])
+    assert head == commit and [path for _, path in yamls] == [b"lot/P1/L1/FIR-S1-2026-0001/record.yaml"]
+    assert listing.list_record_yamls(tmp_path / "r", ["lot"], commit)[1] == yamls
+    listers = [args for args in seen if {"ls-tree", "diff-index"} & set(args)]
+    assert len(listers) == 4 and all(args[:len(LISTING_OPTIONS)] == LISTING_OPTIONS for args in listers)
+
+
+def test_a_failing_git_command_is_named_after_its_options(tmp_path: Path):
+    import pytest
+
+    from qdocs.errors import StorageError
+    from qdocs.store import runner
+
+    _commit(tmp_path / "r", {"a.txt": b"a"})
+    with pytest.raises(StorageError, match=r"^git cat-file failed: "):
+        runner.run(tmp_path / "r", "-c", "core.deltaBaseCacheLimit=8m", "cat-file", "-p", "0" * 40)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import runner
+from .objects import LISTING_OPTIONS
 from .runner import Git
 
 _CHUNK = 500
@@ -71,7 +72,7 @@ def list_records(root: Path, commit: str, under: Sequence[str],
     records: dict[str, RecordFiles] = {}
     for chunk in chunks:
         if chunk:
-            output = runner.run(root, "ls-tree", "-r", "-z", commit, "--", *chunk)
+            output = runner.run(root, *LISTING_OPTIONS, "ls-tree", "-r", "-z", commit, "--", *chunk)
             records.update((record.folder, record) for record in _grouped(_blob_entries(output.split(b"\0"))))
     return records
 
@@ -89,7 +90,8 @@ class RecordListing:
         self._file = tempfile.TemporaryFile()
         try:
             with tempfile.TemporaryFile() as errors:
-                lister = runner.start(Path(root), ["ls-tree", "-r", "-z", commit, "--", *under], stdout=self._file,
+                lister = runner.start(Path(root), [*LISTING_OPTIONS, "ls-tree", "-r", "-z", commit, "--", *under],
+                                      stdout=self._file,
                                       stderr=errors)
                 runner.finish(lister, errors, "list the records")
             self.count = self._count()
@@ -187,10 +189,12 @@ def list_record_yamls(root: Path, under: Sequence[str], commit: str | None = Non
         if commit is None:
             head = Git(root).text("rev-parse", "--verify", "HEAD")
             lister = runner.start(root, ["ls-files", "-s", "-z", "--", *under], stdout=listing, stderr=errors)
-            same = runner.start(root, ["diff-index", "--cached", "--quiet", "HEAD", "--", *under], stdout=runner.DEVNULL)
+            same = runner.start(root, [*LISTING_OPTIONS, "diff-index", "--cached", "--quiet", "HEAD", "--", *under],
+                                stdout=runner.DEVNULL)
         else:
             head, same = commit, None
-            lister = runner.start(root, ["ls-tree", "-r", "-z", commit, "--", *under], stdout=listing, stderr=errors)
+            lister = runner.start(root, [*LISTING_OPTIONS, "ls-tree", "-r", "-z", commit, "--", *under],
+                                  stdout=listing, stderr=errors)
         if meanwhile is not None:
             meanwhile()
         index_matches = same is None or same.wait() == 0

@@ -115,9 +115,10 @@ def failure(args: tuple[str, ...] | list[str], returncode: int, stderr: bytes) -
     text = stderr.decode("utf-8", "replace")
     lines = text.strip().splitlines()
     detail = lines[-1] if lines else f"exit {returncode}"
+    command = _subcommand(args) or "command"
     if "No space left" in text:
-        return StorageError(f"disk full while running git {args[0]}: {detail}")
-    return StorageError(f"git {args[0]} failed: {detail}")
+        return StorageError(f"disk full while running git {command}: {detail}")
+    return StorageError(f"git {command} failed: {detail}")
 
 
 def _completed(root: Path, args: tuple[str, ...], input: bytes | None,
