@@ -480,6 +480,13 @@ def peak_memory_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
+def first_audit(root: Path) -> None:
+    figures = command(root, "audit")
+    print(f"first qdocs audit (process; qdocs' caches cold: parses every record once, 2 processes): "
+          f"{figures['wall']:.1f} s wall, CPU {figures['cpu']:.1f} s (+ children {figures['children']:.1f} s), "
+          f"exit {figures['exit']}, peak RSS {figures['rss']} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=1000)
@@ -487,6 +494,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the generated repository")
     parser.add_argument("--reuse", metavar="REPO", help="measure a repository kept by an earlier --keep run")
+    parser.add_argument("--cold", action="store_true",
+                        help="with --reuse: remove qdocs' caches first and time the first audit again")
     parser.add_argument("--no-library", action="store_true",
                         help="leave out the library's load (iter_records and its parse cache)")
     arguments = parser.parse_args()
@@ -495,6 +504,10 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} at start")
     if arguments.reuse:
         root = Path(arguments.reuse)
+        if arguments.cold:
+            for cached in (root / ".qdocs" / "cache").glob("*"):
+                cached.unlink()
+            first_audit(root)
     else:
         out = PROJECT / "bench" / "out"
         out.mkdir(parents=True, exist_ok=True)
@@ -504,10 +517,7 @@ def main() -> None:
         packs = sum(path.stat().st_size for path in (root / ".git" / "objects" / "pack").glob("*.pack"))
         print(f"git: packs {packs / 2 ** 20:.0f} MiB, index {(root / '.git' / 'index').stat().st_size / 2 ** 20:.0f} MiB "
               f"({count * 2} record entries: record.yaml and record.docx)")
-        figures = command(root, "audit")
-        print(f"first qdocs audit (process; qdocs' caches cold: parses every record once, 2 processes): "
-              f"{figures['wall']:.1f} s wall, CPU {figures['cpu']:.1f} s (+ children {figures['children']:.1f} s), "
-              f"exit {figures['exit']}, peak RSS {figures['rss']} MB")
+        first_audit(root)
         if not arguments.no_library:
             seconds, loaded = timed(load_library, root)
             print(f"first iter_records (fills its sqlite parse cache): {seconds:.1f} s, {loaded} records")
