@@ -9,7 +9,8 @@ example data (validated with ``qdocs.actions.prepare``) and dumped with
 dates put in (a sample is parsed back and compared with the ``Record`` built
 directly).  Two processes write the record folders; their files' blobs go into git through
 ``git fast-import`` (one pack, no loose objects) and the commit's tree is built by git's index
-(``git read-tree``, ``git update-index --index-info``, ``git write-tree``): fast-import itself
+(``git read-tree``, ``git update-index --index-info``, ``git write-tree``), then packed by
+``git gc`` as a user's repository is: fast-import itself
 scans a folder's entries for every file it adds, hours for the 300,000 material lots of one
 folder at 10,000 products.  The signers are users of
 the trust log, registered through the library (one per meaning, and the 100
@@ -341,7 +342,7 @@ def build(root: Path, products: int, lots: int) -> int:
 def commit_all(root: Path, texts: dict[str, str], products: int, lots: int, shared: list[tuple[str, str]]) -> int:
     """One commit of every record (and the sequence file): the blobs through ``git fast-import``
     (its marks give their ids), the tree through git's index (``update-index --index-info`` in
-    path order, ``write-tree``), then ``commit-tree`` and the branch moved.  fast-import builds
+    path order, ``write-tree``), then ``commit-tree``, the branch moved and ``git gc``.  fast-import builds
     trees itself by scanning a folder's entries for each file added: with 300,000 material lots
     in one folder that took hours."""
     marks = root.parent / "marks"
@@ -397,6 +398,9 @@ def commit_all(root: Path, texts: dict[str, str], products: int, lots: int, shar
     commit = subprocess.run(["git", "commit-tree", tree, "-p", "HEAD", "-m", "bench: generated records"], cwd=root,
                             capture_output=True, check=True, text=True, env=env).stdout.strip()
     subprocess.run(["git", "update-ref", "refs/heads/main", commit], cwd=root, check=True)
+    # write-tree leaves every tree loose (two million files at 10,000 products): pack them as a
+    # user's repository is packed (git gc), or every listing reads loose objects from disk.
+    subprocess.run(["git", "gc", "--quiet", "--prune=now"], cwd=root, check=True)
     return count
 
 
