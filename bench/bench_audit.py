@@ -8,11 +8,10 @@ example data (validated with ``qdocs.actions.prepare``) and dumped with
 ``yamlio``; each record's ``record.yaml`` is that text with its id, subject and
 dates put in (a sample is parsed back and compared with the ``Record`` built
 directly).  Two processes write the record folders; their files' blobs go into git through
-``git fast-import`` (one pack, no loose objects) and the commit's tree is built by git's index
-(``git read-tree``, ``git update-index --index-info``, ``git write-tree``), then packed by
-``git gc`` as a user's repository is: fast-import itself
-scans a folder's entries for every file it adds, hours for the 300,000 material lots of one
-folder at 10,000 products.  The signers are users of
+``git fast-import`` and the commit's tree is built by git's index (``git read-tree``,
+``git update-index --index-info``, ``git write-tree``; fast-import itself scans a folder's
+entries for every file it adds, hours for the 300,000 material lots of one folder at 10,000
+products), then the repository is packed by ``git gc`` as a user's is.  The signers are users of
 the trust log, registered through the library (one per meaning, and the 100
 service staff) before the records' signing date, each with a key; the signatures
 name those users, roles and keys, so the audit's lookup of every signature in the
@@ -342,9 +341,9 @@ def build(root: Path, products: int, lots: int) -> int:
 def commit_all(root: Path, texts: dict[str, str], products: int, lots: int, shared: list[tuple[str, str]]) -> int:
     """One commit of every record (and the sequence file): the blobs through ``git fast-import``
     (its marks give their ids), the tree through git's index (``update-index --index-info`` in
-    path order, ``write-tree``), then ``commit-tree``, the branch moved and ``git gc``.  fast-import builds
-    trees itself by scanning a folder's entries for each file added: with 300,000 material lots
-    in one folder that took hours."""
+    path order, ``write-tree``), then ``commit-tree``, the branch moved and ``git gc``.
+    fast-import builds trees itself by scanning a folder's entries for each file added: with
+    300,000 material lots in one folder that took hours."""
     marks = root.parent / "marks"
     process = subprocess.Popen(["git", "fast-import", "--quiet", f"--export-marks={marks}"], cwd=root,
                                stdin=subprocess.PIPE)

@@ -501,15 +501,16 @@ def run_with_peak(command: list[str], env: dict[str, str] | None = None) -> tupl
             began = time.perf_counter()
             parts: dict[str, list[int]] = {}
             total, anonymous = tree_memory(process.pid, parts)
+            elapsed = round(time.monotonic() - started, 1)
             if total > peak[0]:
                 last_peak_parts.clear()
                 last_peak_parts.update({name: [round(value / 2 ** 20, 1) for value in values]
                                         for name, values in parts.items()})
-                last_peak_parts["at_s"] = [round(time.monotonic() - started, 1)]
+                last_peak_parts["at_s"] = [elapsed]
             peak[0] = max(peak[0], total)
             last_anonymous_peak[0] = max(last_anonymous_peak[0], anonymous)
-            if not last_timeline or time.monotonic() - started - last_timeline[-1][0] >= 30:
-                last_timeline.append((round(time.monotonic() - started, 1), round(total / 2 ** 20), round(anonymous / 2 ** 20)))
+            if not last_timeline or elapsed - last_timeline[-1][0] >= 30:
+                last_timeline.append((elapsed, round(total / 2 ** 20), round(anonymous / 2 ** 20)))
             time.sleep(max(0.05, 20 * (time.perf_counter() - began)))
 
     sampler = threading.Thread(target=sample)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from qdocs.errors import StorageError
 from qdocs.store.listing import RecordFiles, RecordListing, list_records
 from tests.conftest import git
 
@@ -78,9 +81,6 @@ def test_listings_bound_the_pack_git_maps_and_keep_their_answers(tmp_path: Path,
 
 
 def test_a_failing_git_command_is_named_after_its_options(tmp_path: Path):
-    import pytest
-
-    from qdocs.errors import StorageError
     from qdocs.store import runner
 
     _commit(tmp_path / "r", {"a.txt": b"a"})
